@@ -1,0 +1,45 @@
+# The two commands of the README: `make run` and `make test`. Everything else is a helper.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 8000
+HOST ?= 127.0.0.1
+
+.PHONY: run test install migrate demo messages bench-live clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+demo: migrate
+	$(BIN)/python manage.py load_demo
+
+## Install, migrate, load the demo city and start web + worker + beat (Ctrl-C stops all).
+run: demo
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	@echo
+	@echo "  Poste de pilotage: http://$(HOST):$(PORT)/   (API docs: /api/docs/, health: /healthz)"
+	@echo
+	PATH="$(CURDIR)/$(BIN):$$PATH" HOST=$(HOST) PORT=$(PORT) $(BIN)/honcho start -f Procfile
+
+## The whole test suite (uses DATABASE_URL / REDIS_URL when set, embedded defaults otherwise).
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+messages: install
+	cd controlroom && ../$(BIN)/python ../manage.py makemessages -l en --ignore '*/migrations/*'
+	$(BIN)/python manage.py compilemessages --ignore '.venv'
+
+bench-live: install
+	$(BIN)/python bench/live_push.py $(BENCH_ARGS)
+
+clean:
+	rm -rf var/ .pytest_cache

@@ -1,0 +1,126 @@
+"""Live push of the journal to the consoles.
+
+A console connects to ``/ws/live/?after=<seq>``. The consumer joins the live group *before*
+reading the journal, replays what the user missed, then streams live events. Every event in the
+journal passes through this consumer in sequence order whatever its visibility, so it can tell a
+gap in the fast path (a message dropped or overtaken) from an event the user may not see, and fill
+the gap from the journal: each socket receives the visible events in order, each exactly once.
+A heartbeat carries the journal head, so a client can also notice what never reached it.
+"""
+
+import asyncio
+import logging
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+
+from controlroom import journal, selectors
+
+logger = logging.getLogger(__name__)
+
+REPLAY_BATCH = 500
+CLOSE_UNAUTHORISED = 4401
+CLOSE_BAD_REQUEST = 4400
+
+
+@database_sync_to_async
+def _viewer(user):
+    return selectors.viewer_for(user)
+
+
+@database_sync_to_async
+def _head_seq() -> int:
+    return journal.head_seq()
+
+
+@database_sync_to_async
+def _visible_between(viewer, after: int, upto: int) -> list[dict]:
+    events = selectors.events_visible_to(viewer=viewer, after=after).filter(seq__lte=upto)
+    return [journal.live_message(event) for event in events[:REPLAY_BATCH]]
+
+
+class LiveConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        self.viewer = await _viewer(self.scope.get("user"))
+        if not self.viewer.may_watch:
+            await self.close(code=CLOSE_UNAUTHORISED)
+            return
+        after = self._after_parameter()
+        if after is False:
+            await self.close(code=CLOSE_BAD_REQUEST)
+            return
+        self.lock = asyncio.Lock()
+        # Subscribe first, then read: nothing can fall between the replay and the live stream.
+        await self.channel_layer.group_add(journal.LIVE_GROUP, self.channel_name)
+        await self.accept()
+        head = await _head_seq()
+        self.delivered = head if after is None or after > head else after
+        async with self.lock:
+            replayed = await self._send_range(head)
+        await self.send_json({"kind": "ready", "seq": self.delivered, "replayed": replayed})
+        self.heartbeat = asyncio.create_task(self._heartbeat())
+
+    async def disconnect(self, code):
+        task = getattr(self, "heartbeat", None)
+        if task:
+            task.cancel()
+        if hasattr(self, "lock"):
+            await self.channel_layer.group_discard(journal.LIVE_GROUP, self.channel_name)
+
+    async def receive_json(self, content, **kwargs):
+        # Clients only listen; a ping is answered so they can measure the round trip.
+        if isinstance(content, dict) and content.get("kind") == "ping":
+            await self.send_json({"kind": "pong", "seq": self.delivered})
+
+    async def journal_event(self, message):
+        event = message["event"]
+        seq = event["seq"]
+        async with self.lock:
+            if seq <= self.delivered:
+                return  # already sent, from the replay or a gap fill
+            if seq > self.delivered + 1:
+                await self._send_range(seq - 1)
+            if self.viewer.can_see(event["agencies"]):
+                await self.send_json({"kind": "event", **event})
+            self.delivered = seq
+
+    async def _send_range(self, upto: int) -> int:
+        """Send the visible events in (delivered, upto] from the journal; caller holds the lock."""
+        sent = 0
+        while self.delivered < upto:
+            batch = await _visible_between(self.viewer, self.delivered, upto)
+            for event in batch:
+                await self.send_json({"kind": "event", **event})
+            sent += len(batch)
+            if len(batch) < REPLAY_BATCH:
+                self.delivered = upto
+            else:
+                self.delivered = batch[-1]["seq"]
+        return sent
+
+    async def _heartbeat(self):
+        interval = settings.LIVE_HEARTBEAT_SECONDS
+        try:
+            while True:
+                await asyncio.sleep(interval)
+                head = await _head_seq()
+                await self.send_json({"kind": "heartbeat", "seq": head, "delivered": self.delivered})
+        except asyncio.CancelledError:
+            pass
+        except Exception:  # noqa: BLE001 - a closed socket ends the heartbeat quietly
+            logger.debug("Heartbeat stopped", exc_info=True)
+
+    def _after_parameter(self):
+        """None when absent, the integer when valid, False when malformed."""
+        from urllib.parse import parse_qs
+
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        values = query.get("after")
+        if not values:
+            return None
+        try:
+            after = int(values[0])
+        except ValueError:
+            return False
+        return after if after >= 0 else False

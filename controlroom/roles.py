@@ -1,0 +1,67 @@
+"""Roles are Django groups with permissions; ``roles_sync()`` keeps them as declared here.
+
+Each app adds the permissions its roles need to ``ROLE_PERMISSIONS``; the groups are brought in
+line after every migration, so a deployment never drifts from this file.
+"""
+
+from django.contrib.auth.models import Group, Permission
+from django.db.models import Q
+
+OPERATOR = "operator"
+SUPERVISOR = "supervisor"
+AGENCY_LIAISON = "agency_liaison"
+ADMINISTRATOR = "administrator"
+
+ROLE_LABELS = {
+    OPERATOR: "Opérateur",
+    SUPERVISOR: "Superviseur",
+    AGENCY_LIAISON: "Agent de liaison",
+    ADMINISTRATOR: "Administrateur",
+}
+
+_STAFF = [
+    "controlroom.view_event",
+    "controlroom.view_all_events",
+    "controlroom.view_sector",
+    "controlroom.view_city",
+    "controlroom.view_agency",
+]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    OPERATOR: [*_STAFF],
+    SUPERVISOR: [*_STAFF],
+    # A liaison sees the journal, scoped to what their agency takes part in.
+    AGENCY_LIAISON: ["controlroom.view_event", "controlroom.view_sector", "controlroom.view_city"],
+    # Administrators manage users, agencies, zones and configuration in the Django admin.
+    ADMINISTRATOR: [
+        *_STAFF,
+        "controlroom.add_user", "controlroom.change_user", "controlroom.view_user",
+        "controlroom.add_agency", "controlroom.change_agency", "controlroom.delete_agency",
+        "controlroom.add_city", "controlroom.change_city",
+        "controlroom.add_sector", "controlroom.change_sector", "controlroom.delete_sector",
+        "auth.view_group", "auth.change_group",
+    ],
+}
+
+
+def _permissions(codes: list[str]):
+    query = Q(pk__in=[])
+    for code in codes:
+        app_label, codename = code.split(".", 1)
+        query |= Q(content_type__app_label=app_label, codename=codename)
+    return Permission.objects.filter(query)
+
+
+def roles_sync(*, strict: bool = True) -> None:
+    """Create the role groups and give each exactly the permissions declared above.
+
+    During a migration run, apps migrate one by one and some permissions may not exist yet:
+    ``strict=False`` then syncs what exists; the last app's signal completes the picture.
+    """
+    for name, codes in ROLE_PERMISSIONS.items():
+        group, _created = Group.objects.get_or_create(name=name)
+        permissions = list(_permissions(codes))
+        missing = set(codes) - {f"{p.content_type.app_label}.{p.codename}" for p in permissions}
+        if missing and strict:
+            raise LookupError(f"Unknown permissions for role {name}: {sorted(missing)}")
+        group.permissions.set(permissions)

@@ -1,0 +1,101 @@
+"""Reads of the control room's data. Agency scoping of the journal is enforced here."""
+
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef, QuerySet
+
+from controlroom import geo
+from controlroom.models import City, Event, EventAgency, Sector
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """What a user may see of the journal, computed once (e.g. when a socket connects)."""
+
+    user_id: int
+    may_watch: bool
+    sees_all: bool
+    agency_id: int | None
+
+    def can_see(self, agencies: list[int]) -> bool:
+        return self.sees_all or (self.agency_id is not None and self.agency_id in agencies)
+
+
+def viewer_for(user) -> Viewer:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Viewer(user_id=0, may_watch=False, sees_all=False, agency_id=None)
+    return Viewer(
+        user_id=user.pk,
+        may_watch=user.has_perm("controlroom.view_event"),
+        sees_all=user.has_perm("controlroom.view_all_events"),
+        agency_id=user.agency_id,
+    )
+
+
+def events_visible_to(*, viewer: Viewer, after: int = 0) -> QuerySet[Event]:
+    """Journal events after ``after`` that the viewer may see, in sequence order."""
+    if not viewer.may_watch:
+        return Event.objects.none()
+    events = Event.objects.filter(seq__gt=after).order_by("seq")
+    if viewer.sees_all:
+        return events
+    if viewer.agency_id is None:
+        return Event.objects.none()
+    shared = EventAgency.objects.filter(event_id=OuterRef("seq"), agency_id=viewer.agency_id)
+    return events.filter(Exists(shared))
+
+
+def city_current() -> City | None:
+    return City.objects.order_by("pk").first()
+
+
+def sectors_geojson(*, city: City | None = None) -> dict:
+    """The sectors as a GeoJSON FeatureCollection (RFC 7946)."""
+    sectors = Sector.objects.all() if city is None else city.sectors.all()
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "id": sector.pk,
+                "geometry": sector.geometry,
+                "properties": {"code": sector.code, "name": sector.name},
+            }
+            for sector in sectors.order_by("name")
+        ],
+    }
+
+
+class _AreaCache:
+    """Prepared polygons of the city and its sectors, rebuilt when any of them changes."""
+
+    def __init__(self):
+        self.key = None
+        self.city = None
+        self.sectors: list[tuple[int, geo.PreparedArea]] = []
+
+    def refresh(self):
+        city = city_current()
+        sectors = list(Sector.objects.order_by("pk").values_list("pk", "updated_at", "geometry"))
+        key = (city and (city.pk, repr(city.boundary)), tuple((pk, at) for pk, at, _ in sectors))
+        if key != self.key:
+            self.city = geo.PreparedArea(city.boundary) if city else None
+            self.sectors = [(pk, geo.PreparedArea(geometry)) for pk, _, geometry in sectors]
+            self.key = key
+        return self
+
+
+_areas = _AreaCache()
+
+
+def point_in_city(*, lat: float, lon: float) -> bool:
+    areas = _areas.refresh()
+    return areas.city is not None and areas.city.contains(lat, lon)
+
+
+def sector_at(*, lat: float, lon: float) -> Sector | None:
+    """The sector containing the point, or None outside every sector."""
+    for pk, area in _areas.refresh().sectors:
+        if area.contains(lat, lon):
+            return Sector.objects.get(pk=pk)
+    return None

@@ -1,0 +1,43 @@
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from controlroom import selectors
+from controlroom.health import health_report
+
+
+@require_GET
+@never_cache
+def healthz(request):
+    ok, checks = health_report()
+    return JsonResponse({"status": "ok" if ok else "degraded", "checks": checks}, status=200 if ok else 503)
+
+
+@login_required
+def home(request):
+    viewer = selectors.viewer_for(request.user)
+    return render(
+        request,
+        "controlroom/home.html",
+        {
+            "may_watch": viewer.may_watch,
+            "city": selectors.city_current(),
+            "tiles_url": settings.LEAFLET_CONFIG["TILES"],
+            "live_labels": {
+                "connecting": _("connexion…"),
+                "connected": _("connecté"),
+                "reconnecting": _("reconnexion…"),
+                "filling": _("rattrapage…"),
+                "closed": _("déconnecté"),
+            },
+        },
+    )
+
+
+@login_required
+def sectors_geojson(request):
+    return JsonResponse(selectors.sectors_geojson(), content_type="application/geo+json")

@@ -1,0 +1,145 @@
+// Live journal stream for the consoles.
+//
+// Keeps the last sequence number it handled, resumes after a reconnect (exponential backoff
+// with jitter) from that number, drops duplicates, and fills gaps from the events API when a
+// heartbeat shows the journal is ahead of what arrived. Every visible event reaches `onEvent`
+// once, in sequence order.
+
+const INITIAL_DELAY_MS = 500;
+const MAX_DELAY_MS = 15000;
+
+export class LiveStream {
+  /**
+   * @param {object} options
+   * @param {(event: object) => void} options.onEvent  called once per journal event, in order
+   * @param {(state: string, detail?: object) => void} [options.onState]
+   *        "connecting" | "connected" | "reconnecting" | "filling" | "closed"
+   * @param {number|null} [options.after]  last seq already known (null: start from now)
+   * @param {string} [options.socketPath]
+   * @param {string} [options.eventsUrl]
+   * @param {number} [options.heartbeatTimeoutMs]  reconnect when nothing arrives for this long
+   */
+  constructor({
+    onEvent,
+    onState = () => {},
+    after = null,
+    socketPath = "/ws/live/",
+    eventsUrl = "/api/events/",
+    heartbeatTimeoutMs = 7000,
+  }) {
+    this.onEvent = onEvent;
+    this.onState = onState;
+    this.lastSeq = after;
+    this.socketPath = socketPath;
+    this.eventsUrl = eventsUrl;
+    this.heartbeatTimeoutMs = heartbeatTimeoutMs;
+    this.delay = INITIAL_DELAY_MS;
+    this.socket = null;
+    this.stopped = false;
+    this.filling = null;
+    this.watchdog = null;
+  }
+
+  start() {
+    this.stopped = false;
+    this.connect();
+    return this;
+  }
+
+  stop() {
+    this.stopped = true;
+    clearTimeout(this.watchdog);
+    if (this.socket) this.socket.close();
+    this.onState("closed");
+  }
+
+  /** Force a reconnect, as after a network change. */
+  reconnect() {
+    if (this.socket) this.socket.close();
+  }
+
+  connect() {
+    const scheme = window.location.protocol === "https:" ? "wss" : "ws";
+    const query = this.lastSeq === null ? "" : `?after=${this.lastSeq}`;
+    this.onState(this.lastSeq === null ? "connecting" : "reconnecting");
+    const socket = new WebSocket(`${scheme}://${window.location.host}${this.socketPath}${query}`);
+    this.socket = socket;
+    socket.onmessage = (message) => this.handle(JSON.parse(message.data));
+    socket.onclose = (close) => {
+      clearTimeout(this.watchdog);
+      if (this.socket !== socket || this.stopped) return;
+      if (close.code === 4401) {
+        this.onState("closed", { reason: "unauthorised" });
+        return;
+      }
+      const wait = this.delay * (0.75 + Math.random() * 0.5);
+      this.delay = Math.min(this.delay * 2, MAX_DELAY_MS);
+      this.onState("reconnecting", { inMs: Math.round(wait) });
+      setTimeout(() => this.connect(), wait);
+    };
+    this.armWatchdog();
+  }
+
+  armWatchdog() {
+    clearTimeout(this.watchdog);
+    this.watchdog = setTimeout(() => this.reconnect(), this.heartbeatTimeoutMs);
+  }
+
+  handle(message) {
+    this.armWatchdog();
+    switch (message.kind) {
+      case "event":
+        this.accept(message);
+        break;
+      case "ready":
+        this.delay = INITIAL_DELAY_MS;
+        this.advance(message.seq);
+        this.onState("connected", { seq: this.lastSeq });
+        break;
+      case "heartbeat":
+        // Everything visible up to `delivered` has already come down this socket, in order.
+        this.advance(message.delivered);
+        if (message.seq > this.lastSeq) this.fillGap();
+        break;
+      default:
+        break;
+    }
+  }
+
+  accept(event) {
+    if (this.lastSeq !== null && event.seq <= this.lastSeq) return; // duplicate
+    this.lastSeq = event.seq;
+    this.onEvent(event);
+  }
+
+  advance(seq) {
+    if (typeof seq === "number" && (this.lastSeq === null || seq > this.lastSeq)) this.lastSeq = seq;
+  }
+
+  /** Read the journal after lastSeq until the head seen at the time of reading. */
+  fillGap() {
+    if (this.filling) return this.filling;
+    this.onState("filling", { after: this.lastSeq });
+    this.filling = (async () => {
+      try {
+        let url = `${this.eventsUrl}?after=${this.lastSeq ?? 0}`;
+        let latest = null;
+        while (url) {
+          const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+          if (!response.ok) throw new Error(`events API answered ${response.status}`);
+          const page = await response.json();
+          page.results.forEach((event) => this.accept(event));
+          latest = page.latest_seq;
+          url = page.next;
+        }
+        this.advance(latest);
+        this.onState("connected", { seq: this.lastSeq });
+      } catch (error) {
+        this.onState("reconnecting", { error: String(error) });
+      } finally {
+        this.filling = null;
+      }
+    })();
+    return this.filling;
+  }
+}
