@@ -33,12 +33,12 @@ def create_head(apps, schema_editor):
 
 def guard(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(GUARD_SQL)
+        schema_editor.execute(GUARD_SQL, params=None)
 
 
 def unguard(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(UNGUARD_SQL)
+        schema_editor.execute(UNGUARD_SQL, params=None)
 
 
 class Migration(migrations.Migration):

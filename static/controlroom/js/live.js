@@ -1,8 +1,8 @@
 // Live journal stream for the consoles.
 //
 // Keeps the last sequence number it handled, resumes after a reconnect (exponential backoff
-// with jitter) from that number, drops duplicates, and fills gaps from the events API when a
-// heartbeat shows the journal is ahead of what arrived. Every visible event reaches `onEvent`
+// with jitter) from that number, drops duplicates, and fills gaps from the events API when
+// heartbeats show the journal stayed ahead of what arrived. Every visible event reaches `onEvent`
 // once, in sequence order.
 
 const INITIAL_DELAY_MS = 500;
@@ -38,6 +38,7 @@ export class LiveStream {
     this.stopped = false;
     this.filling = null;
     this.watchdog = null;
+    this.announced = null;
   }
 
   start() {
@@ -93,13 +94,18 @@ export class LiveStream {
         break;
       case "ready":
         this.delay = INITIAL_DELAY_MS;
+        this.announced = null;
         this.advance(message.seq);
         this.onState("connected", { seq: this.lastSeq });
         break;
       case "heartbeat":
         // Everything visible up to `delivered` has already come down this socket, in order.
         this.advance(message.delivered);
-        if (message.seq > this.lastSeq) this.fillGap();
+        // An event the previous heartbeat announced has still not arrived: it was lost on the
+        // way (a full channel, a writer in another process). Read it from the journal. (Events
+        // the latest heartbeat announces may simply be in flight.)
+        if (this.announced !== null && this.announced > this.lastSeq) this.fillGap();
+        this.announced = message.seq;
         break;
       default:
         break;

@@ -1,0 +1,114 @@
+"""Shared fixtures: one user per role, with a liaison of another agency, and real services.
+
+CI runs the suite on PostgreSQL and Redis (``DATABASE_URL``, ``REDIS_URL``). With
+``CONTROLROOM_REQUIRE_SERVICES=1`` a test that needs one of them fails instead of skipping.
+"""
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+from channels.layers import channel_layers
+from django.conf import settings as django_settings
+
+from controlroom import services
+from controlroom.models import Agency
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+REQUIRE_SERVICES = os.environ.get("CONTROLROOM_REQUIRE_SERVICES") == "1"
+
+
+def require(condition: bool, reason: str):
+    if condition:
+        return
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{reason} (CONTROLROOM_REQUIRE_SERVICES=1)")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def needs_redis():
+    require(bool(django_settings.REDIS_URL), "needs Redis: set REDIS_URL")
+
+
+@pytest.fixture
+def needs_postgres():
+    require(
+        django_settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
+        "needs PostgreSQL: set DATABASE_URL",
+    )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_channel_layer():
+    """Tests get their own Redis key prefix, so a running control room is never disturbed."""
+    config = django_settings.CHANNEL_LAYERS["default"].get("CONFIG", {})
+    if "prefix" in config:
+        config["prefix"] = f"test-{uuid.uuid4().hex[:8]}"
+    channel_layers.backends.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
+def quick_settings(settings):
+    settings.LIVE_HEARTBEAT_SECONDS = 0.2
+    # Real hashing costs ~0.3 s a password; tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def agencies(db):
+    def make(code, name, kind, own=False):
+        return services.agency_ensure(code=code, name=name, kind=kind, operates_control_room=own)
+
+    return {
+        "pm": make("pm", "Police municipale", Agency.Kind.MUNICIPAL_POLICE, own=True),
+        "pn": make("pn", "Police nationale", Agency.Kind.NATIONAL_POLICE),
+        "sdis": make("sdis", "Sapeurs-pompiers", Agency.Kind.FIRE),
+    }
+
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture
+def people(agencies):
+    def make(username, role, agency):
+        return services.user_ensure(username=username, password=PASSWORD, role=role, agency=agency)
+
+    return {
+        "operator": make("op", "operator", agencies["pm"]),
+        "supervisor": make("sup", "supervisor", agencies["pm"]),
+        "liaison_pn": make("pn1", "agency_liaison", agencies["pn"]),
+        "liaison_sdis": make("sdis1", "agency_liaison", agencies["sdis"]),
+        "administrator": make("adm", "administrator", agencies["pm"]),
+    }
+
+
+@pytest.fixture
+def api(client):
+    """A logged-in test client factory: ``api(user)``."""
+
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login
+
+
+@pytest.fixture(scope="session", autouse=True)
+def close_thread_connections(django_db_setup, django_db_blocker):
+    """Connections opened in worker threads (database_sync_to_async) would keep the test
+    database busy and stop its removal: end them before the database is dropped."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
