@@ -10,8 +10,10 @@ A heartbeat carries the journal head, so a client can also notice what never rea
 
 import asyncio
 import logging
+import time
+import weakref
 
-from channels.db import database_sync_to_async
+from channels.db import DatabaseSyncToAsync
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
@@ -24,17 +26,55 @@ CLOSE_UNAUTHORISED = 4401
 CLOSE_BAD_REQUEST = 4400
 
 
-@database_sync_to_async
+def _database_call(func):
+    """Run ORM code in the shared thread pool, not the single thread-sensitive one: hundreds of
+    consoles connecting at once must not queue behind each other's queries."""
+    return DatabaseSyncToAsync(func, thread_sensitive=False)
+
+
+@_database_call
 def _viewer(user):
     return selectors.viewer_for(user)
 
 
-@database_sync_to_async
-def _head_seq() -> int:
+@_database_call
+def _read_head_seq() -> int:
     return journal.head_seq()
 
 
-@database_sync_to_async
+class _HeadCache:
+    """The journal head, read at most once per interval for all the consoles of this process."""
+
+    def __init__(self):
+        self.value, self.read_at, self.lock = 0, 0.0, None
+
+    async def get(self, max_age: float) -> int:
+        if self.lock is None:
+            self.lock = asyncio.Lock()
+        async with self.lock:
+            now = time.monotonic()
+            if now - self.read_at > max_age:
+                self.value, self.read_at = await _read_head_seq(), now
+            return self.value
+
+
+# One cache per event loop: asyncio locks belong to the loop that created them.
+_head_caches: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _HeadCache]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def _head_seq(max_age: float = 0.0) -> int:
+    if max_age <= 0:
+        return await _read_head_seq()
+    loop = asyncio.get_running_loop()
+    cache = _head_caches.get(loop)
+    if cache is None:
+        cache = _head_caches[loop] = _HeadCache()
+    return await cache.get(max_age)
+
+
+@_database_call
 def _visible_between(viewer, after: int, upto: int) -> list[dict]:
     events = selectors.events_visible_to(viewer=viewer, after=after).filter(seq__lte=upto)
     return [journal.live_message(event) for event in events[:REPLAY_BATCH]]
@@ -104,7 +144,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         try:
             while True:
                 await asyncio.sleep(interval)
-                head = await _head_seq()
+                head = await _head_seq(max_age=interval / 4)
                 await self.send_json({"kind": "heartbeat", "seq": head, "delivered": self.delivered})
         except asyncio.CancelledError:
             pass

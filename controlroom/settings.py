@@ -108,11 +108,15 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 if os.environ.get("DATABASE_URL"):
-    DATABASES = {
-        "default": dj_database_url.parse(
-            os.environ["DATABASE_URL"], conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0)
-        )
-    }
+    DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"])}
+    if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        # A pool rather than persistent connections: under ASGI, sync code runs in many threads,
+        # and hundreds of consoles joining at once must not each open a connection.
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": env_int("DATABASE_POOL_MIN", 2),
+            "max_size": env_int("DATABASE_POOL_MAX", 20),
+            "timeout": 30,
+        }
 else:
     DATABASES = {
         "default": {
@@ -131,20 +135,24 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: channel layer, cache, Celery broker ----------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
-CHANNEL_CAPACITY = env_int("CHANNEL_CAPACITY", 5000)
 
 if REDIS_URL:
+    # Redis pub/sub: one message per event and server process, fanned out to that process's
+    # consoles in memory. (The list-based layer costs a Redis round trip per console and
+    # message, and its per-channel capacity drops messages in a burst.) Pub/sub does not keep
+    # messages for absent subscribers: the journal does, and consoles fill any gap from it.
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        # redis-py's pool refuses a 101st concurrent command by default.
+                        "max_connections": env_int("REDIS_MAX_CONNECTIONS", 1000),
+                    }
+                ],
                 "prefix": os.environ.get("CHANNELS_PREFIX", "controlroom"),
-                # The default capacity (100) silently drops messages in a burst; the journal fills
-                # any gap anyway, but a roomier channel keeps the fast path complete.
-                "capacity": CHANNEL_CAPACITY,
-                "expiry": 60,
-                "group_expiry": 86400,
             },
         }
     }
@@ -159,7 +167,7 @@ else:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels.layers.InMemoryChannelLayer",
-            "CONFIG": {"capacity": CHANNEL_CAPACITY, "expiry": 60},
+            "CONFIG": {"capacity": env_int("CHANNEL_CAPACITY", 5000), "expiry": 60},
         }
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
