@@ -1,0 +1,90 @@
+import pytest
+from django.core.management import call_command
+
+from controlroom import journal
+from controlroom.models import Event, Sector, User
+from controlroom.roles import ROLE_PERMISSIONS, roles_sync
+
+
+@pytest.mark.django_db
+def test_healthz_reports_every_part(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert set(body["checks"]) == {"database", "channel_layer", "broker"}
+
+
+@pytest.mark.django_db
+def test_healthz_answers_503_when_a_part_is_down(client, monkeypatch):
+    from controlroom import health
+
+    def broken():
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(health, "_broker", broken)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["broker"]["ok"] is False
+
+
+@pytest.mark.django_db
+def test_the_login_page_speaks_french(client):
+    response = client.get("/connexion/")
+    assert response.status_code == 200
+    assert "Se connecter" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_pages_need_a_login(client):
+    response = client.get("/")
+    assert response.status_code == 302 and "/connexion/" in response["Location"]
+
+
+@pytest.mark.django_db
+def test_repeated_failed_logins_lock_the_account(client, people):
+    for _ in range(5):
+        client.post("/connexion/", {"username": "op", "password": "wrong"})
+    response = client.post("/connexion/", {"username": "op", "password": "correct-horse-battery-staple"})
+    assert response.status_code == 429
+    assert "bloqué" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_good_login_reaches_the_home_page(client, people):
+    response = client.post(
+        "/connexion/", {"username": "op", "password": "correct-horse-battery-staple"}, follow=True
+    )
+    assert response.status_code == 200
+    assert "Journal en direct" in response.content.decode()
+
+
+def test_sessions_expire_after_a_shift_of_inactivity(settings):
+    assert settings.SESSION_COOKIE_AGE == 12 * 3600 and settings.SESSION_SAVE_EVERY_REQUEST
+
+
+@pytest.mark.django_db
+def test_every_declared_role_permission_exists():
+    roles_sync(strict=True)
+
+
+@pytest.mark.django_db
+def test_the_demo_loader_is_idempotent():
+    call_command("load_demo")
+    counts = (User.objects.count(), Sector.objects.count(), Event.objects.count())
+    call_command("load_demo")
+    assert (User.objects.count(), Sector.objects.count(), Event.objects.count()) == counts
+    assert Sector.objects.count() == 12
+    assert User.objects.get(username="liaison.pn").groups.get().name == "agency_liaison"
+    assert journal.verify_chain()[1] is None
+    assert set(ROLE_PERMISSIONS) == {"operator", "supervisor", "agency_liaison", "administrator"}
+
+
+@pytest.mark.django_db
+def test_demo_sectors_tile_the_city():
+    from controlroom.selectors import point_in_city, sector_at
+
+    call_command("load_demo")
+    assert sector_at(lat=47.3220, lon=5.0415).code == "centre-ville"
+    assert point_in_city(lat=47.3220, lon=5.0415)
+    assert sector_at(lat=48.0, lon=5.0) is None and not point_in_city(lat=48.0, lon=5.0)
