@@ -35,7 +35,7 @@ test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 messages: install
-	cd controlroom && ../$(BIN)/python ../manage.py makemessages -l en --ignore '*/migrations/*'
+	$(BIN)/python manage.py makemessages -l en --no-obsolete $(addprefix --ignore ,'.venv/*' 'var/*' 'tests/*' 'bench/*' '*/migrations/*')
 	$(BIN)/python manage.py compilemessages --ignore '.venv'
 
 bench-live: install

@@ -2,31 +2,51 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from controlroom import services
 from controlroom.models import Agency, City, Event, Sector, User
 
 
+class JournaledAdmin(admin.ModelAdmin):
+    """Admin changes go through the configuration services, so each one is journaled."""
+
+    def save_model(self, request, obj, form, change):
+        services.configuration_save(instance=obj, by=request.user, created=not change)
+
+    def delete_model(self, request, obj):
+        services.configuration_delete(instance=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            services.configuration_delete(instance=obj, by=request.user)
+
+
 @admin.register(User)
-class ControlRoomUserAdmin(UserAdmin):
+class ControlRoomUserAdmin(JournaledAdmin, UserAdmin):
     fieldsets = UserAdmin.fieldsets + ((_("Agence"), {"fields": ("agency",)}),)
     add_fieldsets = UserAdmin.add_fieldsets + ((_("Agence"), {"fields": ("agency",)}),)
     list_display = ("username", "first_name", "last_name", "agency", "is_active", "is_staff")
     list_filter = ("agency", "groups", "is_active", "is_staff")
 
+    def save_related(self, request, form, formsets, change):
+        before = set(form.instance.groups.values_list("name", flat=True)) if change else set()
+        super().save_related(request, form, formsets, change)
+        services.user_roles_changed(user=form.instance, before=before, by=request.user)
+
 
 @admin.register(Agency)
-class AgencyAdmin(admin.ModelAdmin):
+class AgencyAdmin(JournaledAdmin):
     list_display = ("name", "code", "kind", "operates_control_room")
     list_filter = ("kind",)
     search_fields = ("name", "code")
 
 
 @admin.register(City)
-class CityAdmin(admin.ModelAdmin):
+class CityAdmin(JournaledAdmin):
     list_display = ("name", "insee_code")
 
 
 @admin.register(Sector)
-class SectorAdmin(admin.ModelAdmin):
+class SectorAdmin(JournaledAdmin):
     list_display = ("name", "code", "city", "updated_at")
     list_filter = ("city",)
     search_fields = ("name", "code")

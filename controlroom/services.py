@@ -51,6 +51,15 @@ def configuration_delete(*, instance, by) -> None:
     journal.record(type=f"{meta.model_name}.deleted", subject=subject, actor=by, payload={"name": name})
 
 
+def user_roles_changed(*, user: User, before: set[str], by) -> None:
+    """Journal the roles granted and revoked since ``before`` (group names)."""
+    after = set(user.groups.values_list("name", flat=True))
+    for role in sorted(after - before):
+        journal.record(type="user.role_granted", subject=user, actor=by, payload={"role": role})
+    for role in sorted(before - after):
+        journal.record(type="user.role_revoked", subject=user, actor=by, payload={"role": role})
+
+
 @transaction.atomic
 def agency_ensure(*, code: str, name: str, kind: str, operates_control_room=False, by=None) -> Agency:
     """Create the agency if it does not exist; an existing one is left as it is."""

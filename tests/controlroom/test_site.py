@@ -36,6 +36,16 @@ def test_the_login_page_speaks_french(client):
 
 
 @pytest.mark.django_db
+def test_english_is_available_on_request(client):
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/connexion/"})
+    assert response.status_code == 302
+    page = client.get("/connexion/").content.decode()
+    assert '<html lang="en">' in page
+    assert "Username" in page and "Log in" in page
+    assert "Se connecter" not in page
+
+
+@pytest.mark.django_db
 def test_pages_need_a_login(client):
     response = client.get("/")
     assert response.status_code == 302 and "/connexion/" in response["Location"]
