@@ -27,11 +27,30 @@ _STAFF = [
     "controlroom.view_agency",
 ]
 
+# Alerts, incidents, units and procedures, as the control room's operators handle them.
+_OPERATIONS = [
+    "incidents.view_alert", "incidents.add_alert", "incidents.change_alert",
+    "incidents.view_incident", "incidents.add_incident", "incidents.change_incident",
+    "incidents.view_all_incidents",
+    "incidents.view_unit", "incidents.dispatch_unit",
+    "incidents.view_category",
+    "incidents.view_procedurerun", "incidents.change_procedurerun",
+    "incidents.view_proceduretemplate",
+]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    OPERATOR: [*_STAFF],
-    SUPERVISOR: [*_STAFF],
-    # A liaison sees the journal, scoped to what their agency takes part in.
-    AGENCY_LIAISON: ["controlroom.view_event", "controlroom.view_sector", "controlroom.view_city"],
+    OPERATOR: [*_STAFF, *_OPERATIONS],
+    SUPERVISOR: [
+        *_STAFF, *_OPERATIONS,
+        "incidents.close_incident", "incidents.skip_mandatory_step",
+    ],
+    # A liaison sees the journal and the incidents their agency takes part in, writes notes on
+    # them, and reports the positions and statuses of their own agency's units.
+    AGENCY_LIAISON: [
+        "controlroom.view_event", "controlroom.view_sector", "controlroom.view_city",
+        "incidents.view_incident", "incidents.view_unit", "incidents.change_unit",
+        "incidents.view_category", "incidents.view_procedurerun",
+    ],
     # Administrators manage users, agencies, zones and configuration in the Django admin.
     ADMINISTRATOR: [
         *_STAFF,
@@ -40,6 +59,15 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "controlroom.add_city", "controlroom.change_city",
         "controlroom.add_sector", "controlroom.change_sector", "controlroom.delete_sector",
         "auth.view_group", "auth.change_group",
+        "incidents.view_category", "incidents.add_category", "incidents.change_category",
+        "incidents.view_proceduretemplate", "incidents.add_proceduretemplate",
+        "incidents.change_proceduretemplate", "incidents.delete_proceduretemplate",
+        "incidents.view_steptemplate", "incidents.add_steptemplate",
+        "incidents.change_steptemplate", "incidents.delete_steptemplate",
+        "incidents.view_unit", "incidents.add_unit", "incidents.change_unit",
+        "incidents.view_partnersystem", "incidents.add_partnersystem",
+        "incidents.change_partnersystem",
+        "incidents.view_procedurerun", "incidents.view_steprun",
     ],
 }
 

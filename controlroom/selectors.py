@@ -72,6 +72,7 @@ class _AreaCache:
     def __init__(self):
         self.key = None
         self.city = None
+        self.centre: tuple[float, float] | None = None
         self.sectors: list[tuple[int, geo.PreparedArea]] = []
 
     def refresh(self):
@@ -80,6 +81,8 @@ class _AreaCache:
         key = (city and (city.pk, repr(city.boundary)), tuple((pk, at) for pk, at, _ in sectors))
         if key != self.key:
             self.city = geo.PreparedArea(city.boundary) if city else None
+            point = self.city.geometry.representative_point() if city else None
+            self.centre = (point.y, point.x) if point else None
             self.sectors = [(pk, geo.PreparedArea(geometry)) for pk, _, geometry in sectors]
             self.key = key
         return self
@@ -91,6 +94,11 @@ _areas = _AreaCache()
 def point_in_city(*, lat: float, lon: float) -> bool:
     areas = _areas.refresh()
     return areas.city is not None and areas.city.contains(lat, lon)
+
+
+def city_centre() -> tuple[float, float] | None:
+    """A (lat, lon) point inside the city, for distances to it."""
+    return _areas.refresh().centre
 
 
 def sector_at(*, lat: float, lon: float) -> Sector | None:

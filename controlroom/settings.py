@@ -198,6 +198,12 @@ CELERY_RESULT_EXPIRES = 3600
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "verify-journal": {"task": "controlroom.verify_journal", "schedule": 3600.0},
+    "escalate-alerts": {"task": "incidents.escalate_alerts", "schedule": 15.0},
+    "remind-overdue-steps": {"task": "incidents.remind_overdue_steps", "schedule": 15.0},
+    "move-demo-units": {
+        "task": "incidents.move_demo_units",
+        "schedule": float(os.environ.get("DEMO_UNITS_MOVE_SECONDS", "10")),
+    },
 }
 
 # --- Authentication, sessions, lockout ------------------------------------------------------
@@ -261,7 +267,13 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "controlroom.api.errors.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"anon": "60/min", "user": "6000/min"},
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": "60/min",
+        "user": "6000/min",
+        "partner": os.environ.get("PARTNER_API_RATE", "600/min"),
+    },
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 100,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Control room API",
@@ -277,6 +289,10 @@ SPECTACULAR_SETTINGS = {
 
 # --- Live push ------------------------------------------------------------------------------
 LIVE_HEARTBEAT_SECONDS = float(os.environ.get("LIVE_HEARTBEAT_SECONDS", "2"))
+
+# --- Alerts and incidents -------------------------------------------------------------------------
+# Unacknowledged alerts older than this go to the supervisors.
+ALERT_ESCALATION_SECONDS = int(os.environ.get("ALERT_ESCALATION_SECONDS", "120"))
 
 # --- Maps -----------------------------------------------------------------------------------
 LEAFLET_CONFIG = {

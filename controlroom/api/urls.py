@@ -1,7 +1,8 @@
-from django.urls import path
+from django.urls import include, path
 
 from controlroom.api.views import EventListView
 
 urlpatterns = [
     path("events/", EventListView.as_view(), name="api-events"),
+    path("", include("incidents.api.urls")),
 ]

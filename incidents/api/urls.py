@@ -1,0 +1,13 @@
+from rest_framework.routers import SimpleRouter
+
+from incidents.api import views
+
+router = SimpleRouter()
+router.register("categories", views.CategoryViewSet, basename="category")
+router.register("alerts", views.AlertViewSet, basename="alert")
+router.register("incidents", views.IncidentViewSet, basename="incident")
+router.register("units", views.UnitViewSet, basename="unit")
+router.register("procedure-runs", views.ProcedureRunViewSet, basename="procedure-run")
+router.register("procedure-steps", views.StepViewSet, basename="procedure-step")
+
+urlpatterns = router.urls

@@ -1,0 +1,292 @@
+"""Thin API views: parse, call one service or selector, present."""
+
+from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+
+from controlroom import journal
+from controlroom.api.serializers import EventSerializer
+from incidents import selectors
+from incidents.api import serializers as s
+from incidents.api.authentication import (
+    PartnerRateThrottle,
+    PartnerTokenAuthentication,
+    partner_of,
+)
+from incidents.filters import AlertFilter, IncidentFilter, UnitFilter
+from incidents.models import Assignment, Category, PartnerSystem, ProcedureRun, StepRun
+from incidents.services import alerts as alert_services
+from incidents.services import incidents as incident_services
+from incidents.services import procedures as procedure_services
+from incidents.services import units as unit_services
+
+
+def _valid(serializer_class, request, **kwargs):
+    serializer = serializer_class(data=request.data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
+    """The incident taxonomy."""
+
+    serializer_class = s.CategorySerializer
+    lookup_field = "code"
+    pagination_class = None
+    filter_backends = []
+
+    def get_queryset(self):
+        return Category.objects.all()
+
+
+class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The alert inbox. Partner systems post alerts with their token (idempotent on
+    ``source_ref``); operators acknowledge, attach, open an incident from, or dismiss them."""
+
+    serializer_class = s.AlertSerializer
+    filterset_class = AlertFilter
+    authentication_classes = [PartnerTokenAuthentication, SessionAuthentication]
+
+    def get_queryset(self):
+        return selectors.alerts_visible_to(user=self.request.user).order_by("-received_at")
+
+    def get_throttles(self):
+        return [PartnerRateThrottle()] if self.action == "create" else super().get_throttles()
+
+    @extend_schema(request=s.AlertCreateSerializer, responses={201: s.AlertSerializer,
+                                                               200: s.AlertSerializer})
+    def create(self, request):
+        data = _valid(s.AlertCreateSerializer, request)
+        partner = partner_of(request)
+        if partner is not None:
+            if not partner.allows(PartnerSystem.Scope.ALERTS):
+                raise PermissionDenied("Ce système partenaire ne peut pas créer d'alertes.")
+            data.update(source="partner", source_system=partner.code, partner=partner)
+            by = partner.actor_label
+        else:
+            by = request.user
+        received = alert_services.alert_receive(by=by, **data)
+        body = s.AlertSerializer(received.alert).data
+        return Response(body, status=status.HTTP_201_CREATED if received.created else status.HTTP_200_OK)
+
+    @extend_schema(request=None, responses=s.AlertSerializer)
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, pk=None):
+        alert = alert_services.alert_acknowledge(alert=self.get_object(), by=request.user)
+        return Response(s.AlertSerializer(alert).data)
+
+    @extend_schema(request=s.AlertDismissSerializer, responses=s.AlertSerializer)
+    @action(detail=True, methods=["post"])
+    def dismiss(self, request, pk=None):
+        alert = self.get_object()
+        data = _valid(s.AlertDismissSerializer, request)
+        alert = alert_services.alert_dismiss(alert=alert, by=request.user, **data)
+        return Response(s.AlertSerializer(alert).data)
+
+    @extend_schema(request=s.AlertAttachSerializer, responses=s.AlertSerializer)
+    @action(detail=True, methods=["post"])
+    def attach(self, request, pk=None):
+        alert = self.get_object()
+        data = _valid(s.AlertAttachSerializer, request)
+        alert = alert_services.alert_attach(alert=alert, incident=data["incident"], by=request.user)
+        return Response(s.AlertSerializer(alert).data)
+
+    @extend_schema(request=s.AlertOpenIncidentSerializer, responses={201: s.IncidentSerializer})
+    @action(detail=True, methods=["post"], url_path="open-incident")
+    def open_incident(self, request, pk=None):
+        alert = self.get_object()
+        data = _valid(s.AlertOpenIncidentSerializer, request)
+        incident = alert_services.alert_open_incident(alert=alert, by=request.user, **data)
+        return Response(s.IncidentSerializer(incident).data, status=status.HTTP_201_CREATED)
+
+
+def _incidents_queryset(user):
+    return selectors.incidents_visible_to(user=user).prefetch_related(
+        "agencies", "alerts",
+        Prefetch("assignments", queryset=Assignment.objects.select_related("unit")),
+    )
+
+
+class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Incidents, their life cycle, notes, timeline and dispatch."""
+
+    serializer_class = s.IncidentSerializer
+    filterset_class = IncidentFilter
+
+    def get_queryset(self):
+        return _incidents_queryset(self.request.user).order_by("-created_at")
+
+    def _present(self, incident, code=status.HTTP_200_OK):
+        incident = _incidents_queryset(self.request.user).get(pk=incident.pk)
+        return Response(s.IncidentSerializer(incident).data, status=code)
+
+    @extend_schema(request=s.IncidentCreateSerializer, responses={201: s.IncidentSerializer})
+    def create(self, request):
+        data = _valid(s.IncidentCreateSerializer, request)
+        incident = incident_services.incident_create(by=request.user, **data)
+        return self._present(incident, status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.IncidentUpdateSerializer, responses=s.IncidentSerializer)
+    def partial_update(self, request, pk=None):
+        incident = self.get_object()
+        data = _valid(s.IncidentUpdateSerializer, request)
+        incident = incident_services.incident_update(incident=incident, by=request.user, **data)
+        return self._present(incident)
+
+    @extend_schema(request=s.TransitionSerializer, responses=s.IncidentSerializer)
+    @action(detail=True, methods=["post"])
+    def transition(self, request, pk=None):
+        incident = self.get_object()
+        data = _valid(s.TransitionSerializer, request)
+        incident = incident_services.incident_transition(
+            incident=incident, to=data["to"], reason=data["reason"], by=request.user
+        )
+        return self._present(incident)
+
+    @extend_schema(request=s.NoteSerializer, responses={201: EventSerializer})
+    @action(detail=True, methods=["post"])
+    def notes(self, request, pk=None):
+        incident = self.get_object()
+        data = _valid(s.NoteSerializer, request)
+        event = incident_services.incident_note_add(incident=incident, by=request.user, **data)
+        return Response(journal.live_message(event), status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=EventSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def timeline(self, request, pk=None):
+        incident = self.get_object()
+        events = selectors.incident_timeline(incident=incident, user=request.user)[:2000]
+        return Response([journal.live_message(event) for event in events])
+
+    @extend_schema(responses=s.SuggestionSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def suggestions(self, request, pk=None):
+        incident = self.get_object()
+        if not request.user.has_perm("incidents.dispatch_unit"):
+            raise PermissionDenied("Vous n'avez pas le droit d'engager une unité.")
+        found = selectors.incident_suggestions(incident=incident)
+        return Response(s.SuggestionSerializer(found, many=True).data)
+
+    @extend_schema(request=s.AssignSerializer, responses=s.IncidentSerializer)
+    @action(detail=True, methods=["post"])
+    def assign(self, request, pk=None):
+        incident = self.get_object()
+        data = _valid(s.AssignSerializer, request)
+        unit_services.units_assign(incident=incident, units=data["units"], by=request.user)
+        return self._present(incident)
+
+    @extend_schema(request=s.ReleaseSerializer, responses=s.IncidentSerializer)
+    @action(detail=True, methods=["post"])
+    def release(self, request, pk=None):
+        incident = self.get_object()
+        data = _valid(s.ReleaseSerializer, request)
+        unit_services.unit_release(incident=incident, unit=data["unit"], by=request.user)
+        return self._present(incident)
+
+    @extend_schema(responses=s.ProcedureRunSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def procedures(self, request, pk=None):
+        incident = self.get_object()
+        runs = incident.procedure_runs.prefetch_related("steps").order_by("-started_at")
+        return Response(s.ProcedureRunSerializer(runs, many=True).data)
+
+
+class UnitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Field units. Terminals and AVL feeds report positions; units report their status."""
+
+    serializer_class = s.UnitSerializer
+    filterset_class = UnitFilter
+    authentication_classes = [PartnerTokenAuthentication, SessionAuthentication]
+
+    def get_queryset(self):
+        user = self.request.user
+        partner = partner_of(self.request)
+        units = (
+            selectors.units_visible_to(user=user) if partner is None
+            else selectors.units_of_partner(partner=partner)
+        )
+        return units.prefetch_related("assignments").order_by("call_sign")
+
+    @extend_schema(request=s.PositionSerializer, responses=s.UnitSerializer)
+    @action(detail=True, methods=["post"], throttle_classes=[PartnerRateThrottle])
+    def position(self, request, pk=None):
+        unit = self.get_object()
+        data = _valid(s.PositionSerializer, request)
+        partner = partner_of(request)
+        by = request.user
+        if partner is not None:
+            if not partner.allows(PartnerSystem.Scope.POSITIONS):
+                raise PermissionDenied("Ce système partenaire ne transmet pas de positions.")
+            by = partner.actor_label
+        unit = unit_services.unit_position_report(unit=unit, by=by, **data)
+        return Response(s.UnitSerializer(unit).data)
+
+    @extend_schema(request=s.UnitStatusSerializer, responses=s.UnitSerializer)
+    @action(detail=True, methods=["post"])
+    def status(self, request, pk=None):
+        if partner_of(request) is not None:
+            raise PermissionDenied("Un système partenaire ne change pas l'état des unités.")
+        unit = self.get_object()
+        data = _valid(s.UnitStatusSerializer, request)
+        unit = unit_services.unit_status_set(unit=unit, status=data["status"], by=request.user)
+        return Response(s.UnitSerializer(unit).data)
+
+
+def _step_for(request, pk) -> StepRun:
+    step = get_object_or_404(StepRun.objects.select_related("run__incident"), pk=pk)
+    visible = selectors.incidents_visible_to(user=request.user)
+    if not visible.filter(pk=step.run.incident_id).exists():
+        raise Http404
+    return step
+
+
+class ProcedureRunViewSet(viewsets.ReadOnlyModelViewSet):
+    """Procedure runs of the incidents the user may see, with their steps."""
+
+    serializer_class = s.ProcedureRunSerializer
+    filterset_fields = ["incident", "status"]
+
+    def get_queryset(self):
+        visible = selectors.incidents_visible_to(user=self.request.user)
+        return ProcedureRun.objects.filter(incident__in=visible).prefetch_related("steps")
+
+
+class StepViewSet(viewsets.GenericViewSet):
+    """Acting on one step of a running procedure."""
+
+    serializer_class = s.StepSerializer
+    queryset = StepRun.objects.none()
+
+    def _respond(self, step):
+        step.refresh_from_db()
+        return Response(s.StepSerializer(step).data)
+
+    @extend_schema(request=s.StepActionSerializer, responses=s.StepSerializer)
+    @action(detail=True, methods=["post"])
+    def complete(self, request, pk=None):
+        step = _step_for(request, pk)
+        data = _valid(s.StepActionSerializer, request)
+        procedure_services.step_complete(step=step, by=request.user, **data)
+        return self._respond(step)
+
+    @extend_schema(request=s.StepSkipSerializer, responses=s.StepSerializer)
+    @action(detail=True, methods=["post"])
+    def skip(self, request, pk=None):
+        step = _step_for(request, pk)
+        data = _valid(s.StepSkipSerializer, request)
+        procedure_services.step_skip(step=step, by=request.user, **data)
+        return self._respond(step)
+
+    @extend_schema(request=s.StepAnswerSerializer, responses=s.StepSerializer)
+    @action(detail=True, methods=["post"])
+    def answer(self, request, pk=None):
+        step = _step_for(request, pk)
+        data = _valid(s.StepAnswerSerializer, request)
+        procedure_services.step_answer(step=step, by=request.user, **data)
+        return self._respond(step)

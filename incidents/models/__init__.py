@@ -1,0 +1,19 @@
+"""Alerts, incidents, field units and guided procedures."""
+
+from incidents.models.alerts import Alert, PartnerSystem
+from incidents.models.incidents import Category, Incident
+from incidents.models.procedures import ProcedureRun, ProcedureTemplate, StepRun, StepTemplate
+from incidents.models.units import Assignment, Unit
+
+__all__ = [
+    "Alert",
+    "Assignment",
+    "Category",
+    "Incident",
+    "PartnerSystem",
+    "ProcedureRun",
+    "ProcedureTemplate",
+    "StepRun",
+    "StepTemplate",
+    "Unit",
+]

@@ -1,0 +1,31 @@
+"""What every incidents service shares: permission checks and journaling an incident's story."""
+
+from django.core.exceptions import PermissionDenied
+
+from controlroom import journal
+from incidents.models import Incident
+
+
+def require(by, permission: str, message: str) -> None:
+    """Users must hold ``permission``; system actors (strings, None) act on their own authority."""
+    if by is None or isinstance(by, str):
+        return
+    if not by.has_perm(permission):
+        raise PermissionDenied(message)
+
+
+def incident_agency_ids(incident: Incident) -> list[int]:
+    return sorted(incident.agencies.values_list("pk", flat=True))
+
+
+def incident_record(*, incident: Incident, type: str, by, payload: dict | None = None):
+    """Journal an event in the incident's story: its subject is the incident, so the timeline
+    is one indexed read, and the agencies taking part see it."""
+    body = {"incident": incident.pk, "reference": incident.reference, **(payload or {})}
+    return journal.record(
+        type=type,
+        subject=incident,
+        actor=by,
+        agencies=incident_agency_ids(incident),
+        payload=body,
+    )

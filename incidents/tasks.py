@@ -1,0 +1,20 @@
+from celery import shared_task
+
+from incidents.services import alerts, procedures
+
+
+@shared_task(name="incidents.escalate_alerts")
+def escalate_alerts() -> int:
+    return alerts.alerts_escalate_overdue()
+
+
+@shared_task(name="incidents.remind_overdue_steps")
+def remind_overdue_steps() -> int:
+    return procedures.steps_remind_overdue()
+
+
+@shared_task(name="incidents.move_demo_units")
+def move_demo_units() -> int:
+    from incidents import demo
+
+    return demo.units_move()
