@@ -52,17 +52,10 @@ class SectorAdmin(JournaledAdmin):
     search_fields = ("name", "code")
 
 
-@admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
-    """The journal is read-only, for everyone, administrators included."""
+class ReadOnlyMixin:
+    """For records that change only through services (where the rules are), never by hand."""
 
-    list_display = ("seq", "created_at", "type", "actor_label", "subject_model", "subject_id")
-    list_filter = ("type", "subject_app")
-    search_fields = ("type", "actor_label", "subject_id")
-    ordering = ("-seq",)
-    show_full_result_count = False
-
-    def has_add_permission(self, request):
+    def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
@@ -70,3 +63,14 @@ class EventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Event)
+class EventAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """The journal is read-only, for everyone, administrators included."""
+
+    list_display = ("seq", "created_at", "type", "actor_label", "subject_model", "subject_id")
+    list_filter = ("type", "subject_app")
+    search_fields = ("type", "actor_label", "subject_id")
+    ordering = ("-seq",)
+    show_full_result_count = False

@@ -1,22 +1,13 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from controlroom.admin import JournaledAdmin
+from controlroom.admin import JournaledAdmin, ReadOnlyMixin
 from incidents.admin import procedures  # noqa: F401 - registers the procedure admin
 from incidents.models import Alert, Category, Incident, PartnerSystem, Unit
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):
     """Operational records change through the console and the API, where rules are enforced."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Category)

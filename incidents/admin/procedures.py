@@ -15,6 +15,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from controlroom.admin import ReadOnlyMixin
 from incidents.models import ProcedureRun, ProcedureTemplate, StepRun, StepTemplate
 from incidents.procedure_yaml import (
     MAX_BYTES,
@@ -160,7 +161,7 @@ class ProcedureTemplateAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/incidents/proceduretemplate/import.html", context)
 
 
-class StepRunInline(admin.TabularInline):
+class StepRunInline(ReadOnlyMixin, admin.TabularInline):
     model = StepRun
     ordering = ("order",)
     extra = 0
@@ -172,18 +173,9 @@ class StepRunInline(admin.TabularInline):
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm("incidents.view_procedurerun")
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(ProcedureRun)
-class ProcedureRunAdmin(admin.ModelAdmin):
+class ProcedureRunAdmin(ReadOnlyMixin, admin.ModelAdmin):
     """Runs change only through the console's services, never by hand."""
 
     list_display = ("name", "incident", "status", "started_at", "finished_at")
@@ -193,12 +185,3 @@ class ProcedureRunAdmin(admin.ModelAdmin):
     fields = ("incident", "template", "name", "status", "started_at", "finished_at")
     readonly_fields = fields
     inlines = [StepRunInline]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

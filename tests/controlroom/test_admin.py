@@ -62,3 +62,17 @@ def test_operators_cannot_open_the_admin(api, people):
     response = api(people["operator"]).get("/admin/")
     assert response.status_code == 302
     assert "/login/" in response["Location"] or "/connexion/" in response["Location"]
+
+
+@pytest.mark.django_db
+def test_every_admin_page_renders(client, django_user_model):
+    from django.contrib import admin as django_admin
+
+    root = django_user_model.objects.create_superuser("root", password="x")
+    client.force_login(root)
+    for model, model_admin in django_admin.site._registry.items():
+        meta = model._meta
+        url = f"/admin/{meta.app_label}/{meta.model_name}/"
+        assert client.get(url).status_code == 200, url
+        if model_admin.has_add_permission(type("R", (), {"user": root})()):
+            assert client.get(url + "add/").status_code == 200, url + "add/"
