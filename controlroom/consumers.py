@@ -122,7 +122,11 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             if seq > self.delivered + 1:
                 await self._send_range(seq - 1)
             if self.viewer.can_see(event["agencies"]):
-                await self.send_json({"kind": "event", **event})
+                text = message.get("text")
+                if text is None:
+                    await self.send_json({"kind": "event", **event})
+                else:
+                    await self.send(text_data=text)
             self.delivered = seq
 
     async def _send_range(self, upto: int) -> int:

@@ -198,8 +198,11 @@ def publish(event: Event) -> None:
     if layer is None:
         return
     try:
+        message = live_message(event)
+        # Encoded once here rather than once per console: the consumers forward the text as is.
+        text = json.dumps({"kind": "event", **message}, ensure_ascii=False, separators=(",", ":"))
         async_to_sync(layer.group_send)(
-            LIVE_GROUP, {"type": "journal.event", "event": live_message(event)}
+            LIVE_GROUP, {"type": "journal.event", "event": message, "text": text}
         )
     except Exception:  # noqa: BLE001 - the journal stays the source of truth
         logger.warning("Could not publish journal event %s", event.seq, exc_info=True)

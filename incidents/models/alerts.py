@@ -116,7 +116,7 @@ class Alert(Located):
     acknowledged_at = models.DateTimeField(_("acquittée le"), null=True, blank=True)
     # Kept for statistics: how long the alert waited for an operator.
     ack_delay_seconds = models.FloatField(_("délai d'acquittement (s)"), null=True, blank=True)
-    escalated_at = models.DateTimeField(_("escaladée le"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("transmise au superviseur le"), null=True, blank=True)
     incident = models.ForeignKey(
         Incident, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
     )

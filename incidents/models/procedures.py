@@ -41,8 +41,8 @@ class ProcedureTemplate(models.Model):
         Sector, verbose_name=_("secteur"), null=True, blank=True, on_delete=models.CASCADE,
         related_name="+",
     )
-    active = models.BooleanField(_("active"), default=True)
-    updated_at = models.DateTimeField(_("modifiée le"), auto_now=True)
+    active = models.BooleanField(_("actif"), default=True)
+    updated_at = models.DateTimeField(_("modifié le"), auto_now=True)
 
     class Meta:
         verbose_name = _("modèle de procédure")
