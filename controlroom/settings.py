@@ -285,6 +285,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "LevelEnum": "incidents.models.common.Level",
+        "IncidentStatusEnum": "incidents.models.Incident.Status",
+        "AlertStatusEnum": "incidents.models.Alert.Status",
+        "AlertSourceEnum": "incidents.models.Alert.Source",
+        "DismissReasonEnum": "incidents.models.Alert.DismissReason",
+        "UnitStatusEnum": "incidents.models.Unit.Status",
+        "UnitKindEnum": "incidents.models.Unit.Kind",
+        "ProcedureRunStatusEnum": "incidents.models.ProcedureRun.Status",
+        "StepStatusEnum": "incidents.models.StepRun.Status",
+    },
 }
 
 # --- Live push ------------------------------------------------------------------------------

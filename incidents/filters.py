@@ -1,16 +1,27 @@
 """One FilterSet per model, shared by the API and the console."""
 
 import django_filters as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from controlroom.models import Agency, Sector
 from incidents.models import Alert, Category, Incident, Unit
 
 
+@extend_schema_field(OpenApiTypes.STR)
+class CategoryFilter(filters.ModelMultipleChoiceFilter):
+    """Categories by code (``?category=rixe&category=vol``)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            field_name="category__code", to_field_name="code", queryset=Category.objects.all(),
+            **kwargs,
+        )
+
+
 class IncidentFilter(filters.FilterSet):
     status = filters.MultipleChoiceFilter(choices=Incident.Status.choices)
-    category = filters.ModelMultipleChoiceFilter(
-        field_name="category__code", to_field_name="code", queryset=Category.objects.all()
-    )
+    category = CategoryFilter()
     sector = filters.ModelChoiceFilter(queryset=Sector.objects.all())
     agency = filters.ModelChoiceFilter(field_name="agencies", queryset=Agency.objects.all())
     priority_min = filters.NumberFilter(field_name="priority", lookup_expr="gte")
@@ -32,9 +43,7 @@ class IncidentFilter(filters.FilterSet):
 class AlertFilter(filters.FilterSet):
     status = filters.MultipleChoiceFilter(choices=Alert.Status.choices)
     source = filters.MultipleChoiceFilter(choices=Alert.Source.choices)
-    category = filters.ModelMultipleChoiceFilter(
-        field_name="category__code", to_field_name="code", queryset=Category.objects.all()
-    )
+    category = CategoryFilter()
     sector = filters.ModelChoiceFilter(queryset=Sector.objects.all())
     severity_min = filters.NumberFilter(field_name="severity", lookup_expr="gte")
     received_after = filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="gte")

@@ -7,7 +7,7 @@ from incidents import lifecycle, procedure_reads
 from incidents.models import Alert, Category, Incident, ProcedureRun, StepRun, Unit
 from incidents.models.common import Level
 
-LEVELS = [value for value, _label in Level.choices]
+LEVELS = Level.choices
 
 
 class CategorySerializer(serializers.ModelSerializer):
