@@ -1,3 +1,4 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from incidents.api import views
@@ -10,4 +11,7 @@ router.register("units", views.UnitViewSet, basename="unit")
 router.register("procedure-runs", views.ProcedureRunViewSet, basename="procedure-run")
 router.register("procedure-steps", views.StepViewSet, basename="procedure-step")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("layers/<slug:name>.geojson", views.LayerView.as_view(), name="map-layer"),
+    *router.urls,
+]

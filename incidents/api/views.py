@@ -1,7 +1,10 @@
 """Thin API views: parse, call one service or selector, present."""
 
+import json
+
 from django.db.models import Prefetch
-from django.http import Http404
+from django.http import Http404, HttpResponse
+from drf_spectacular.types import OpenApiTypes
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
@@ -9,10 +12,11 @@ from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from controlroom import journal
 from controlroom.api.serializers import EventSerializer
-from incidents import selectors
+from incidents import layers, selectors
 from incidents.api import serializers as s
 from incidents.api.authentication import (
     PartnerRateThrottle,
@@ -290,3 +294,15 @@ class StepViewSet(viewsets.GenericViewSet):
         data = _valid(s.StepAnswerSerializer, request)
         procedure_services.step_answer(step=step, by=request.user, **data)
         return self._respond(step)
+
+
+class LayerView(APIView):
+    """A map layer as a GeoJSON FeatureCollection: ``incidents``, ``units`` or ``alerts``."""
+
+    @extend_schema(responses={(200, "application/geo+json"): OpenApiTypes.OBJECT})
+    def get(self, request, name):
+        build = layers.LAYERS.get(name)
+        if build is None:
+            raise Http404
+        body = json.dumps(build(user=request.user), separators=(",", ":"), ensure_ascii=False)
+        return HttpResponse(body, content_type="application/geo+json")

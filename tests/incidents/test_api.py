@@ -283,3 +283,37 @@ def test_the_schema_generates_without_warnings(tmp_path):
 
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "s.yaml"))
     assert "/api/incidents/{id}/assign/" in (tmp_path / "s.yaml").read_text()
+
+
+@pytest.mark.django_db
+def test_map_layers_are_scoped_geojson(api, people, make_incident, make_unit, city, categories):
+    from incidents.services import alerts as alert_services
+
+    shared = make_incident(place=GARE)
+    make_incident(place=REPUBLIQUE)
+    unit_services.unit_assign(incident=shared, unit=make_unit("PN-1", agency="pn"),
+                              by=people["operator"])
+    make_unit("PM-1")
+    alert_services.alert_receive(by="system:test", source="camera", category=categories["rixe"],
+                                 title="Rixe", lat=DARCY[0], lon=DARCY[1])
+    operator, liaison = api(people["operator"]), None
+
+    def layer(client, name):
+        response = client.get(f"/api/layers/{name}.geojson")
+        assert response.status_code == 200
+        assert response["Content-Type"] == "application/geo+json"
+        return response.json()
+
+    incidents = layer(operator, "incidents")
+    assert incidents["type"] == "FeatureCollection" and len(incidents["features"]) == 2
+    feature = next(f for f in incidents["features"] if f["properties"]["id"] == shared.pk)
+    assert feature["geometry"]["coordinates"] == [GARE[1], GARE[0]]  # lon, lat
+    assert feature["properties"]["status"] == "dispatched"
+    assert len(layer(operator, "units")["features"]) == 2
+    assert len(layer(operator, "alerts")["features"]) == 1
+    liaison = api(people["liaison_pn"])
+    assert [f["properties"]["id"] for f in layer(liaison, "incidents")["features"]] == [shared.pk]
+    assert [f["properties"]["call_sign"] for f in layer(liaison, "units")["features"]] == ["PN-1"]
+    assert layer(liaison, "alerts")["features"] == []
+    assert liaison.get("/api/layers/secrets.geojson").status_code == 404
+    assert Client().get("/api/layers/incidents.geojson").status_code == 403
