@@ -33,7 +33,7 @@ def alerts_visible_to(*, user) -> QuerySet[Alert]:
     """The inbox belongs to the control room: partner liaisons do not see it."""
     if not _is_user(user) or not user.has_perm("incidents.view_alert"):
         return Alert.objects.none()
-    return Alert.objects.select_related("category", "sector", "incident")
+    return Alert.objects.select_related("category", "sector", "incident", "acknowledged_by")
 
 
 def units_visible_to(*, user) -> QuerySet[Unit]:

@@ -159,7 +159,8 @@ class IncidentSerializer(serializers.ModelSerializer):
         ]
 
     def get_procedure(self, incident) -> dict | None:
-        run = procedure_reads.active_run(incident)
+        runs = getattr(incident, "active_runs", None)  # prefetched by the views
+        run = (runs[0] if runs else None) if runs is not None else procedure_reads.active_run(incident)
         if run is None:
             return None
         return {"run": run.pk, "name": run.name, "status": run.status,

@@ -114,6 +114,12 @@ def _incidents_queryset(user):
     return selectors.incidents_visible_to(user=user).prefetch_related(
         "agencies", "alerts",
         Prefetch("assignments", queryset=Assignment.objects.select_related("unit")),
+        Prefetch(
+            "procedure_runs",
+            queryset=ProcedureRun.objects.filter(status=ProcedureRun.Status.ACTIVE)
+            .prefetch_related("steps"),
+            to_attr="active_runs",
+        ),
     )
 
 

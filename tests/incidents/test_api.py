@@ -317,3 +317,36 @@ def test_map_layers_are_scoped_geojson(api, people, make_incident, make_unit, ci
     assert layer(liaison, "alerts")["features"] == []
     assert liaison.get("/api/layers/secrets.geojson").status_code == 404
     assert Client().get("/api/layers/incidents.geojson").status_code == 403
+
+
+@pytest.mark.django_db
+def test_lists_cost_the_same_queries_for_1_or_20_rows(api, people, make_incident, make_unit):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from incidents.services import alerts as alert_services
+
+    client = api(people["operator"])
+
+    def add(n):
+        for _ in range(n):
+            incident = make_incident()
+            unit = make_unit(f"U-{incident.pk}")
+            unit_services.unit_assign(incident=incident, unit=unit, by=people["operator"])
+            alert = alert_services.alert_receive(
+                by="system:test", source="camera", category=incident.category, title="x",
+                lat=DARCY[0], lon=DARCY[1]).alert
+            alert_services.alert_acknowledge(alert=alert, by=people["operator"])
+
+    def queries(path):
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(path).status_code == 200
+        return len(captured)
+
+    add(1)
+    paths = ["/api/incidents/", "/api/alerts/", "/api/units/", "/api/procedure-runs/"]
+    for path in paths:
+        client.get(path)  # warm the session and content-type caches
+    one = {path: queries(path) for path in paths}
+    add(19)
+    assert {path: queries(path) for path in paths} == one
