@@ -58,25 +58,25 @@ UNITS = [
 
 # Open incidents of the demo: category, title, place, priority, description, units sent
 INCIDENTS = [
-    ("rassemblement", "Rassemblement nocturne bruyant place de la République", "republique", 2,
+    ("rassemblement", "Rassemblement nocturne bruyant place de la République", "republique", 3,
      "Une trentaine de personnes, musique forte, signalé par deux riverains.", ["PM-VTT-2"]),
-    ("objet_abandonne", "Bagage abandonné hall de la gare Dijon-Ville", "gare", 3,
+    ("objet_abandonne", "Bagage abandonné hall de la gare Dijon-Ville", "gare", 2,
      "Valise noire sans propriétaire depuis 20 minutes, signalée par un agent SNCF.", ["PM-03"]),
-    ("nuisance_sonore", "Musique amplifiée rue Berbisey", "berbisey", 2,
+    ("nuisance_sonore", "Musique amplifiée rue Berbisey", "berbisey", 3,
      "Bar avec terrasse, fenêtres ouvertes après 1 h.", []),
     ("accident_circulation", "Accrochage entre un bus et un véhicule léger boulevard de la Trémouille",
-     "drapeau", 3, "Pas de blessé apparent, circulation ralentie.", []),
+     "drapeau", 2, "Pas de blessé apparent, circulation ralentie.", []),
 ]
 
 # Alerts waiting in the inbox: source, category, title, place, severity, dedup key, evidence
 ALERTS = [
-    ("camera", "attroupement", "Attroupement détecté — caméra place Darcy", "darcy", 2,
+    ("camera", "attroupement", "Attroupement détecté — caméra place Darcy", "darcy", 3,
      "cam-darcy-01:attroupement", {"persons": 14, "snapshot": None}),
-    ("sensor", "nuisance_sonore", "Seuil sonore dépassé — capteur rue Berbisey", "berbisey", 2,
+    ("sensor", "nuisance_sonore", "Seuil sonore dépassé — capteur rue Berbisey", "berbisey", 3,
      "sonometre-berbisey", {"laeq_db": 82.5, "threshold_db": 75}),
-    ("citizen", "depot_sauvage", "Dépôt sauvage signalé — Fontaine d'Ouche", "ouche", 1, "",
+    ("citizen", "depot_sauvage", "Dépôt sauvage signalé — Fontaine d'Ouche", "ouche", 4, "",
      {"text": "Matelas et gravats au pied de l'immeuble."}),
-    ("partner", "obstacle_chaussee", "Divia : obstacle sur la voie du tram T2", "toison", 3, "",
+    ("partner", "obstacle_chaussee", "Divia : obstacle sur la voie du tram T2", "toison", 2, "",
      {"line": "T2", "text": "Barrière de chantier renversée sur la plateforme."}),
 ]
 

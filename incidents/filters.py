@@ -24,7 +24,8 @@ class IncidentFilter(filters.FilterSet):
     category = CategoryFilter()
     sector = filters.ModelChoiceFilter(queryset=Sector.objects.all())
     agency = filters.ModelChoiceFilter(field_name="agencies", queryset=Agency.objects.all())
-    priority_min = filters.NumberFilter(field_name="priority", lookup_expr="gte")
+    # Priority 1 is the most serious: ?priority_up_to=2 gives P1 and P2.
+    priority_up_to = filters.NumberFilter(field_name="priority", lookup_expr="lte")
     created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     open = filters.BooleanFilter(method="filter_open", label="open")
@@ -45,7 +46,7 @@ class AlertFilter(filters.FilterSet):
     source = filters.MultipleChoiceFilter(choices=Alert.Source.choices)
     category = CategoryFilter()
     sector = filters.ModelChoiceFilter(queryset=Sector.objects.all())
-    severity_min = filters.NumberFilter(field_name="severity", lookup_expr="gte")
+    severity_up_to = filters.NumberFilter(field_name="severity", lookup_expr="lte")
     received_after = filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
     received_before = filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="lt")
     escalated = filters.BooleanFilter(field_name="escalated_at", lookup_expr="isnull", exclude=True)

@@ -52,7 +52,7 @@ class AlertCreateSerializer(PointMixin):
     source = serializers.ChoiceField(choices=Alert.Source.choices, default=Alert.Source.OPERATOR)
     source_ref = serializers.CharField(max_length=120, required=False, default="")
     category = _category_field()
-    severity = serializers.ChoiceField(choices=LEVELS, default=2)
+    severity = serializers.ChoiceField(choices=LEVELS, default=3)
     title = serializers.CharField(max_length=200, required=False, default="")
     occurred_at = serializers.DateTimeField(required=False)
     evidence = serializers.DictField(required=False, default=dict)

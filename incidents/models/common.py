@@ -8,12 +8,12 @@ from controlroom import geo
 
 
 class Level(models.IntegerChoices):
-    """One scale for alert severity and incident priority: the higher, the more serious."""
+    """One scale for alert severity and incident priority: 1 is the most serious, as in P1."""
 
-    LOW = 1, _("1 · faible")
-    MODERATE = 2, _("2 · modérée")
-    HIGH = 3, _("3 · élevée")
-    CRITICAL = 4, _("4 · critique")
+    CRITICAL = 1, _("1 · critique")
+    HIGH = 2, _("2 · élevée")
+    MODERATE = 3, _("3 · modérée")
+    LOW = 4, _("4 · faible")
 
 
 def level_field(verbose_name, default=Level.MODERATE):

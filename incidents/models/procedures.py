@@ -33,7 +33,7 @@ class ProcedureTemplate(models.Model):
         Category, verbose_name=_("catégorie"), on_delete=models.CASCADE,
         related_name="procedure_templates",
     )
-    # Applies from this priority up; empty means any priority.
+    # Applies to incidents of this priority or more serious (1 is the most); empty: any.
     min_priority = models.PositiveSmallIntegerField(
         _("à partir de la priorité"), choices=Level.choices, null=True, blank=True
     )

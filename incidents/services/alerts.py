@@ -64,7 +64,7 @@ def alert_receive(
     title: str,
     lat: float,
     lon: float,
-    severity: int = 2,
+    severity: int = 3,
     occurred_at: datetime | None = None,
     evidence: dict | None = None,
     dedup_key: str = "",
@@ -109,7 +109,7 @@ def alert_receive(
         if repeated:
             repeated.repeat_count += 1
             repeated.last_seen_at = now
-            repeated.severity = max(repeated.severity, severity)
+            repeated.severity = min(repeated.severity, severity)  # 1 is the most serious
             repeated.save(update_fields=["repeat_count", "last_seen_at", "severity"])
             _record(repeated, "alert.repeated", by, source_ref=source_ref)
             return Received(repeated, created=False)
@@ -229,7 +229,7 @@ def alert_open_incident(
         title=title or alert.title,
         lat=alert.lat,
         lon=alert.lon,
-        priority=priority or max(alert.severity, (category or alert.category).default_priority),
+        priority=priority or min(alert.severity, (category or alert.category).default_priority),
         description=description,
     )
     incident_services.incident_transition(incident=incident, to="acknowledged", by=by)

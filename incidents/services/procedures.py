@@ -37,8 +37,9 @@ def template_for(*, incident: Incident) -> ProcedureTemplate | None:
     """The most specific active template of the incident's category.
 
     A template matches when its sector is empty or the incident's, and its minimum priority is
-    empty or at most the incident's priority. A sector match beats no sector; then the highest
-    minimum priority beats a lower or empty one; remaining ties go to the first code in
+    empty or the incident is at least that serious (1 is the most serious). A sector match beats
+    no sector; then the most serious minimum priority beats a lesser or empty one; remaining ties
+    go to the first code in
     alphabetical order.
     """
     sector_matches = Q(sector=None)
@@ -47,13 +48,13 @@ def template_for(*, incident: Incident) -> ProcedureTemplate | None:
     candidates = list(
         ProcedureTemplate.objects.filter(category_id=incident.category_id, active=True)
         .filter(sector_matches)
-        .filter(Q(min_priority=None) | Q(min_priority__lte=incident.priority))
+        .filter(Q(min_priority=None) | Q(min_priority__gte=incident.priority))
         .order_by("code")
     )
     if not candidates:
         return None
     # max() keeps the first of equals, hence the alphabetical tie-break.
-    return max(candidates, key=lambda t: (t.sector_id is not None, t.min_priority or 0))
+    return max(candidates, key=lambda t: (t.sector_id is not None, -(t.min_priority or 5)))
 
 
 @transaction.atomic

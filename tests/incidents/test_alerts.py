@@ -45,11 +45,11 @@ def test_an_alert_is_located_and_journaled(receive):
 @pytest.mark.django_db
 def test_repeats_within_the_window_count_on_the_open_alert(receive):
     first = receive(dedup_key="cam-1:attroupement").alert
-    again = receive(dedup_key="cam-1:attroupement", severity=4)
+    again = receive(dedup_key="cam-1:attroupement", severity=1)
     assert not again.created and again.alert.pk == first.pk
     first.refresh_from_db()
     assert first.repeat_count == 2
-    assert first.severity == 4  # the worst report wins
+    assert first.severity == 1  # the most serious report wins
     assert Alert.objects.count() == 1
     assert len(_events("alert.repeated")) == 1
 
@@ -168,10 +168,10 @@ def test_attach_to_an_open_incident(receive, people, make_incident):
 
 @pytest.mark.django_db
 def test_open_an_incident_from_an_alert(receive, people):
-    alert = receive(category="rixe", place=REPUBLIQUE, severity=4).alert
+    alert = receive(category="attroupement", place=REPUBLIQUE, severity=1).alert
     incident = services.alert_open_incident(alert=alert, by=people["operator"])
     assert incident.status == "acknowledged"
-    assert incident.category.code == "rixe" and incident.priority == 4
+    assert incident.category.code == "attroupement" and incident.priority == 1
     assert (incident.lat, incident.lon) == (alert.lat, alert.lon)
     assert incident.sector == alert.sector
     alert.refresh_from_db()

@@ -210,7 +210,7 @@ def test_incident_life_over_the_api(api, people, city, categories, make_unit):
     }, content_type="application/json")
     assert response.status_code == 201, response.json()
     incident = response.json()
-    assert incident["priority"] == 4 and incident["allowed_transitions"] == [
+    assert incident["priority"] == 1 and incident["allowed_transitions"] == [
         "acknowledged", "cancelled"]
     url = f"/api/incidents/{incident['id']}/"
 

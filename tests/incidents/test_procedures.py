@@ -72,32 +72,32 @@ def test_it_picks_the_most_specific_active_template(taxonomy, two_sectors):
     centre, gresilles = two_sectors["centre-ville"], two_sectors["gresilles"]
     steps = [{"key": "a"}]
     make_template("generic", fire, steps)
-    make_template("from-3", fire, steps, min_priority=3)
-    make_template("from-4-inactive", fire, steps, min_priority=4, active=False)
+    make_template("from-2", fire, steps, min_priority=2)
+    make_template("from-1-inactive", fire, steps, min_priority=1, active=False)
     make_template("centre", fire, steps, sector=centre)
-    make_template("centre-from-3", fire, steps, sector=centre, min_priority=3)
-    make_template("centre-from-4", fire, steps, sector=centre, min_priority=4)
+    make_template("centre-from-2", fire, steps, sector=centre, min_priority=2)
+    make_template("centre-from-1", fire, steps, sector=centre, min_priority=1)
 
     def chosen(priority, sector=None, category=fire):
         template = template_for(incident=incident_for(category, priority=priority, sector=sector))
         return template and template.code
 
-    assert chosen(2) == "generic"
-    assert chosen(3) == "from-3"
-    assert chosen(4) == "from-3"  # the priority-4 one is inactive
-    assert chosen(2, centre) == "centre"
-    assert chosen(3, centre) == "centre-from-3"
-    assert chosen(4, centre) == "centre-from-4"
-    assert chosen(1, gresilles) == "generic"  # another sector's templates never match
-    assert chosen(2, category=other) is None
+    assert chosen(3) == "generic"
+    assert chosen(2) == "from-2"
+    assert chosen(1) == "from-2"  # the priority-1 one is inactive
+    assert chosen(3, centre) == "centre"
+    assert chosen(2, centre) == "centre-from-2"
+    assert chosen(1, centre) == "centre-from-1"
+    assert chosen(4, gresilles) == "generic"  # another sector's templates never match
+    assert chosen(3, category=other) is None
 
 
 @pytest.mark.django_db
 def test_a_sector_template_beats_a_higher_priority_one(taxonomy, two_sectors):
     fire, centre = taxonomy["incendie"], two_sectors["centre-ville"]
-    make_template("from-4", fire, [{"key": "a"}], min_priority=4)
+    make_template("from-1", fire, [{"key": "a"}], min_priority=1)
     make_template("centre", fire, [{"key": "a"}], sector=centre)
-    incident = incident_for(fire, priority=4, sector=centre)
+    incident = incident_for(fire, priority=1, sector=centre)
     assert template_for(incident=incident).code == "centre"
 
 
