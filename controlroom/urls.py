@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from controlroom import views
+from controlroom import console, views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
@@ -13,6 +13,9 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", views.home, name="home"),
     path("secteurs.geojson", views.sectors_geojson, name="sectors-geojson"),
+    path("ville.geojson", console.city_geojson, name="city-geojson"),
+    path("console/", console.console, name="console"),
+    path("console/wall/", console.wall, name="console-wall"),
     path(
         "connexion/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

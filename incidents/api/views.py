@@ -310,5 +310,10 @@ class LayerView(APIView):
         build = layers.LAYERS.get(name)
         if build is None:
             raise Http404
+        # Read the head first: the layer then reflects at least every event up to it, and a
+        # console applies only the live events after it.
+        seq = journal.head_seq()
         body = json.dumps(build(user=request.user), separators=(",", ":"), ensure_ascii=False)
-        return HttpResponse(body, content_type="application/geo+json")
+        response = HttpResponse(body, content_type="application/geo+json")
+        response["X-Journal-Seq"] = str(seq)
+        return response

@@ -1,0 +1,109 @@
+"""The operator console and its wall view: server-rendered pages that the console scripts fill.
+
+Data come from the API and the live journal stream; these views only check access and hand the
+page what it needs to start (labels, reasons, links), never business data.
+"""
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+
+from controlroom import selectors
+
+
+def _console_context(request) -> dict:
+    from incidents.models import Alert, Incident, StepRun, Unit
+    from incidents.models.procedures import StepKind
+
+    if not selectors.viewer_for(request.user).may_watch:
+        raise PermissionDenied(_("La console est réservée au personnel du poste de pilotage."))
+    user = request.user
+    return {
+        "tiles_url": settings.LEAFLET_CONFIG["TILES"],
+        "console_config": {
+            "user": user.get_username(),
+            "mayHandleAlerts": user.has_perm("incidents.change_alert"),
+            "mayDispatch": user.has_perm("incidents.dispatch_unit"),
+            "mayChangeIncidents": user.has_perm("incidents.change_incident"),
+            "mayRunProcedures": user.has_perm("incidents.change_procedurerun"),
+            "center": settings.LEAFLET_CONFIG["DEFAULT_CENTER"],
+            "zoom": settings.LEAFLET_CONFIG["DEFAULT_ZOOM"],
+            "labels": {
+                "states": {
+                    "connecting": _("connexion…"), "connected": _("connecté"),
+                    "reconnecting": _("reconnexion…"), "filling": _("rattrapage…"),
+                    "closed": _("déconnecté"),
+                },
+                "incidentStatus": dict(Incident.Status.choices),
+                "alertStatus": dict(Alert.Status.choices),
+                "alertSource": dict(Alert.Source.choices),
+                "unitStatus": dict(Unit.Status.choices),
+                "unitKind": dict(Unit.Kind.choices),
+                "dismissReasons": dict(Alert.DismissReason.choices),
+                "stepKinds": dict(StepKind.choices),
+                "stepStatus": dict(StepRun.Status.choices),
+                "transitions": {
+                    "acknowledged": _("Prendre en compte"), "dispatched": _("Moyens engagés"),
+                    "on_scene": _("Sur place"), "resolved": _("Résolu"), "closed": _("Clore"),
+                    "cancelled": _("Annuler"),
+                },
+                "eventTypes": event_labels(),
+                "layerNames": {
+                    "sectors": _("Secteurs"), "incidents": _("Incidents"),
+                    "alerts": _("Alertes en attente"), "units": _("Unités"),
+                },
+                "open": _("Ouvrir"), "close": _("Fermer"), "acknowledge": _("Acquitter"),
+                "openIncident": _("Ouvrir un incident"), "attach": _("Rattacher"),
+                "dismiss": _("Écarter"), "note": _("Précision"), "escalated": _("remontée"),
+                "noProcedure": _("Aucune procédure pour cette catégorie."),
+                "yes": _("Oui"), "no": _("Non"), "done": _("Fait"), "skip": _("Passer"),
+                "before": _("avant"), "overdue": _("en retard"), "eta": _("arrivée"),
+                "units": _("Unités"), "noUnit": _("Aucune unité engagée."),
+                "suggested": _("Unités proposées"), "assign": _("Engager"),
+                "notePlaceholder": _("Note pour la main courante…"), "addNote": _("Ajouter la note"),
+                "timeline": _("Chronologie"),
+                "reasonPrompt": _("Motif :"),
+            },
+        },
+    }
+
+
+def event_labels() -> dict:
+    return {
+        "incident.created": _("Incident créé"), "incident.updated": _("Incident modifié"),
+        "incident.status_changed": _("Changement d'état"), "incident.note_added": _("Note"),
+        "incident.agency_added": _("Agence impliquée"), "incident.agency_notified": _("Agence prévenue"),
+        "incident.alert_attached": _("Alerte rattachée"), "incident.unit_assigned": _("Unité engagée"),
+        "incident.unit_on_scene": _("Unité sur place"), "incident.unit_released": _("Unité libérée"),
+        "procedure.started": _("Procédure démarrée"), "procedure.step_done": _("Étape faite"),
+        "procedure.step_skipped": _("Étape passée"), "procedure.step_answered": _("Réponse"),
+        "procedure.step_overdue": _("Étape en retard"), "procedure.completed": _("Procédure terminée"),
+        "procedure.superseded": _("Procédure remplacée"), "procedure.cancelled": _("Procédure annulée"),
+    }
+
+
+@never_cache
+@login_required
+def console(request):
+    return render(request, "console/console.html", _console_context(request))
+
+
+@never_cache
+@login_required
+def wall(request):
+    return render(request, "console/wall.html", _console_context(request))
+
+
+@login_required
+def city_geojson(request):
+    city = selectors.city_current()
+    features = []
+    if city is not None:
+        features.append({"type": "Feature", "id": city.pk, "geometry": city.boundary,
+                         "properties": {"name": city.name}})
+    return JsonResponse({"type": "FeatureCollection", "features": features},
+                        content_type="application/geo+json")

@@ -1,0 +1,201 @@
+// The alert inbox: open alerts, unacknowledged first, then the most serious, then the newest.
+// Ages tick every second; a new alert of severity 1–2 flashes and sounds.
+
+import { age, api, escapeHtml } from "./api.js";
+
+function rank(a, b) {
+  const unseen = (x) => (x.status === "new" ? 0 : 1);
+  return unseen(a) - unseen(b) || a.severity - b.severity || Date.parse(b.received_at) - Date.parse(a.received_at);
+}
+
+function beep() {
+  try {
+    const context = new (window.AudioContext || window.webkitAudioContext)();
+    const tone = context.createOscillator();
+    const gain = context.createGain();
+    tone.frequency.value = 880;
+    gain.gain.value = 0.08;
+    tone.connect(gain).connect(context.destination);
+    tone.start();
+    tone.stop(context.currentTime + 0.25);
+  } catch (_error) {
+    // No sound without a user gesture on some browsers: the visual cue remains.
+  }
+}
+
+export class Inbox {
+  constructor(list, { labels, config, onChange, onOpenIncident, onError, incidentsForAttach }) {
+    this.list = list;
+    this.labels = labels;
+    this.config = config;
+    this.onChange = onChange || (() => {});
+    this.onOpenIncident = onOpenIncident || (() => {});
+    this.onError = onError || (() => {});
+    this.incidentsForAttach = incidentsForAttach || (() => []);
+    this.alerts = new Map();
+    this.selected = null;
+    setInterval(() => this.tick(), 1000);
+    list.addEventListener("click", (event) => this.click(event));
+  }
+
+  load(alerts) {
+    this.alerts = new Map(alerts.map((alert) => [alert.id, alert]));
+    this.render();
+  }
+
+  /** Apply a journal event about an alert. */
+  apply(event) {
+    const p = event.payload;
+    const known = this.alerts.get(p.alert);
+    const alert = {
+      ...(known || { received_at: event.time }),
+      id: p.alert, title: p.title, source: p.source, category: p.category, severity: p.severity,
+      status: p.status, repeat_count: p.repeat_count, lat: p.lat, lon: p.lon,
+    };
+    if (event.type === "alert.escalated") alert.escalated_at = event.time;
+    if (alert.status === "new" || alert.status === "acknowledged") this.alerts.set(alert.id, alert);
+    else this.alerts.delete(alert.id);
+    const fresh = event.type === "alert.received" || event.type === "alert.repeated";
+    this.render(fresh && alert.severity <= 2 ? alert.id : null);
+    if (fresh && alert.severity <= 2) beep();
+  }
+
+  get open() {
+    return [...this.alerts.values()].sort(rank);
+  }
+
+  render(flashId = null) {
+    const alerts = this.open;
+    if (this.selected && !this.alerts.has(this.selected)) this.selected = null;
+    this.list.replaceChildren(...alerts.map((alert) => this.item(alert, alert.id === flashId)));
+    document.getElementById("inbox-empty").hidden = alerts.length > 0;
+    this.onChange(alerts);
+  }
+
+  item(alert, flash) {
+    const l = this.labels;
+    const li = document.createElement("li");
+    li.dataset.alertId = alert.id;
+    li.className = `alert severity-${alert.severity} status-${alert.status}` +
+      (flash ? " flash" : "") + (alert.id === this.selected ? " selected" : "") +
+      (alert.escalated_at ? " escalated" : "");
+    li.tabIndex = -1;
+    const repeat = alert.repeat_count > 1 ? ` <span class="repeat">×${alert.repeat_count}</span>` : "";
+    const escalated = alert.escalated_at ? ` <span class="badge warn">${escapeHtml(l.escalated)}</span>` : "";
+    li.innerHTML =
+      `<div class="line"><span class="badge s${alert.severity}">S${alert.severity}</span> ` +
+      `<strong class="title">${escapeHtml(alert.title)}</strong>${repeat}${escalated}</div>` +
+      `<div class="meta">${escapeHtml(l.alertSource[alert.source] || alert.source)} · ` +
+      `${escapeHtml(l.alertStatus[alert.status] || alert.status)} · <span class="age" data-since="${escapeHtml(alert.received_at)}">${age(alert.received_at)}</span></div>`;
+    if (this.config.mayHandleAlerts) li.append(this.actions(alert));
+    return li;
+  }
+
+  actions(alert) {
+    const l = this.labels;
+    const box = document.createElement("div");
+    box.className = "actions";
+    const button = (action, text) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.dataset.action = action;
+      b.textContent = text;
+      return b;
+    };
+    if (alert.status === "new") box.append(button("acknowledge", l.acknowledge));
+    box.append(button("open-incident", l.openIncident), button("attach", l.attach), button("dismiss", l.dismiss));
+    return box;
+  }
+
+  tick() {
+    const now = Date.now();
+    for (const span of this.list.querySelectorAll(".age")) span.textContent = age(span.dataset.since, now);
+  }
+
+  select(step) {
+    const alerts = this.open;
+    if (!alerts.length) return null;
+    const index = alerts.findIndex((a) => a.id === this.selected);
+    const next = alerts[Math.min(alerts.length - 1, Math.max(0, index + step))] || alerts[0];
+    this.selected = next.id;
+    this.render();
+    this.list.querySelector(`[data-alert-id="${next.id}"]`)?.scrollIntoView({ block: "nearest" });
+    return next;
+  }
+
+  current() {
+    return this.alerts.get(this.selected) || this.open[0] || null;
+  }
+
+  async click(event) {
+    const target = event.target.closest("button[data-action]");
+    const item = event.target.closest("li[data-alert-id]");
+    if (!item) return;
+    const id = Number(item.dataset.alertId);
+    this.selected = id;
+    if (!target) {
+      item.classList.add("selected");
+      return;
+    }
+    await this.act(target.dataset.action, id, item);
+  }
+
+  async act(action, id, item = this.list.querySelector(`[data-alert-id="${id}"]`)) {
+    try {
+      if (action === "acknowledge") {
+        await api(`/api/alerts/${id}/acknowledge/`, { method: "POST" });
+      } else if (action === "open-incident") {
+        const { data } = await api(`/api/alerts/${id}/open-incident/`, { method: "POST", body: {} });
+        this.onOpenIncident(data.id);
+      } else if (action === "dismiss") {
+        this.showForm(item, "dismiss", id);
+      } else if (action === "attach") {
+        this.showForm(item, "attach", id);
+      }
+    } catch (error) {
+      this.onError(error.message);
+    }
+  }
+
+  /** A small inline form: the reason to dismiss, or the incident to attach to. */
+  showForm(item, kind, id) {
+    if (!item || item.querySelector("form")) return;
+    const l = this.labels;
+    const form = document.createElement("form");
+    form.className = "inline-form";
+    const select = document.createElement("select");
+    select.name = kind === "dismiss" ? "reason" : "incident";
+    const options = kind === "dismiss"
+      ? Object.entries(l.dismissReasons)
+      : this.incidentsForAttach().map((i) => [i.id, `${i.reference} · ${i.title}`]);
+    for (const [value, text] of options) select.append(new Option(text, value));
+    form.append(select);
+    if (kind === "dismiss") {
+      const note = document.createElement("input");
+      note.name = "note";
+      note.placeholder = l.note;
+      note.maxLength = 500;
+      form.append(note);
+    }
+    const submit = document.createElement("button");
+    submit.type = "submit";
+    submit.textContent = kind === "dismiss" ? l.dismiss : l.attach;
+    form.append(submit);
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      try {
+        if (kind === "dismiss") {
+          await api(`/api/alerts/${id}/dismiss/`, {
+            method: "POST", body: { reason: select.value, note: form.note.value },
+          });
+        } else {
+          await api(`/api/alerts/${id}/attach/`, { method: "POST", body: { incident: Number(select.value) } });
+        }
+      } catch (error) {
+        this.onError(error.message);
+      }
+    });
+    item.append(form);
+    select.focus();
+  }
+}

@@ -1,0 +1,248 @@
+// Open incidents: the list, and the incident view with its procedure stepper, dispatch panel,
+// timeline and notes. The view re-reads its incident when the journal says it changed.
+
+import { api, parisTime } from "./api.js";
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key === "class") node.className = value;
+    else if (key.startsWith("data-")) node.setAttribute(key, value);
+    else node[key] = value;
+  }
+  node.append(...children.filter((c) => c != null));
+  return node;
+}
+
+export class Incidents {
+  constructor({ list, panel, view, labels, config, onError, onIncident }) {
+    this.list = list;
+    this.panel = panel;
+    this.view = view;
+    this.labels = labels;
+    this.config = config;
+    this.onError = onError || (() => {});
+    this.onIncident = onIncident || (() => {});
+    this.incidents = new Map();
+    this.shown = null;
+    this.refreshTimer = null;
+    list.addEventListener("click", (event) => {
+      const item = event.target.closest("[data-incident-id]");
+      if (item) this.show(Number(item.dataset.incidentId));
+    });
+    view.addEventListener("click", (event) => this.click(event));
+    view.addEventListener("submit", (event) => this.submit(event));
+  }
+
+  load(incidents) {
+    this.incidents = new Map(incidents.map((i) => [i.id, i]));
+    this.renderList();
+  }
+
+  get open() {
+    return [...this.incidents.values()]
+      .filter((i) => ["new", "acknowledged", "dispatched", "on_scene"].includes(i.status))
+      .sort((a, b) => a.priority - b.priority || Date.parse(b.created_at) - Date.parse(a.created_at));
+  }
+
+  renderList() {
+    const l = this.labels;
+    this.list.replaceChildren(...this.open.map((i) => el("li",
+      { class: `incident p${i.priority}`, "data-incident-id": i.id, tabIndex: 0 },
+      el("span", { class: `badge s${i.priority}` }, `P${i.priority}`), " ",
+      el("strong", {}, i.title), el("br"),
+      el("span", { class: "meta" }, `${i.reference} · ${i.category_label} · ${l.incidentStatus[i.status] || i.status}`),
+    )));
+    document.getElementById("count-incidents").textContent = this.open.length;
+  }
+
+  /** A journal event about incident ``id``: re-read it (debounced when it is on screen). */
+  async changed(id) {
+    try {
+      const { data } = await api(`/api/incidents/${id}/`);
+      this.incidents.set(id, data);
+      this.onIncident(data);
+    } catch (error) {
+      if (error.status === 404) this.incidents.delete(id); // no longer visible to this user
+    }
+    this.renderList();
+    if (this.shown === id) {
+      clearTimeout(this.refreshTimer);
+      this.refreshTimer = setTimeout(() => this.show(id, { keepScroll: true }), 100);
+    }
+  }
+
+  async show(id, { keepScroll = false } = {}) {
+    try {
+      const requests = [
+        api(`/api/incidents/${id}/`), api(`/api/incidents/${id}/procedures/`),
+        api(`/api/incidents/${id}/timeline/`),
+      ];
+      if (this.config.mayDispatch) requests.push(api(`/api/incidents/${id}/suggestions/`));
+      const [incident, runs, timeline, suggestions] = (await Promise.all(requests)).map((r) => r.data);
+      this.shown = id;
+      this.incidents.set(id, incident);
+      const scroll = this.view.scrollTop;
+      this.render(incident, runs, timeline, suggestions || []);
+      if (keepScroll) this.view.scrollTop = scroll;
+      this.panel.hidden = false;
+      this.view.dataset.incidentId = id;
+    } catch (error) {
+      this.onError(error.message);
+    }
+  }
+
+  close() {
+    this.shown = null;
+    this.panel.hidden = true;
+  }
+
+  render(incident, runs, timeline, suggestions) {
+    const l = this.labels;
+    const header = el("header", { class: "incident-head" },
+      el("h2", {}, el("span", { class: `badge s${incident.priority}` }, `P${incident.priority}`), " ", incident.title),
+      el("p", { class: "meta" }, `${incident.reference} · ${incident.category_label} · `,
+        el("strong", { class: "status" }, l.incidentStatus[incident.status] || incident.status),
+        incident.sector_name ? ` · ${incident.sector_name}` : ""),
+      incident.address ? el("p", {}, incident.address) : null,
+      incident.description ? el("p", { class: "description" }, incident.description) : null,
+      el("button", { type: "button", class: "link close", "data-action": "close" }, l.close),
+    );
+    const transitions = this.config.mayChangeIncidents
+      ? el("div", { class: "transitions" }, ...incident.allowed_transitions.map((to) =>
+        el("button", { type: "button", "data-action": "transition", "data-to": to }, l.transitions[to] || to)))
+      : null;
+    const run = runs.find((r) => r.status === "active") || runs[0];
+    this.view.replaceChildren(header, transitions, this.stepper(run), this.dispatch(incident, suggestions),
+      this.notes(), this.timeline(timeline));
+  }
+
+  stepper(run) {
+    const l = this.labels;
+    if (!run) return el("section", { class: "stepper" }, el("p", { class: "empty" }, l.noProcedure));
+    const current = run.steps.find((s) => s.status === "pending");
+    const may = this.config.mayRunProcedures && run.status === "active";
+    const items = run.steps.map((step) => {
+      const buttons = [];
+      if (may && step.status === "pending") {
+        if (step.kind === "question") {
+          buttons.push(el("button", { type: "button", "data-action": "answer", "data-step": step.id, "data-answer": "yes" }, l.yes));
+          buttons.push(el("button", { type: "button", "data-action": "answer", "data-step": step.id, "data-answer": "no" }, l.no));
+        } else {
+          buttons.push(el("button", { type: "button", "data-action": "complete", "data-step": step.id }, l.done));
+        }
+        buttons.push(el("button", { type: "button", class: "link", "data-action": "skip", "data-step": step.id }, l.skip));
+      }
+      const deadline = step.deadline_at && step.status === "pending" ? ` · ${l.before} ${parisTime(step.deadline_at)}` : "";
+      const answer = step.answer === true ? ` · ${l.yes}` : step.answer === false ? ` · ${l.no}` : "";
+      return el("li", {
+        class: `step status-${step.status}${step === current ? " current" : ""}${step.overdue ? " overdue" : ""}${step.mandatory ? " mandatory" : ""}`,
+        "data-step-id": step.id, "data-step-key": step.key,
+      },
+      el("div", { class: "instruction" }, step.instruction),
+      el("div", { class: "meta" }, `${l.stepKinds[step.kind] || step.kind} · ${l.stepStatus[step.status] || step.status}${answer}${deadline}`),
+      step.note ? el("div", { class: "note" }, step.note) : null,
+      buttons.length ? el("div", { class: "actions" }, ...buttons) : null);
+    });
+    const progress = run.progress;
+    return el("section", { class: "stepper", "data-run": run.id },
+      el("h3", {}, `${run.name} — ${progress.done}/${progress.total}`,
+        progress.overdue ? el("span", { class: "badge s1" }, ` ${progress.overdue} ${l.overdue}`) : null),
+      el("ol", { class: "steps" }, ...items));
+  }
+
+  dispatch(incident, suggestions) {
+    const l = this.labels;
+    const engaged = incident.units.map((u) => el("li", { "data-unit": u.unit },
+      `${u.call_sign} · ${l.unitStatus[u.status] || u.status}`,
+      u.eta_seconds ? ` · ${l.eta} ${Math.round(u.eta_seconds / 60)} min` : ""));
+    const offered = this.config.mayDispatch && incident.status !== "resolved"
+      ? suggestions.map((s) => el("li", { "data-suggested-unit": s.unit.id },
+        `${s.unit.call_sign} (${l.unitKind[s.unit.kind] || s.unit.kind}) · ${(s.distance_m / 1000).toFixed(1)} km · ${l.eta} ${Math.max(1, Math.round(s.eta_seconds / 60))} min `,
+        el("button", { type: "button", "data-action": "assign", "data-unit": s.unit.id }, l.assign)))
+      : [];
+    return el("section", { class: "dispatch" }, el("h3", {}, l.units),
+      engaged.length ? el("ul", { class: "engaged" }, ...engaged) : el("p", { class: "empty" }, l.noUnit),
+      offered.length ? el("h4", {}, l.suggested) : null,
+      offered.length ? el("ul", { class: "suggested" }, ...offered) : null);
+  }
+
+  notes() {
+    const l = this.labels;
+    return el("form", { class: "note-form", "data-form": "note" },
+      el("textarea", { name: "text", rows: 2, maxLength: 4000, placeholder: l.notePlaceholder, required: true }),
+      el("button", { type: "submit" }, l.addNote));
+  }
+
+  timeline(events) {
+    const l = this.labels;
+    return el("section", { class: "timeline" }, el("h3", {}, l.timeline),
+      el("ol", { id: "incident-timeline" }, ...events.slice().reverse().map((e) => el("li", { "data-seq": e.seq },
+        el("span", { class: "time" }, parisTime(e.time)), " ",
+        el("span", { class: "what" }, l.eventTypes[e.type] || e.type), " ",
+        el("span", { class: "detail" }, describe(e, l)), " ",
+        el("span", { class: "who" }, `— ${e.actor}`)))));
+  }
+
+  async click(event) {
+    const button = event.target.closest("button[data-action]");
+    if (!button) return;
+    const id = this.shown;
+    const { action } = button.dataset;
+    try {
+      if (action === "close") return this.close();
+      if (action === "transition") {
+        const to = button.dataset.to;
+        let reason = "";
+        if (["cancelled"].includes(to) || (to === "acknowledged" && this.incidents.get(id)?.status === "resolved")) {
+          reason = window.prompt(this.labels.reasonPrompt) || "";
+          if (!reason.trim()) return;
+        }
+        await api(`/api/incidents/${id}/transition/`, { method: "POST", body: { to, reason } });
+      } else if (action === "assign") {
+        await api(`/api/incidents/${id}/assign/`, { method: "POST", body: { units: [Number(button.dataset.unit)] } });
+      } else if (action === "complete") {
+        await api(`/api/procedure-steps/${button.dataset.step}/complete/`, { method: "POST", body: {} });
+      } else if (action === "answer") {
+        await api(`/api/procedure-steps/${button.dataset.step}/answer/`, {
+          method: "POST", body: { answer: button.dataset.answer === "yes" },
+        });
+      } else if (action === "skip") {
+        const reason = window.prompt(this.labels.reasonPrompt) || "";
+        if (!reason.trim()) return;
+        await api(`/api/procedure-steps/${button.dataset.step}/skip/`, { method: "POST", body: { reason } });
+      }
+      await this.show(id, { keepScroll: true });
+    } catch (error) {
+      this.onError(error.message);
+    }
+  }
+
+  async submit(event) {
+    if (event.target.dataset.form !== "note") return;
+    event.preventDefault();
+    const text = event.target.text.value;
+    try {
+      await api(`/api/incidents/${this.shown}/notes/`, { method: "POST", body: { text } });
+      event.target.reset();
+      await this.show(this.shown, { keepScroll: true });
+    } catch (error) {
+      this.onError(error.message);
+    }
+  }
+
+  focusNote() {
+    this.view.querySelector("textarea[name=text]")?.focus();
+  }
+}
+
+function describe(event, l) {
+  const p = event.payload || {};
+  if (p.text) return p.text;
+  if (p.to) return `${p.from} → ${p.to}${p.reason ? ` (${p.reason})` : ""}`;
+  if (p.call_sign) return p.call_sign;
+  if (p.instruction) return p.instruction + (p.answer === true ? ` : ${l.yes}` : p.answer === false ? ` : ${l.no}` : "");
+  if (p.title) return p.title;
+  if (p.name) return p.name;
+  return "";
+}

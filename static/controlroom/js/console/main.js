@@ -1,0 +1,162 @@
+// The operator console: wires the live journal stream to the map, the inbox and the incidents.
+//
+// Start-up follows the journal's rule: subscribe first, then read. Events that arrive while the
+// initial layers load are kept and applied afterwards if they are newer than the layer's
+// X-Journal-Seq; every update is an idempotent upsert, so nothing is shown twice.
+
+import { LiveStream } from "../live.js";
+import { api } from "./api.js";
+import { Incidents } from "./incident.js";
+import { Inbox } from "./inbox.js";
+import { ConsoleMap } from "./map.js";
+
+const config = JSON.parse(document.getElementById("console-config").textContent);
+const labels = config.labels;
+const wall = document.body.classList.contains("wall");
+const state = document.getElementById("live-state");
+
+function showError(message) {
+  const box = document.createElement("div");
+  box.className = "toast error";
+  box.setAttribute("role", "alert");
+  box.textContent = message;
+  document.body.append(box);
+  setTimeout(() => box.remove(), 6000);
+}
+
+const map = new ConsoleMap(document.getElementById("console-map"), {
+  labels, center: config.center, zoom: config.zoom,
+  onSelect: (kind, id) => { if (kind === "incident" && incidents) incidents.show(id); },
+});
+
+const incidents = wall ? null : new Incidents({
+  list: document.getElementById("incident-list"),
+  panel: document.getElementById("incident-panel"),
+  view: document.getElementById("incident-view"),
+  labels, config, onError: showError,
+  onIncident: (incident) => placeIncident(incident),
+});
+
+const inbox = wall ? null : new Inbox(document.getElementById("alert-inbox"), {
+  labels, config, onError: showError,
+  onChange: (alerts) => { document.getElementById("count-alerts").textContent = alerts.length; },
+  onOpenIncident: (id) => incidents.show(id),
+  incidentsForAttach: () => incidents.open,
+});
+
+function placeIncident(incident) {
+  if (["closed", "cancelled"].includes(incident.status)) return map.remove("incident", incident.id);
+  map.upsert("incident", {
+    id: incident.id, title: incident.title, priority: incident.priority, status: incident.status,
+    category: incident.category, category_label: incident.category_label,
+  }, incident.lat, incident.lon);
+}
+
+function applyEvent(event) {
+  const p = event.payload || {};
+  const subject = event.subject || {};
+  if (event.type.startsWith("alert.")) {
+    if (inbox) inbox.apply(event);
+    if (p.status === "new" || p.status === "acknowledged") {
+      map.upsert("alert", {
+        id: p.alert, title: p.title, severity: p.severity, status: p.status, source: p.source,
+        category: p.category,
+      }, p.lat, p.lon);
+    } else {
+      map.remove("alert", p.alert);
+    }
+  } else if (event.type.startsWith("unit.") && p.lat != null) {
+    map.upsert("unit", { id: p.unit, call_sign: p.call_sign, unit_kind: p.kind, status: p.status },
+      p.lat, p.lon);
+  } else if (subject.app === "incidents" && subject.model === "incident") {
+    const id = Number(subject.id);
+    if (incidents) incidents.changed(id);
+    else if (event.type === "incident.created" || event.type === "incident.status_changed") {
+      api(`/api/incidents/${id}/`).then(({ data }) => placeIncident(data)).catch(() => map.remove("incident", id));
+    }
+  }
+}
+
+// Events are held until the first layers are in, then only those newer than the layers apply.
+let pending = [];
+let baseline = null;
+
+const stream = new LiveStream({
+  onEvent: (event) => {
+    if (baseline === null) pending.push(event);
+    else if (event.seq > baseline) applyEvent(event);
+  },
+  onState: (name) => {
+    state.dataset.state = name;
+    state.textContent = labels.states[name] || name;
+  },
+  after: null,
+});
+
+async function layer(name) {
+  const response = await fetch(`/api/layers/${name}.geojson`, { credentials: "same-origin" });
+  return { collection: await response.json(), seq: Number(response.headers.get("X-Journal-Seq")) };
+}
+
+async function start() {
+  stream.start();
+  const outline = map.loadOutline();
+  const requests = [layer("incidents"), layer("units"), layer("alerts")];
+  if (!wall) {
+    requests.push(api("/api/alerts/?status=new&status=acknowledged&limit=500"));
+    requests.push(api("/api/incidents/?open=true&limit=500"));
+  }
+  const [incidentLayer, unitLayer, alertLayer, alerts, open] = await Promise.all(requests);
+  map.load("incident", incidentLayer.collection);
+  map.load("unit", unitLayer.collection);
+  map.load("alert", alertLayer.collection);
+  if (!wall) {
+    inbox.load(alerts.data.results);
+    incidents.load(open.data.results);
+  }
+  await outline;
+  baseline = Math.min(incidentLayer.seq, unitLayer.seq, alertLayer.seq);
+  for (const event of pending) if (event.seq > baseline) applyEvent(event);
+  pending = [];
+  document.body.dataset.mapReady = "1";
+}
+
+// For wall screens, tests and benchmarks: what the console shows.
+window.controlRoomConsole = {
+  stream,
+  featureCount: () => map.size,
+  hasFeature: (key) => map.has(key),
+};
+
+// --- keyboard ------------------------------------------------------------------------------------
+const help = document.getElementById("help-dialog");
+document.getElementById("help-button")?.addEventListener("click", () => help.showModal());
+
+document.addEventListener("keydown", (event) => {
+  if (wall || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (event.target.closest("input, textarea, select")) return;
+  const alert = inbox.current();
+  switch (event.key) {
+    case "?": help.showModal(); break;
+    case "j": inbox.select(1); break;
+    case "k": inbox.select(-1); break;
+    case "a": if (alert && alert.status === "new") inbox.act("acknowledge", alert.id); break;
+    case "i": if (alert) inbox.act("open-incident", alert.id); break;
+    case "d": if (alert) inbox.act("dismiss", alert.id); break;
+    case "n": incidents.focusNote(); break;
+    case "w": window.open(document.getElementById("open-wall").href, "_blank", "noopener"); break;
+    case "Escape": if (!help.open) incidents.close(); break;
+    default: return;
+  }
+  event.preventDefault();
+});
+
+document.addEventListener("click", (event) => {
+  const link = event.target.closest("a[data-incident]");
+  if (link && incidents) {
+    event.preventDefault();
+    incidents.show(Number(link.dataset.incident));
+  }
+});
+
+start().catch((error) => showError(error.message));

@@ -1,0 +1,131 @@
+// The console map: city, sectors, and live layers of incidents, units and alerts.
+//
+// Features are kept by id ("incident-12", "unit-3", "alert-40") so that live events update a
+// marker in place. Incidents and alerts are clustered; units are few and always shown.
+
+import { escapeHtml } from "./api.js";
+
+const PRIORITY_COLOURS = { 1: "#ff4d4f", 2: "#ff9f43", 3: "#ffd43b", 4: "#74c0fc" };
+const UNIT_COLOURS = { available: "#4cd08a", en_route: "#ffb84d", on_scene: "#ff6b6b", unavailable: "#868e96" };
+const SEVERITY_COLOURS = PRIORITY_COLOURS;
+
+function dot(colour, className, text = "") {
+  return L.divIcon({
+    className: `marker ${className}`,
+    html: `<span class="dot" style="background:${colour}"></span>${text ? `<span class="tag">${escapeHtml(text)}</span>` : ""}`,
+    iconSize: [18, 18],
+    iconAnchor: [9, 9],
+  });
+}
+
+export class ConsoleMap {
+  constructor(element, { labels, center, zoom, onSelect }) {
+    this.element = element;
+    this.labels = labels;
+    this.onSelect = onSelect || (() => {});
+    this.map = L.map(element, { preferCanvas: true, maxZoom: 19, minZoom: 10 }).setView(center, zoom);
+    const tiles = element.dataset.tilesUrl;
+    if (tiles) L.tileLayer(tiles, { maxZoom: 19 }).addTo(this.map);
+    this.layers = {
+      incident: L.markerClusterGroup({ chunkedLoading: true, maxClusterRadius: 50 }),
+      alert: L.markerClusterGroup({ chunkedLoading: true, maxClusterRadius: 40 }),
+      unit: L.layerGroup(),
+    };
+    this.markers = new Map();
+    this.sectors = L.layerGroup();
+    for (const layer of [this.sectors, ...Object.values(this.layers)]) layer.addTo(this.map);
+    L.control.layers(null, {
+      [labels.layerNames.sectors]: this.sectors,
+      [labels.layerNames.incidents]: this.layers.incident,
+      [labels.layerNames.alerts]: this.layers.alert,
+      [labels.layerNames.units]: this.layers.unit,
+    }, { collapsed: false }).addTo(this.map);
+  }
+
+  async loadOutline() {
+    const [city, sectors] = await Promise.all([
+      fetch(this.element.dataset.cityUrl, { credentials: "same-origin" }).then((r) => r.json()),
+      fetch(this.element.dataset.sectorsUrl, { credentials: "same-origin" }).then((r) => r.json()),
+    ]);
+    const boundary = L.geoJSON(city, { style: { color: "#9aa4b2", weight: 2, fill: false } });
+    boundary.addTo(this.map);
+    L.geoJSON(sectors, {
+      style: { color: "#4aa3ff", weight: 1, fillOpacity: 0.05 },
+      onEachFeature: (feature, shape) => shape.bindTooltip(escapeHtml(feature.properties.name)),
+    }).addTo(this.sectors);
+    if (city.features.length) this.map.fitBounds(boundary.getBounds());
+  }
+
+  /** Replace a whole layer from a GeoJSON FeatureCollection. */
+  load(kind, collection) {
+    const group = this.layers[kind];
+    group.clearLayers();
+    for (const [id] of this.markers) if (id.startsWith(`${kind}-`)) this.markers.delete(id);
+    const markers = collection.features.map((feature) => this.makeMarker(kind, feature.properties,
+      feature.geometry.coordinates));
+    if (group.addLayers) group.addLayers(markers); else markers.forEach((m) => group.addLayer(m));
+  }
+
+  makeMarker(kind, props, [lon, lat]) {
+    const marker = L.marker([lat, lon], { icon: this.icon(kind, props), keyboard: false });
+    marker.props = props;
+    marker.bindPopup(() => this.popup(kind, marker.props));
+    marker.on("click", () => this.onSelect(kind, marker.props.id));
+    this.markers.set(`${kind}-${props.id}`, marker);
+    return marker;
+  }
+
+  icon(kind, p) {
+    if (kind === "incident") return dot(PRIORITY_COLOURS[p.priority] || "#ccc", `incident status-${p.status}`);
+    if (kind === "unit") return dot(UNIT_COLOURS[p.status] || "#ccc", "unit", p.call_sign);
+    const pulsing = p.status === "new" ? " pulsing" : "";
+    return dot(SEVERITY_COLOURS[p.severity] || "#ccc", `alert${pulsing}`);
+  }
+
+  popup(kind, p) {
+    const l = this.labels;
+    if (kind === "incident") {
+      return `<strong>P${p.priority} · ${escapeHtml(p.category_label || p.category)}</strong><br>${escapeHtml(p.title)}<br>` +
+        `${escapeHtml(l.incidentStatus[p.status] || p.status)}<br><a href="#incident-${p.id}" data-incident="${p.id}">${escapeHtml(l.open)}</a>`;
+    }
+    if (kind === "unit") {
+      return `<strong>${escapeHtml(p.call_sign)}</strong><br>${escapeHtml(l.unitKind[p.unit_kind] || p.unit_kind)}<br>` +
+        `${escapeHtml(l.unitStatus[p.status] || p.status)}${p.agency ? `<br>${escapeHtml(p.agency)}` : ""}`;
+    }
+    return `<strong>${escapeHtml(p.title)}</strong><br>${escapeHtml(l.alertSource[p.source] || p.source)} · S${p.severity}`;
+  }
+
+  /** Add or move a feature; ``props`` replace the previous ones. */
+  upsert(kind, props, lat, lon) {
+    const key = `${kind}-${props.id}`;
+    const existing = this.markers.get(key);
+    if (existing) {
+      existing.props = { ...existing.props, ...props };
+      existing.setLatLng([lat, lon]);
+      existing.setIcon(this.icon(kind, existing.props));
+      if (this.layers[kind].refreshClusters) this.layers[kind].refreshClusters(existing);
+      return;
+    }
+    this.layers[kind].addLayer(this.makeMarker(kind, props, [lon, lat]));
+  }
+
+  remove(kind, id) {
+    const key = `${kind}-${id}`;
+    const marker = this.markers.get(key);
+    if (!marker) return;
+    this.layers[kind].removeLayer(marker);
+    this.markers.delete(key);
+  }
+
+  has(key) {
+    return this.markers.has(key);
+  }
+
+  get size() {
+    return this.markers.size;
+  }
+
+  focus(lat, lon) {
+    this.map.setView([lat, lon], Math.max(this.map.getZoom(), 16));
+  }
+}
