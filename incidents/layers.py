@@ -28,14 +28,14 @@ def incidents_layer(*, user) -> dict:
         .filter(status__in=[*Incident.OPEN_STATUSES, Incident.Status.RESOLVED])
         .order_by()
         .values_list("pk", "lat", "lon", "title", "priority", "status", "category__code",
-                     "category__label", "created_at")
+                     "category__label", "category__domain", "created_at")
     )
     return _collection([
         _feature("incident", pk, lat, lon, {
             "title": title, "priority": priority, "status": status, "category": code,
-            "category_label": label, "created_at": created_at.isoformat(),
+            "category_label": label, "domain": domain, "created_at": created_at.isoformat(),
         })
-        for pk, lat, lon, title, priority, status, code, label, created_at in rows
+        for pk, lat, lon, title, priority, status, code, label, domain, created_at in rows
     ])
 
 

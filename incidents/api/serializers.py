@@ -125,6 +125,7 @@ class IncidentSerializer(serializers.ModelSerializer):
     reference = serializers.CharField(read_only=True)
     category = serializers.SlugRelatedField(slug_field="code", read_only=True)
     category_label = serializers.CharField(source="category.label", read_only=True)
+    category_domain = serializers.CharField(source="category.domain", read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     sector_name = serializers.CharField(source="sector.name", default=None, read_only=True)
     agencies = serializers.SerializerMethodField()
@@ -136,7 +137,8 @@ class IncidentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Incident
         fields = [
-            "id", "reference", "category", "category_label", "priority", "title", "description",
+            "id", "reference", "category", "category_label", "category_domain", "priority", "title",
+            "description",
             "address", "lat", "lon", "h3", "sector", "sector_name", "status", "status_label",
             "agencies", "created_at", "updated_at", "status_changed_at", "acknowledged_at",
             "resolved_at", "closed_at", "cancel_reason", "alerts", "units", "procedure",

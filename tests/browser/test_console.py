@@ -190,3 +190,12 @@ async def test_anonymous_visitors_are_sent_to_login_and_language_switches(page, 
     await page.locator("form.lang button[value='fr']").click()
     await page.wait_for_selector("html[lang='fr']")
     assert "Alertes" in await page.locator(".inbox-card h2").inner_text()
+
+
+async def test_the_wall_view_follows_the_stream(page, asgi_server, people, agencies):
+    token = await prepare_city(agencies)
+    await log_in(page, asgi_server, people["operator"], path="/console/wall/")
+    assert await page.locator("#alert-inbox").count() == 0  # the map alone
+    alert = await asyncio.to_thread(post_alert, asgi_server, token, source_ref="wall-1")
+    await page.wait_for_function(f"window.controlRoomConsole.hasFeature('alert-{alert['id']}')")
+    await screenshot(page, "console-wall")

@@ -49,6 +49,7 @@ function placeIncident(incident) {
   map.upsert("incident", {
     id: incident.id, title: incident.title, priority: incident.priority, status: incident.status,
     category: incident.category, category_label: incident.category_label,
+    domain: incident.category_domain,
   }, incident.lat, incident.lon);
 }
 

@@ -8,11 +8,16 @@ import { escapeHtml } from "./api.js";
 const PRIORITY_COLOURS = { 1: "#ff4d4f", 2: "#ff9f43", 3: "#ffd43b", 4: "#74c0fc" };
 const UNIT_COLOURS = { available: "#4cd08a", en_route: "#ffb84d", on_scene: "#ff6b6b", unavailable: "#868e96" };
 const SEVERITY_COLOURS = PRIORITY_COLOURS;
+// One glyph per domain of the taxonomy, so the kind of incident reads at a glance.
+const DOMAIN_GLYPHS = {
+  voie_publique: "V", tranquillite: "T", securite: "S", secours: "+", population: "!",
+  video: "◉", technique: "⚙",
+};
 
-function dot(colour, className, text = "") {
+function dot(colour, className, text = "", glyph = "") {
   return L.divIcon({
     className: `marker ${className}`,
-    html: `<span class="dot" style="background:${colour}"></span>${text ? `<span class="tag">${escapeHtml(text)}</span>` : ""}`,
+    html: `<span class="dot" style="background:${colour}">${escapeHtml(glyph)}</span>${text ? `<span class="tag">${escapeHtml(text)}</span>` : ""}`,
     iconSize: [18, 18],
     iconAnchor: [9, 9],
   });
@@ -76,7 +81,10 @@ export class ConsoleMap {
   }
 
   icon(kind, p) {
-    if (kind === "incident") return dot(PRIORITY_COLOURS[p.priority] || "#ccc", `incident status-${p.status}`);
+    if (kind === "incident") {
+      return dot(PRIORITY_COLOURS[p.priority] || "#ccc", `incident status-${p.status}`, "",
+        DOMAIN_GLYPHS[p.domain] || "");
+    }
     if (kind === "unit") return dot(UNIT_COLOURS[p.status] || "#ccc", "unit", p.call_sign);
     const pulsing = p.status === "new" ? " pulsing" : "";
     return dot(SEVERITY_COLOURS[p.severity] || "#ccc", `alert${pulsing}`);
