@@ -199,3 +199,25 @@ async def test_the_wall_view_follows_the_stream(page, asgi_server, people, agenc
     alert = await asyncio.to_thread(post_alert, asgi_server, token, source_ref="wall-1")
     await page.wait_for_function(f"window.controlRoomConsole.hasFeature('alert-{alert['id']}')")
     await screenshot(page, "console-wall")
+
+
+async def test_keyboard_shortcuts(page, asgi_server, people, agencies):
+    token = await prepare_city(agencies)
+    await log_in(page, asgi_server, people["operator"])
+    first = await asyncio.to_thread(post_alert, asgi_server, token, source_ref="k-1", severity=3)
+    second = await asyncio.to_thread(post_alert, asgi_server, token, source_ref="k-2", severity=1,
+                                     category="rixe")
+    for alert in (first, second):
+        await page.locator(f'#alert-inbox [data-alert-id="{alert["id"]}"]').wait_for()
+    await page.keyboard.press("?")
+    await page.locator("#help-dialog[open]").wait_for()
+    await page.keyboard.press("Escape")
+    # The most serious alert comes first; "j" moves down to the next one, "a" acknowledges it.
+    order = await page.eval_on_selector_all("#alert-inbox li", "l => l.map(i => i.dataset.alertId)")
+    assert order == [str(second["id"]), str(first["id"])]
+    await page.keyboard.press("j")
+    await page.keyboard.press("j")
+    await page.keyboard.press("a")
+    await page.wait_for_selector(
+        f'#alert-inbox [data-alert-id="{first["id"]}"].status-acknowledged', state="attached")
+    assert await page.locator(f'#alert-inbox [data-alert-id="{second["id"]}"].status-new').count() == 1
