@@ -221,3 +221,18 @@ async def test_keyboard_shortcuts(page, asgi_server, people, agencies):
     await page.wait_for_selector(
         f'#alert-inbox [data-alert-id="{first["id"]}"].status-acknowledged', state="attached")
     assert await page.locator(f'#alert-inbox [data-alert-id="{second["id"]}"].status-new').count() == 1
+
+
+async def test_a_dismissal_in_progress_survives_new_alerts(page, asgi_server, people, agencies):
+    token = await prepare_city(agencies)
+    await log_in(page, asgi_server, people["operator"])
+    first = await asyncio.to_thread(post_alert, asgi_server, token, source_ref="f-1")
+    item = page.locator(f'#alert-inbox [data-alert-id="{first["id"]}"]')
+    await item.get_by_role("button", name="Écarter").click()
+    await item.locator("select[name=reason]").select_option("false_alarm")
+    await item.locator("input[name=note]").fill("Caméra masquée par un camion")
+    second = await asyncio.to_thread(post_alert, asgi_server, token, source_ref="f-2")
+    await page.locator(f'#alert-inbox [data-alert-id="{second["id"]}"]').wait_for()
+    assert await item.locator("input[name=note]").input_value() == "Caméra masquée par un camion"
+    await item.locator("form").get_by_role("button", name="Écarter").click()
+    await item.wait_for(state="detached")

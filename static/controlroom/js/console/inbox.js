@@ -67,7 +67,16 @@ export class Inbox {
   render(flashId = null) {
     const alerts = this.open;
     if (this.selected && !this.alerts.has(this.selected)) this.selected = null;
-    this.list.replaceChildren(...alerts.map((alert) => this.item(alert, alert.id === flashId)));
+    // A form being filled in (dismiss reason, incident to attach) survives the redraw.
+    const forms = new Map([...this.list.querySelectorAll("li[data-alert-id] > form")]
+      .map((form) => [Number(form.parentElement.dataset.alertId), form]));
+    const focused = document.activeElement;
+    this.list.replaceChildren(...alerts.map((alert) => {
+      const item = this.item(alert, alert.id === flashId);
+      if (forms.has(alert.id)) item.append(forms.get(alert.id));
+      return item;
+    }));
+    if (focused && this.list.contains(focused)) focused.focus();
     document.getElementById("inbox-empty").hidden = alerts.length > 0;
     this.onChange(alerts);
   }
