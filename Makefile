@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: run test install migrate demo messages bench-live clean
+.PHONY: run test install migrate demo messages bench-live bench-console clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,9 @@ messages: install
 
 bench-live: install
 	$(BIN)/python bench/live_push.py $(BENCH_ARGS)
+
+bench-console: install
+	$(BIN)/python bench/console_load.py $(BENCH_ARGS)
 
 clean:
 	rm -rf var/ .pytest_cache

@@ -1,7 +1,7 @@
 from importlib import import_module
 
 from django.apps import apps
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.module_loading import module_has_submodule
 
@@ -10,10 +10,25 @@ DEMO_APPS = ["controlroom", "incidents", "devices", "video", "citizens", "observ
 
 
 class Command(BaseCommand):
-    help = "Load the demo city (Dijon) and each app's demo objects. Running it twice changes nothing."
+    help = (
+        "Load the demo city (Dijon) and each app's demo objects. Running it twice changes nothing. "
+        "--scale N then tops the map up to about N objects (40 % incidents, 50 % open alerts, "
+        "10 % units) for load tests, adding only what is missing. Those extra rows are "
+        "bulk-created, each batch of 1,000 journaled as one 'demo.scaled' event (the services "
+        "would write one event per object and take minutes); their incidents start no procedure."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--scale", type=int, default=0, metavar="N",
+            help="total number of map objects wanted (incidents, open alerts, units); 0: the "
+                 "normal demo only",
+        )
 
     def handle(self, *args, **options):
-        context: dict = {}
+        if options["scale"] < 0:
+            raise CommandError("--scale must be zero or a positive number.")
+        context: dict = {"scale": options["scale"]}
         installed = {config.name: config for config in apps.get_app_configs()}
         for name in DEMO_APPS:
             config = installed.get(name)
@@ -21,6 +36,13 @@ class Command(BaseCommand):
                 with transaction.atomic():
                     import_module(f"{name}.demo").load(context)
                 self.stdout.write(f"  demo: {name} ready")
+        if "scaled" in context:
+            added, after = context["scaled"]["added"], context["scaled"]["after"]
+            self.stdout.write(
+                "  scale: added " + ", ".join(f"{added[k]} {k}" for k in added)
+                + f"; the map now shows {sum(after.values())} objects ("
+                + ", ".join(f"{after[k]} {k}" for k in after) + ")"
+            )
         self.stdout.write(self.style.SUCCESS("Demo city loaded. Demo logins (local use only):"))
         for username, password, role in context.get("logins", []):
             self.stdout.write(f"  {username:<14} {password:<12} {role}")
