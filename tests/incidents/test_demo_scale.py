@@ -8,7 +8,7 @@ from django.core.management import call_command
 from controlroom import geo, journal
 from controlroom.models import Event
 from controlroom.selectors import point_in_city, sector_at
-from incidents.demo import SCALE_SOURCE_SYSTEM, map_object_counts
+from incidents.demo_scale import SCALE_SOURCE_SYSTEM, map_object_counts
 from incidents.models import Alert, Incident, Unit
 
 pytestmark = pytest.mark.django_db
