@@ -67,6 +67,7 @@ def _console_context(request) -> dict:
                 "notePlaceholder": _("Note pour la main courante…"), "addNote": _("Ajouter la note"),
                 "timeline": _("Chronologie"),
                 "reasonPrompt": _("Motif :"),
+                "more": _("… et %(count)s autres"),
             },
         },
     }

@@ -34,6 +34,7 @@ def incidents_layer(*, user) -> dict:
         _feature("incident", pk, lat, lon, {
             "title": title, "priority": priority, "status": status, "category": code,
             "category_label": label, "domain": domain, "created_at": created_at.isoformat(),
+            "reference": f"INC-{created_at.year}-{pk:06d}",
         })
         for pk, lat, lon, title, priority, status, code, label, domain, created_at in rows
     ])
@@ -63,14 +64,16 @@ def alerts_layer(*, user) -> dict:
         .filter(status__in=Alert.OPEN_STATUSES)
         .order_by()
         .values_list("pk", "lat", "lon", "title", "severity", "status", "source",
-                     "category__code", "received_at", "repeat_count")
+                     "category__code", "received_at", "repeat_count", "escalated_at")
     )
     return _collection([
         _feature("alert", pk, lat, lon, {
             "title": title, "severity": severity, "status": status, "source": source,
             "category": code, "received_at": received_at.isoformat(), "repeat_count": count,
+            "escalated_at": escalated_at.isoformat() if escalated_at else None,
         })
-        for pk, lat, lon, title, severity, status, source, code, received_at, count in rows
+        for pk, lat, lon, title, severity, status, source, code, received_at, count, escalated_at
+        in rows
     ])
 
 

@@ -350,3 +350,18 @@ def test_lists_cost_the_same_queries_for_1_or_20_rows(api, people, make_incident
     one = {path: queries(path) for path in paths}
     add(19)
     assert {path: queries(path) for path in paths} == one
+
+
+@pytest.mark.django_db
+def test_layers_are_compressed_when_the_browser_accepts_it(api, people, make_incident):
+    import gzip
+    import json as jsonlib
+
+    for _ in range(5):
+        make_incident()
+    client = api(people["operator"])
+    plain = client.get("/api/layers/incidents.geojson")
+    packed = client.get("/api/layers/incidents.geojson", HTTP_ACCEPT_ENCODING="gzip, br")
+    assert packed["Content-Encoding"] == "gzip"
+    assert jsonlib.loads(gzip.decompress(packed.content)) == plain.json()
+    assert int(plain["X-Journal-Seq"]) >= 1

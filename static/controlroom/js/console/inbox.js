@@ -3,6 +3,12 @@
 
 import { age, api, escapeHtml } from "./api.js";
 
+// An operator works from the top of the list: drawing thousands of rows would only slow the
+// console down when a crisis floods the inbox.
+const SHOWN = 150;
+// Alerts that arrived while the console was open stay on screen for this long whatever their rank.
+const FRESH_MS = 10 * 60 * 1000;
+
 function rank(a, b) {
   const unseen = (x) => (x.status === "new" ? 0 : 1);
   return unseen(a) - unseen(b) || a.severity - b.severity || Date.parse(b.received_at) - Date.parse(a.received_at);
@@ -33,6 +39,7 @@ export class Inbox {
     this.onError = onError || (() => {});
     this.incidentsForAttach = incidentsForAttach || (() => []);
     this.alerts = new Map();
+    this.arrived = new Map(); // alert id → when it arrived live
     this.selected = null;
     setInterval(() => this.tick(), 1000);
     list.addEventListener("click", (event) => this.click(event));
@@ -56,6 +63,7 @@ export class Inbox {
     if (alert.status === "new" || alert.status === "acknowledged") this.alerts.set(alert.id, alert);
     else this.alerts.delete(alert.id);
     const fresh = event.type === "alert.received" || event.type === "alert.repeated";
+    if (fresh) this.arrived.set(alert.id, Date.now());
     this.render(fresh && alert.severity <= 2 ? alert.id : null);
     if (fresh && alert.severity <= 2) beep();
   }
@@ -71,11 +79,20 @@ export class Inbox {
     const forms = new Map([...this.list.querySelectorAll("li[data-alert-id] > form")]
       .map((form) => [Number(form.parentElement.dataset.alertId), form]));
     const focused = document.activeElement;
-    this.list.replaceChildren(...alerts.map((alert) => {
+    const since = Date.now() - FRESH_MS;
+    const shown = alerts.filter((alert, index) => index < SHOWN || this.arrived.get(alert.id) > since);
+    const rows = shown.map((alert) => {
       const item = this.item(alert, alert.id === flashId);
       if (forms.has(alert.id)) item.append(forms.get(alert.id));
       return item;
-    }));
+    });
+    if (alerts.length > shown.length) {
+      rows.push(Object.assign(document.createElement("li"), {
+        className: "more",
+        textContent: this.labels.more.replace("%(count)s", alerts.length - shown.length),
+      }));
+    }
+    this.list.replaceChildren(...rows);
     if (focused && this.list.contains(focused)) focused.focus();
     document.getElementById("inbox-empty").hidden = alerts.length > 0;
     this.onChange(alerts);

@@ -47,7 +47,7 @@ export class Incidents {
 
   renderList() {
     const l = this.labels;
-    this.list.replaceChildren(...this.open.map((i) => el("li",
+    this.list.replaceChildren(...this.open.slice(0, 150).map((i) => el("li",
       { class: `incident p${i.priority}`, "data-incident-id": i.id, tabIndex: 0 },
       el("span", { class: `badge s${i.priority}` }, `P${i.priority}`), " ",
       el("strong", {}, i.title), el("br"),

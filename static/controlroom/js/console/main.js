@@ -102,18 +102,18 @@ async function layer(name) {
 async function start() {
   stream.start();
   const outline = map.loadOutline();
-  const requests = [layer("incidents"), layer("units"), layer("alerts")];
-  if (!wall) {
-    requests.push(api("/api/alerts/?status=new&status=acknowledged&limit=500"));
-    requests.push(api("/api/incidents/?open=true&limit=500"));
-  }
-  const [incidentLayer, unitLayer, alertLayer, alerts, open] = await Promise.all(requests);
+  const [incidentLayer, unitLayer, alertLayer] = await Promise.all(
+    [layer("incidents"), layer("units"), layer("alerts")]);
   map.load("incident", incidentLayer.collection);
   map.load("unit", unitLayer.collection);
   map.load("alert", alertLayer.collection);
   if (!wall) {
-    inbox.load(alerts.data.results);
-    incidents.load(open.data.results);
+    // The layers carry what the lists show: one read serves the map and the side panels.
+    const properties = (collection) => collection.features.map((f) => ({
+      ...f.properties, lon: f.geometry.coordinates[0], lat: f.geometry.coordinates[1],
+    }));
+    inbox.load(properties(alertLayer.collection));
+    incidents.load(properties(incidentLayer.collection));
   }
   await outline;
   baseline = Math.min(incidentLayer.seq, unitLayer.seq, alertLayer.seq);
