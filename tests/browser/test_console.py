@@ -236,3 +236,33 @@ async def test_a_dismissal_in_progress_survives_new_alerts(page, asgi_server, pe
     assert await item.locator("input[name=note]").input_value() == "Caméra masquée par un camion"
     await item.locator("form").get_by_role("button", name="Écarter").click()
     await item.wait_for(state="detached")
+
+
+async def test_alerts_posted_while_the_socket_is_down_show_once(page, asgi_server, people,
+                                                                agencies):
+    token = await prepare_city(agencies)
+    await log_in(page, asgi_server, people["operator"])
+    # Cut the console's socket and keep it from reconnecting while alerts are posted.
+    await page.evaluate("""() => {
+        const stream = window.controlRoomConsole.stream;
+        stream.realPath = stream.socketPath;
+        stream.socketPath = "/ws/nowhere/";
+        stream.reconnect();
+    }""")
+    await page.wait_for_selector('#live-state[data-state="reconnecting"]', state="attached")
+    posted = [await asyncio.to_thread(post_alert, asgi_server, token, title=f"Coupure {i}",
+                                      source_ref=f"cut-{i}") for i in range(4)]
+    await asyncio.sleep(1)
+    assert await page.locator("#alert-inbox li[data-alert-id]").count() == 0
+    await page.evaluate("() => { const s = window.controlRoomConsole.stream; "
+                        "s.socketPath = s.realPath; }")
+    for alert in posted:
+        await page.wait_for_selector(f'#alert-inbox [data-alert-id="{alert["id"]}"]',
+                                     state="attached", timeout=20_000)
+    await page.wait_for_selector('#live-state[data-state="connected"]', state="attached")
+    await asyncio.sleep(1)  # a few heartbeats: any duplicate would have arrived by now
+    ids = await page.eval_on_selector_all("#alert-inbox li[data-alert-id]",
+                                          "items => items.map(i => i.dataset.alertId)")
+    assert sorted(ids) == sorted(str(a["id"]) for a in posted)
+    for alert in posted:
+        assert await page.evaluate(f"window.controlRoomConsole.hasFeature('alert-{alert['id']}')")
