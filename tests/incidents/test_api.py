@@ -365,3 +365,18 @@ def test_layers_are_compressed_when_the_browser_accepts_it(api, people, make_inc
     assert packed["Content-Encoding"] == "gzip"
     assert jsonlib.loads(gzip.decompress(packed.content)) == plain.json()
     assert int(plain["X-Journal-Seq"]) >= 1
+
+
+@pytest.mark.django_db
+def test_layer_times_are_iso_utc(api, people, make_incident, make_unit):
+    from datetime import datetime
+
+    incident = make_incident()
+    make_unit("PM-1")
+    client = api(people["operator"])
+    feature = client.get("/api/layers/incidents.geojson").json()["features"][0]["properties"]
+    shown = datetime.fromisoformat(feature["created_at"].replace("Z", "+00:00"))
+    assert abs((shown - incident.created_at).total_seconds()) < 0.001
+    assert feature["reference"] == incident.reference
+    unit = client.get("/api/layers/units.geojson").json()["features"][0]["properties"]
+    assert unit["position_at"].endswith("Z")
