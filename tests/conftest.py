@@ -20,6 +20,18 @@ SHARED = ROOT.parent / "shared"
 REQUIRE_SERVICES = os.environ.get("CONTROLROOM_REQUIRE_SERVICES") == "1"
 
 
+def pytest_configure(config):
+    """A larger connection pool for the test run than the production default.
+
+    Each WebSocket test runs its consumers on an event loop of its own; a loop torn down while a
+    database call of its worker threads is under way can leave that pooled connection checked
+    out until the end of the run. A long-lived server runs one loop per process.
+    """
+    options = django_settings.DATABASES["default"].get("OPTIONS", {})
+    if "pool" in options and isinstance(options["pool"], dict):
+        options["pool"]["max_size"] = max(options["pool"].get("max_size", 20), 40)
+
+
 def require(condition: bool, reason: str):
     if condition:
         return
