@@ -25,7 +25,6 @@ import http.cookiejar
 import json
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,7 +34,8 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from support import ROOT, daphne, percentile
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 OPERATOR, PASSWORD = "operateur", "demo-dijon"  # the demo's operator (controlroom/demo.py)
@@ -103,40 +103,7 @@ def partner_token() -> str:
 
 
 # --- the server ----------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(port: int, log_path: str) -> subprocess.Popen:
-    env = {**os.environ, "CHANNELS_PREFIX": f"bench-console-{os.getpid()}"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-         "controlroom.asgi:application"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(log_path, "w"),
-    )
-    for _ in range(300):
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return server
-        except OSError:
-            if server.poll() is not None:
-                break
-            time.sleep(0.1)
-    server.kill()
-    raise SystemExit(f"The server did not start (see --server-log, now {log_path}).")
-
-
 # --- figures -------------------------------------------------------------------------------------
-def percentile(values, q):
-    values = sorted(values)
-    if not values:
-        return float("nan")
-    index = min(len(values) - 1, max(0, round(q / 100 * (len(values) - 1))))
-    return values[index]
-
-
 def size(count: int) -> str:
     return f"{count / 1024:.0f} KiB" if count < 1024 * 1024 else f"{count / 1024 / 1024:.2f} MiB"
 
@@ -393,10 +360,9 @@ def main(args) -> int:
     django.setup()
     token = partner_token()
 
-    port = free_port()
-    server = start_server(port, args.server_log)
-    base = f"http://127.0.0.1:{port}"
-    try:
+    # A channel prefix of its own: the bench never pushes to consoles of a running control room.
+    with daphne(args.server_log, {"CHANNELS_PREFIX": f"bench-console-{os.getpid()}"}) as (host, _):
+        base = f"http://{host}"
         bench_layers(base, args.requests)
         if args.skip_browser:
             print("2. and 3. skipped (--skip-browser).")
@@ -405,12 +371,6 @@ def main(args) -> int:
             print(f"2. and 3. skipped: no Chromium at {CHROMIUM}.")
             return 0
         return asyncio.run(bench_browser(args, base, token))
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
 
 
 if __name__ == "__main__":

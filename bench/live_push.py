@@ -14,14 +14,13 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from support import ROOT, daphne, percentile  # noqa: E402 - bench/ is on the path
+
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "controlroom.settings")
 
@@ -38,12 +37,6 @@ from django.db import transaction  # noqa: E402
 
 from controlroom import journal, services  # noqa: E402
 from controlroom.models import Agency  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def bench_cookie() -> str:
@@ -110,30 +103,9 @@ def append_events(count: int, rate: float, out: list):
         out.append(event.seq)
 
 
-def percentile(values, q):
-    values = sorted(values)
-    if not values:
-        return float("nan")
-    index = min(len(values) - 1, max(0, round(q / 100 * (len(values) - 1))))
-    return values[index]
-
-
 async def main(args, cookie):
-    port = free_port()
-    env = {**os.environ, "LIVE_HEARTBEAT_SECONDS": "2"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-         "controlroom.asgi:application"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(args.server_log, "w"),
-    )
-    try:
-        for _ in range(100):
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                await asyncio.sleep(0.1)
-        url = f"ws://127.0.0.1:{port}/ws/live/"
+    with daphne(args.server_log, {"LIVE_HEARTBEAT_SECONDS": "2"}) as (host, server):
+        url = f"ws://{host}/ws/live/"
         clients = [Client() for _ in range(args.clients)]
         done, last = asyncio.Event(), [None]
         connected = 0
@@ -181,12 +153,6 @@ async def main(args, cookie):
               f"consoles still waiting: {len(pending)}")
         print(f"server memory (RSS): {rss_before:.0f} MiB connected, {rss_after:.0f} MiB after")
         return 0 if lost == 0 and dupes == 0 and not disordered else 1
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
 
 
 if __name__ == "__main__":

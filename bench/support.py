@@ -1,0 +1,58 @@
+"""What the benchmarks share: a Daphne server of the project on a free port, and percentiles.
+
+No Django import: each benchmark sets Django up itself, before or after starting the server.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def daphne(log_path: str, env: dict[str, str] | None = None):
+    """Serve ``controlroom.asgi:application`` on a free port; yields (base URL, process)."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+         "controlroom.asgi:application"],
+        cwd=ROOT, env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL, stderr=open(log_path, "w"),
+    )
+    try:
+        for _ in range(300):
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                if server.poll() is not None:
+                    raise SystemExit(f"The server did not start (see its log: {log_path}).")
+                time.sleep(0.1)
+        else:
+            raise SystemExit(f"The server did not start in time (see its log: {log_path}).")
+        yield f"127.0.0.1:{port}", server
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def percentile(values, q):
+    values = sorted(values)
+    if not values:
+        return float("nan")
+    index = min(len(values) - 1, max(0, round(q / 100 * (len(values) - 1))))
+    return values[index]
