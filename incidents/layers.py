@@ -7,7 +7,7 @@ of features at once and must have them in a fraction of a second.
 from django.db.models import CharField, Func
 
 from incidents import selectors
-from incidents.models import Alert, Incident, Unit
+from incidents.models import Alert, Incident
 
 
 class IsoUtc(Func):

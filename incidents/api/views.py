@@ -25,7 +25,7 @@ from incidents.api.authentication import (
     partner_of,
 )
 from incidents.filters import AlertFilter, IncidentFilter, UnitFilter
-from incidents.models import Assignment, Category, PartnerSystem, ProcedureRun, StepRun
+from incidents.models import Assignment, Category, ProcedureRun, StepRun
 from incidents.services import alerts as alert_services
 from incidents.services import incidents as incident_services
 from incidents.services import procedures as procedure_services
@@ -68,15 +68,7 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                                                                200: s.AlertSerializer})
     def create(self, request):
         data = _valid(s.AlertCreateSerializer, request)
-        partner = partner_of(request)
-        if partner is not None:
-            if not partner.allows(PartnerSystem.Scope.ALERTS):
-                raise PermissionDenied("Ce système partenaire ne peut pas créer d'alertes.")
-            data.update(source="partner", source_system=partner.code, partner=partner)
-            by = partner.actor_label
-        else:
-            by = request.user
-        received = alert_services.alert_receive(by=by, **data)
+        received = alert_services.alert_receive(by=partner_of(request) or request.user, **data)
         body = s.AlertSerializer(received.alert).data
         return Response(body, status=status.HTTP_201_CREATED if received.created else status.HTTP_200_OK)
 
@@ -229,23 +221,19 @@ class UnitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def position(self, request, pk=None):
         unit = self.get_object()
         data = _valid(s.PositionSerializer, request)
-        partner = partner_of(request)
-        by = request.user
-        if partner is not None:
-            if not partner.allows(PartnerSystem.Scope.POSITIONS):
-                raise PermissionDenied("Ce système partenaire ne transmet pas de positions.")
-            by = partner.actor_label
-        unit = unit_services.unit_position_report(unit=unit, by=by, **data)
+        unit = unit_services.unit_position_report(
+            unit=unit, by=partner_of(request) or request.user, **data
+        )
         return Response(s.UnitSerializer(unit).data)
 
     @extend_schema(request=s.UnitStatusSerializer, responses=s.UnitSerializer)
     @action(detail=True, methods=["post"])
     def status(self, request, pk=None):
-        if partner_of(request) is not None:
-            raise PermissionDenied("Un système partenaire ne change pas l'état des unités.")
         unit = self.get_object()
         data = _valid(s.UnitStatusSerializer, request)
-        unit = unit_services.unit_status_set(unit=unit, status=data["status"], by=request.user)
+        unit = unit_services.unit_status_set(
+            unit=unit, status=data["status"], by=partner_of(request) or request.user
+        )
         return Response(s.UnitSerializer(unit).data)
 
 

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -42,7 +42,9 @@ def _alert_payload(alert: Alert, **extra) -> dict:
 
 
 def _record(alert: Alert, type: str, by, **extra):
-    return journal.record(type=type, subject=alert, actor=by, payload=_alert_payload(alert, **extra))
+    actor = by.actor_label if isinstance(by, PartnerSystem) else by
+    return journal.record(type=type, subject=alert, actor=actor,
+                          payload=_alert_payload(alert, **extra))
 
 
 def _check_evidence(evidence) -> dict:
@@ -70,15 +72,21 @@ def alert_receive(
     dedup_key: str = "",
     source_system: str = "",
     source_ref: str = "",
-    partner: PartnerSystem | None = None,
 ) -> Received:
     """Take an alert into the inbox.
 
     Idempotent on (source, source system, source reference): the same report twice returns the
     first alert. An open alert with the same category and dedup key seen within the category's
-    window is counted again instead of duplicated.
+    window is counted again instead of duplicated. A partner system (``by``) needs the alerts
+    scope, and its alerts are its own: source "partner", source system its code.
     """
-    require(by, "incidents.add_alert", "Vous n'avez pas le droit de créer une alerte.")
+    if isinstance(by, PartnerSystem):
+        if not by.allows(PartnerSystem.Scope.ALERTS):
+            raise PermissionDenied("Ce système partenaire ne peut pas créer d'alertes.")
+        source, source_system, partner = Alert.Source.PARTNER, by.code, by
+    else:
+        require(by, "incidents.add_alert", "Vous n'avez pas le droit de créer une alerte.")
+        partner = None
     if source not in Alert.Source.values:
         raise ValidationError({"source": [f"Source inconnue : « {source} »."]})
     lat, lon = checked_point(lat, lon)

@@ -10,7 +10,7 @@ from controlroom import geo, journal
 from controlroom import selectors as zones
 from controlroom.errors import StateConflict
 from incidents import dispatch
-from incidents.models import Assignment, Incident, Unit
+from incidents.models import Assignment, Incident, PartnerSystem, Unit
 from incidents.services import procedures
 from incidents.services.common import incident_record, require
 from incidents.services.incidents import incident_advance, incident_agency_add
@@ -19,10 +19,15 @@ from incidents.services.incidents import incident_advance, incident_agency_add
 POSITION_MARGIN_M = 30_000
 
 
-def _may_act_on_unit(by, unit: Unit) -> None:
-    """Control-room staff act on every unit; a partner agency on its own units only."""
+def _may_act_on_unit(by, unit: Unit, *, partner_scope: str | None = None) -> None:
+    """Control-room staff act on every unit; a partner agency, or a partner system holding
+    ``partner_scope``, on its own agency's units only."""
     if by is None or isinstance(by, str):
         return
+    if isinstance(by, PartnerSystem):
+        if partner_scope and by.allows(partner_scope) and by.agency_id == unit.agency_id:
+            return
+        raise PermissionDenied("Ce système partenaire ne peut pas agir ainsi sur cette unité.")
     if by.has_perm("incidents.dispatch_unit"):
         return
     if by.has_perm("incidents.change_unit") and by.agency_id == unit.agency_id:
@@ -39,7 +44,8 @@ def _unit_payload(unit: Unit, **extra) -> dict:
 
 def _record(unit: Unit, type: str, by, **extra):
     return journal.record(
-        type=type, subject=unit, actor=by, agencies=[unit.agency_id],
+        type=type, subject=unit, agencies=[unit.agency_id],
+        actor=by.actor_label if isinstance(by, PartnerSystem) else by,
         payload=_unit_payload(unit, **extra),
     )
 
@@ -74,7 +80,7 @@ def unit_create(*, by, call_sign: str, kind: str, agency, lat=None, lon=None) ->
 @transaction.atomic
 def unit_position_report(*, unit: Unit, lat, lon, by, at: datetime | None = None) -> Unit:
     """A position from the field terminal or an AVL feed; older than the last one is ignored."""
-    _may_act_on_unit(by, unit)
+    _may_act_on_unit(by, unit, partner_scope=PartnerSystem.Scope.POSITIONS)
     lat, lon = _check_position(lat, lon)
     now = timezone.now()
     at = at or now

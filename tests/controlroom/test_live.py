@@ -1,4 +1,3 @@
-import asyncio
 
 import pytest
 from channels.db import database_sync_to_async
