@@ -262,33 +262,27 @@ class StepViewSet(viewsets.GenericViewSet):
     serializer_class = s.StepSerializer
     queryset = StepRun.objects.none()
 
-    def _respond(self, step):
+    def _act(self, request, pk, serializer_class, service):
+        """Parse the body, act on the visible step through ``service``, present the step."""
+        step = _step_for(request, pk)
+        service(step=step, by=request.user, **_valid(serializer_class, request))
         step.refresh_from_db()
         return Response(s.StepSerializer(step).data)
 
     @extend_schema(request=s.StepActionSerializer, responses=s.StepSerializer)
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
-        step = _step_for(request, pk)
-        data = _valid(s.StepActionSerializer, request)
-        procedure_services.step_complete(step=step, by=request.user, **data)
-        return self._respond(step)
+        return self._act(request, pk, s.StepActionSerializer, procedure_services.step_complete)
 
     @extend_schema(request=s.StepSkipSerializer, responses=s.StepSerializer)
     @action(detail=True, methods=["post"])
     def skip(self, request, pk=None):
-        step = _step_for(request, pk)
-        data = _valid(s.StepSkipSerializer, request)
-        procedure_services.step_skip(step=step, by=request.user, **data)
-        return self._respond(step)
+        return self._act(request, pk, s.StepSkipSerializer, procedure_services.step_skip)
 
     @extend_schema(request=s.StepAnswerSerializer, responses=s.StepSerializer)
     @action(detail=True, methods=["post"])
     def answer(self, request, pk=None):
-        step = _step_for(request, pk)
-        data = _valid(s.StepAnswerSerializer, request)
-        procedure_services.step_answer(step=step, by=request.user, **data)
-        return self._respond(step)
+        return self._act(request, pk, s.StepAnswerSerializer, procedure_services.step_answer)
 
 
 class LayerView(APIView):
