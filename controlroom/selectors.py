@@ -77,13 +77,15 @@ class _AreaCache:
 
     def refresh(self):
         city = city_current()
-        sectors = list(Sector.objects.order_by("pk").values_list("pk", "updated_at", "geometry"))
-        key = (city and (city.pk, repr(city.boundary)), tuple((pk, at) for pk, at, _ in sectors))
+        # Geometries are read again only when a sector changed: this runs for every located write.
+        versions = tuple(Sector.objects.order_by("pk").values_list("pk", "updated_at"))
+        key = (city and (city.pk, repr(city.boundary)), versions)
         if key != self.key:
             self.city = geo.PreparedArea(city.boundary) if city else None
             point = self.city.geometry.representative_point() if city else None
             self.centre = (point.y, point.x) if point else None
-            self.sectors = [(pk, geo.PreparedArea(geometry)) for pk, _, geometry in sectors]
+            sectors = Sector.objects.order_by("pk").values_list("pk", "geometry")
+            self.sectors = [(pk, geo.PreparedArea(geometry)) for pk, geometry in sectors]
             self.key = key
         return self
 
