@@ -1,4 +1,4 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 
@@ -18,6 +18,31 @@ class JournaledAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for obj in queryset:
             services.configuration_delete(instance=obj, by=request.user)
+
+
+class SecretIssuingAdmin(JournaledAdmin):
+    """For objects that authenticate with a secret (token, API key) whose digest only is kept:
+    a new secret is drawn on creation or by the action, and shown once, to the administrator."""
+
+    issue_method = "issue_token"
+    secret_message = _("Jeton de %(name)s, affiché une seule fois : %(secret)s")
+    actions = ["issue_new_secret"]
+
+    def save_model(self, request, obj, form, change):
+        secret = getattr(obj, self.issue_method)() if not change else None
+        super().save_model(request, obj, form, change)
+        if secret:
+            self._show_secret(request, obj, secret)
+
+    @admin.action(description=_("Émettre un nouveau secret (l'ancien cesse de fonctionner)"))
+    def issue_new_secret(self, request, queryset):
+        for obj in queryset:
+            secret = getattr(obj, self.issue_method)()
+            super().save_model(request, obj, None, True)
+            self._show_secret(request, obj, secret)
+
+    def _show_secret(self, request, obj, secret):
+        messages.warning(request, self.secret_message % {"name": obj, "secret": secret})
 
 
 @admin.register(User)

@@ -36,6 +36,7 @@ _OPERATIONS = [
     "incidents.view_category",
     "incidents.view_procedurerun", "incidents.change_procedurerun",
     "incidents.view_proceduretemplate",
+    "citizens.view_report", "citizens.change_report",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -68,6 +69,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "incidents.view_partnersystem", "incidents.add_partnersystem",
         "incidents.change_partnersystem",
         "incidents.view_procedurerun", "incidents.view_steprun",
+        "citizens.view_service", "citizens.add_service", "citizens.change_service",
+        "citizens.view_serviceattribute", "citizens.add_serviceattribute",
+        "citizens.change_serviceattribute", "citizens.delete_serviceattribute",
+        "citizens.view_clientapplication", "citizens.add_clientapplication",
+        "citizens.change_clientapplication",
     ],
 }
 

@@ -204,6 +204,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "incidents.move_demo_units",
         "schedule": float(os.environ.get("DEMO_UNITS_MOVE_SECONDS", "10")),
     },
+    "erase-expired-contacts": {"task": "citizens.erase_expired_contacts", "schedule": 3600.0},
 }
 
 # --- Authentication, sessions, lockout ------------------------------------------------------
@@ -304,6 +305,21 @@ LIVE_HEARTBEAT_SECONDS = float(os.environ.get("LIVE_HEARTBEAT_SECONDS", "2"))
 # --- Alerts and incidents -------------------------------------------------------------------------
 # Unacknowledged alerts older than this go to the supervisors.
 ALERT_ESCALATION_SECONDS = int(os.environ.get("ALERT_ESCALATION_SECONDS", "120"))
+
+# --- Citizens' reports ----------------------------------------------------------------------
+# Contact data given with a report is erased this long after the report is closed.
+CITIZEN_CONTACT_RETENTION_DAYS = int(os.environ.get("CITIZEN_CONTACT_RETENTION_DAYS", "90"))
+# Per client IP address (django-ratelimit syntax); Open311 posts are limited per API key too.
+CITIZEN_REPORT_RATE = os.environ.get("CITIZEN_REPORT_RATE", "5/10m")
+CITIZEN_TRACKING_RATE = os.environ.get("CITIZEN_TRACKING_RATE", "30/m")
+OPEN311_POST_RATE = os.environ.get("OPEN311_POST_RATE", "60/m")
+OPEN311_READ_RATE = os.environ.get("OPEN311_READ_RATE", "120/m")
+# A whole report (text and up to five 10 MB photos) is refused above this size, unread.
+CITIZEN_MAX_REQUEST_BYTES = 52 * 1024 * 1024
+# Open311: the jurisdiction this endpoint serves (clients may omit it) and who to contact.
+OPEN311_JURISDICTION = os.environ.get("OPEN311_JURISDICTION", "")
+OPEN311_CONTACT = os.environ.get("OPEN311_CONTACT", "")
+OPEN311_AGENCY = os.environ.get("OPEN311_AGENCY", "Police municipale")
 
 # --- Maps -----------------------------------------------------------------------------------
 LEAFLET_CONFIG = {

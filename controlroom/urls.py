@@ -23,4 +23,6 @@ urlpatterns = [
     ),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("open311/", include("citizens.open311_urls")),
+    path("", include("citizens.urls")),
 ]

@@ -112,6 +112,10 @@ def load(context: dict) -> None:
             lat=PLACES[place][0], lon=PLACES[place][1], severity=severity, dedup_key=dedup,
             evidence=evidence, source_system="demo", source_ref=f"demo-{number}",
         )
+
+
+def finish(context: dict) -> None:
+    """After every app's demo: top the map up to the asked scale, counting their objects too."""
     if context.get("scale"):
         from incidents.demo_scale import scale_up
 

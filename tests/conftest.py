@@ -11,9 +11,13 @@ from pathlib import Path
 import pytest
 from channels.layers import channel_layers
 from django.conf import settings as django_settings
+from shapely.geometry import Polygon
 
+from controlroom import demo as city_demo
 from controlroom import services
 from controlroom.models import Agency
+from incidents.models import Category
+from incidents.services import incidents as incident_services
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -64,10 +68,14 @@ def isolated_channel_layer():
 
 
 @pytest.fixture(autouse=True)
-def quick_settings(settings):
+def quick_settings(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
     settings.LIVE_HEARTBEAT_SECONDS = 0.2
     # Real hashing costs ~0.3 s a password; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Every test client comes from 127.0.0.1: rate-limit tests set their own rate and address.
+    settings.CITIZEN_REPORT_RATE = settings.CITIZEN_TRACKING_RATE = "10000/m"
+    settings.OPEN311_POST_RATE = settings.OPEN311_READ_RATE = "10000/m"
 
 
 @pytest.fixture
@@ -124,3 +132,21 @@ def close_thread_connections(django_db_setup, django_db_blocker):
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
+
+
+# --- the city and the taxonomy, shared by the apps' tests --------------------------------------
+@pytest.fixture
+def city(db):
+    city = services.city_ensure(
+        name="Dijon", boundary=city_demo._geojson(Polygon(city_demo.DIJON_OUTLINE))
+    )
+    polygons = city_demo.quartier_polygons()
+    for code, name, _centre in city_demo.QUARTIERS:
+        services.sector_ensure(city=city, code=code, name=name, geometry=polygons[code])
+    return city
+
+
+@pytest.fixture
+def categories(db):
+    incident_services.category_ensure_defaults()
+    return {category.code: category for category in Category.objects.all()}

@@ -1,7 +1,7 @@
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from controlroom.admin import JournaledAdmin, ReadOnlyMixin
+from controlroom.admin import JournaledAdmin, ReadOnlyMixin, SecretIssuingAdmin
 from incidents.admin import procedures  # noqa: F401 - registers the procedure admin
 from incidents.models import Alert, Category, Incident, PartnerSystem, Unit
 
@@ -32,31 +32,10 @@ class UnitAdmin(JournaledAdmin):
 
 
 @admin.register(PartnerSystem)
-class PartnerSystemAdmin(JournaledAdmin):
+class PartnerSystemAdmin(SecretIssuingAdmin):
     list_display = ("name", "code", "agency", "scopes", "token_hint", "active", "last_used_at")
     list_filter = ("active", "agency")
     readonly_fields = ("token_hint", "last_used_at", "created_at")
-    actions = ["issue_new_token"]
-
-    def save_model(self, request, obj, form, change):
-        token = obj.issue_token() if not change else None
-        super().save_model(request, obj, form, change)
-        if token:
-            self._show_token(request, obj, token)
-
-    @admin.action(description=_("Émettre un nouveau jeton (l'ancien cesse de fonctionner)"))
-    def issue_new_token(self, request, queryset):
-        for partner in queryset:
-            token = partner.issue_token()
-            super().save_model(request, partner, None, True)
-            self._show_token(request, partner, token)
-
-    def _show_token(self, request, partner, token):
-        messages.warning(
-            request,
-            _("Jeton de %(name)s, affiché une seule fois : %(token)s")
-            % {"name": partner.name, "token": token},
-        )
 
 
 @admin.register(Alert)

@@ -115,12 +115,8 @@ def alert_receive(
             .first()
         )
         if repeated:
-            repeated.repeat_count += 1
-            repeated.last_seen_at = now
-            repeated.severity = min(repeated.severity, severity)  # 1 is the most serious
-            repeated.save(update_fields=["repeat_count", "last_seen_at", "severity"])
-            _record(repeated, "alert.repeated", by, source_ref=source_ref)
-            return Received(repeated, created=False)
+            return Received(_count_again(repeated, by=by, severity=severity, now=now,
+                                         source_ref=source_ref), created=False)
 
     alert = Alert(
         source=source,
@@ -149,6 +145,25 @@ def alert_receive(
     _record(alert, "alert.received", by, evidence=evidence, source_system=source_system,
             source_ref=source_ref)
     return Received(alert, created=True)
+
+
+def _count_again(alert: Alert, *, by, severity: int, now: datetime, source_ref: str,
+                 **extra) -> Alert:
+    alert.repeat_count += 1
+    alert.last_seen_at = now
+    alert.severity = min(alert.severity, severity)  # 1 is the most serious
+    alert.save(update_fields=["repeat_count", "last_seen_at", "severity"])
+    _record(alert, "alert.repeated", by, source_ref=source_ref, **extra)
+    return alert
+
+
+@transaction.atomic
+def alert_repeat(*, alert: Alert, by, severity: int = 4, source_ref: str = "", **extra) -> Alert:
+    """Count one more report of what an open alert already says (a grouped citizen report…)."""
+    require(by, "incidents.add_alert", "Vous n'avez pas le droit de créer une alerte.")
+    alert = _locked_open(alert)
+    return _count_again(alert, by=by, severity=severity, now=timezone.now(),
+                        source_ref=source_ref, **extra)
 
 
 def _locked_open(alert: Alert) -> Alert:

@@ -1,11 +1,8 @@
-"""Fixtures for alerts, incidents and units: Dijon's outline and sectors, the taxonomy, units."""
+"""Fixtures for alerts, incidents and units (the city and taxonomy come from tests/conftest.py)."""
 
 import pytest
-from shapely.geometry import Polygon
 
-from controlroom import demo as city_demo
-from controlroom import services as config
-from incidents.models import Category, Unit
+from incidents.models import Unit
 from incidents.services import incidents as incident_services
 from incidents.services import units as unit_services
 
@@ -16,23 +13,6 @@ GARE = (47.3233, 5.0272)
 TOISON = (47.3515, 5.0585)
 UNIVERSITE = (47.3125, 5.0680)
 PARIS = (48.8566, 2.3522)
-
-
-@pytest.fixture
-def city(db):
-    city = config.city_ensure(
-        name="Dijon", boundary=city_demo._geojson(Polygon(city_demo.DIJON_OUTLINE))
-    )
-    polygons = city_demo.quartier_polygons()
-    for code, name, _centre in city_demo.QUARTIERS:
-        config.sector_ensure(city=city, code=code, name=name, geometry=polygons[code])
-    return city
-
-
-@pytest.fixture
-def categories(db):
-    incident_services.category_ensure_defaults()
-    return {category.code: category for category in Category.objects.all()}
 
 
 @pytest.fixture

@@ -30,12 +30,17 @@ class Command(BaseCommand):
             raise CommandError("--scale must be zero or a positive number.")
         context: dict = {"scale": options["scale"]}
         installed = {config.name: config for config in apps.get_app_configs()}
-        for name in DEMO_APPS:
-            config = installed.get(name)
-            if config and module_has_submodule(config.module, "demo"):
+        demos = [import_module(f"{name}.demo") for name in DEMO_APPS
+                 if name in installed and module_has_submodule(installed[name].module, "demo")]
+        for demo in demos:
+            with transaction.atomic():
+                demo.load(context)
+            self.stdout.write(f"  demo: {demo.__name__.split('.')[0]} ready")
+        # Then what needs every app's objects in place (the --scale top-up counts them all).
+        for demo in demos:
+            if hasattr(demo, "finish"):
                 with transaction.atomic():
-                    import_module(f"{name}.demo").load(context)
-                self.stdout.write(f"  demo: {name} ready")
+                    demo.finish(context)
         if "scaled" in context:
             added, after = context["scaled"]["added"], context["scaled"]["after"]
             self.stdout.write(
@@ -46,3 +51,5 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Demo city loaded. Demo logins (local use only):"))
         for username, password, role in context.get("logins", []):
             self.stdout.write(f"  {username:<14} {password:<12} {role}")
+        for note in context.get("notes", []):
+            self.stdout.write(f"  {note}")
