@@ -77,13 +77,10 @@ class ReportForm(forms.Form):
     def attribute_fields(self):
         return [self[name] for name in self.fields if name.startswith(ATTRIBUTE_PREFIX)]
 
-    def clean_website(self):
-        if self.cleaned_data.get("website"):
-            raise forms.ValidationError(_("Le formulaire n'a pas pu être envoyé."))
-        return ""
-
     def clean(self):
         data = super().clean()
+        if data.get("website"):
+            raise forms.ValidationError(_("Le formulaire n'a pas pu être envoyé."))
         if data.get("lat") is None or data.get("lon") is None:
             self.add_error(None, _("Indiquez le lieu du problème sur la carte, ou utilisez "
                                    "« Me localiser »."))

@@ -55,23 +55,24 @@ def report_form(request, code):
     service = selectors.services_public().filter(code=code).first()
     if service is None:
         raise Http404(_("Ce type de signalement n'existe pas ou n'est plus proposé."))
-    status = 200
+    status, page_error = 200, ""
     if request.method == "POST":
         form, status = _submit(request, service)
         if form is None:
             return status  # a redirect to the success page
     else:
         form = ReportForm(service=service)
-    return render(request, "citizens/form.html", {"form": form, "service": service,
-                                                  **_map_context()}, status=status)
+    if status == 413:
+        page_error = _("L'envoi est trop volumineux : joignez moins de photos, ou des photos "
+                       "plus légères.")
+    return render(request, "citizens/form.html", {
+        "form": form, "service": service, "page_error": page_error, **_map_context(),
+    }, status=status)
 
 
 def _submit(request, service):
     if int(request.META.get("CONTENT_LENGTH") or 0) > settings.CITIZEN_MAX_REQUEST_BYTES:
-        form = ReportForm(service=service)
-        form.add_error(None, _("L'envoi est trop volumineux : joignez moins de photos, ou des "
-                               "photos plus légères."))
-        return form, 413
+        return ReportForm(service=service), 413  # refused before the body is read
     form = ReportForm(request.POST, request.FILES, service=service)
     if is_ratelimited(request, group="citizen-report", key="ip",
                       rate=settings.CITIZEN_REPORT_RATE, method="POST", increment=True):
