@@ -95,7 +95,7 @@ def report_done(request, code):
     report = selectors.report_by_code(code)
     if report is None:
         raise Http404(_("Aucun signalement ne correspond à ce code."))
-    return render(request, "citizens/done.html", {"report": report})
+    return render(request, "citizens/done.html", {"report": report, "city": zones.city_current()})
 
 
 @never_cache
@@ -110,7 +110,8 @@ def track_lookup(request):
                       "la page de confirmation et compte 12 caractères.")
         else:
             return redirect("citizens:track", code=selectors.report_by_code(code).code)
-    return render(request, "citizens/track_lookup.html", {"code": code, "error": error},
+    return render(request, "citizens/track_lookup.html",
+                  {"code": code, "error": error, "city": zones.city_current()},
                   status=400 if error else 200)
 
 
@@ -139,5 +140,6 @@ def track(request, code):
         return redirect("citizens:track", code=report.code)
     return render(request, "citizens/track.html", {
         "report": report,
+        "city": zones.city_current(),
         "updates": report.updates.order_by("at", "pk"),
     })

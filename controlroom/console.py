@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
@@ -30,6 +31,8 @@ def _console_context(request) -> dict:
             "mayDispatch": user.has_perm("incidents.dispatch_unit"),
             "mayChangeIncidents": user.has_perm("incidents.change_incident"),
             "mayRunProcedures": user.has_perm("incidents.change_procedurerun"),
+            "citizenReportsUrl": (reverse("citizens:staff-reports")
+                                  if user.has_perm("citizens.view_report") else ""),
             "center": settings.LEAFLET_CONFIG["DEFAULT_CENTER"],
             "zoom": settings.LEAFLET_CONFIG["DEFAULT_ZOOM"],
             "labels": {
@@ -56,6 +59,7 @@ def _console_context(request) -> dict:
                     "sectors": _("Secteurs"), "incidents": _("Incidents"),
                     "alerts": _("Alertes en attente"), "units": _("Unités"),
                 },
+                "citizenReports": _("Signalements et photos"),
                 "open": _("Ouvrir"), "close": _("Fermer"), "acknowledge": _("Acquitter"),
                 "openIncident": _("Ouvrir un incident"), "attach": _("Rattacher"),
                 "dismiss": _("Écarter"), "note": _("Précision"), "escalated": _("remontée"),

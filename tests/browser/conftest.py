@@ -60,6 +60,7 @@ def serve(config: dict) -> None:
     settings.DATABASES["default"]["NAME"] = config["database"]
     settings.CHANNEL_LAYERS = config["channel_layers"]
     settings.LIVE_HEARTBEAT_SECONDS = config["heartbeat"]
+    settings.MEDIA_ROOT = config["media_root"]
     # The test users' passwords are hashed with the fast hasher the test settings use.
     settings.PASSWORD_HASHERS = [
         "django.contrib.auth.hashers.MD5PasswordHasher",
@@ -177,6 +178,7 @@ def asgi_server(django_db_setup, isolated_channel_layer, tmp_path_factory):
             "database": str(connections["default"].settings_dict["NAME"]),
             "channel_layers": settings.CHANNEL_LAYERS,  # with this run's Redis prefix
             "heartbeat": HEARTBEAT_SECONDS,
+            "media_root": str(tmp_path_factory.mktemp("asgi-media")),
         },
         tmp_path_factory.mktemp("asgi-server"),
     )

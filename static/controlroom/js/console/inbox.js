@@ -58,6 +58,7 @@ export class Inbox {
       ...(known || { received_at: event.time }),
       id: p.alert, title: p.title, source: p.source, category: p.category, severity: p.severity,
       status: p.status, repeat_count: p.repeat_count, lat: p.lat, lon: p.lon,
+      evidence: p.evidence || (known && known.evidence) || {},
     };
     if (event.type === "alert.escalated") alert.escalated_at = event.time;
     if (alert.status === "new" || alert.status === "acknowledged") this.alerts.set(alert.id, alert);
@@ -112,9 +113,23 @@ export class Inbox {
       `<div class="line"><span class="badge s${alert.severity}">S${alert.severity}</span> ` +
       `<strong class="title">${escapeHtml(alert.title)}</strong>${repeat}${escalated}</div>` +
       `<div class="meta">${escapeHtml(l.alertSource[alert.source] || alert.source)} · ` +
-      `${escapeHtml(l.alertStatus[alert.status] || alert.status)} · <span class="age" data-since="${escapeHtml(alert.received_at)}">${age(alert.received_at)}</span></div>`;
+      `${escapeHtml(l.alertStatus[alert.status] || alert.status)} · <span class="age" data-since="${escapeHtml(alert.received_at)}">${age(alert.received_at)}</span></div>` +
+      this.citizenDetails(alert);
     if (this.config.mayHandleAlerts) li.append(this.actions(alert));
     return li;
+  }
+
+  /** What a citizen wrote, and a link to the reports (and photos) grouped on the alert. */
+  citizenDetails(alert) {
+    if (alert.source !== "citizen") return "";
+    const evidence = alert.evidence || {};
+    const text = typeof evidence.description === "string" && evidence.description
+      ? `<div class="excerpt">${escapeHtml(evidence.description)}</div>` : "";
+    const base = this.config.citizenReportsUrl;
+    const link = base
+      ? `<a class="reports-link" target="_blank" rel="noopener" href="${escapeHtml(base)}?alerte=${Number(alert.id)}&amp;etat=all">${escapeHtml(this.labels.citizenReports)}</a>`
+      : "";
+    return text || link ? `<div class="citizen">${text}${link}</div>` : "";
   }
 
   actions(alert) {
