@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class CitizensConfig(AppConfig):
     name = "citizens"
     verbose_name = _("Signalements citoyens")
+
+    def ready(self):
+        from citizens.layers import reports_layer
+        from incidents.layers import register
+
+        register("citizen_reports", reports_layer)

@@ -1,6 +1,6 @@
 """Reads of the citizens app: the public catalogue, reports as the public and as staff see them."""
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from citizens.models import Report, Service, ServiceAttribute, normalise_tracking_code
 
@@ -29,7 +29,6 @@ def reports_for_staff(*, user, status: str = "", service: str = "", alert: int |
         return Report.objects.none()
     reports = (
         Report.objects.select_related("service", "alert", "client")
-        .annotate(photo_count=Count("photos"))
         .order_by("-requested_at", "-pk")
     )
     if status == "open":

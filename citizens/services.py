@@ -224,6 +224,7 @@ def _payload(report: Report, **extra) -> dict:
     return {
         "report": report.pk,
         "service": report.service.code,
+        "service_name": report.service.name,
         "status": report.status,
         "lat": report.lat,
         "lon": report.lon,

@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -47,7 +48,8 @@ def report_list(request):
         user=request.user, status=status, service=service,
         alert=int(alert) if alert.isdigit() else None,
     )
-    page = Paginator(reports, 50).get_page(request.GET.get("page"))
+    page = Paginator(reports.annotate(photo_count=Count("photos")), 50).get_page(
+        request.GET.get("page"))
     return render(request, "citizens/staff/list.html", {
         "page": page, "status": status, "service": service, "alert": alert,
         "statuses": [("open", _("non clos")), *Report.Status.choices, ("all", _("tous"))],

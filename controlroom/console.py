@@ -17,6 +17,7 @@ from controlroom import selectors
 
 
 def _console_context(request) -> dict:
+    from citizens.models import Report
     from incidents.models import Alert, Incident, StepRun, Unit
     from incidents.models.procedures import StepKind
 
@@ -45,6 +46,7 @@ def _console_context(request) -> dict:
                 "alertStatus": dict(Alert.Status.choices),
                 "alertSource": dict(Alert.Source.choices),
                 "unitStatus": dict(Unit.Status.choices),
+                "reportStatus": dict(Report.Status.choices),
                 "unitKind": dict(Unit.Kind.choices),
                 "dismissReasons": dict(Alert.DismissReason.choices),
                 "stepKinds": dict(StepKind.choices),
@@ -58,6 +60,7 @@ def _console_context(request) -> dict:
                 "layerNames": {
                     "sectors": _("Secteurs"), "incidents": _("Incidents"),
                     "alerts": _("Alertes en attente"), "units": _("Unités"),
+                    "reports": _("Signalements citoyens"),
                 },
                 "citizenReports": _("Signalements et photos"),
                 "open": _("Ouvrir"), "close": _("Fermer"), "acknowledge": _("Acquitter"),

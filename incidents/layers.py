@@ -30,11 +30,11 @@ class IsoUtc(Func):
         )
 
 
-def _collection(features: list[dict]) -> dict:
+def collection(features: list[dict]) -> dict:
     return {"type": "FeatureCollection", "features": features}
 
 
-def _feature(kind: str, pk: int, lat: float, lon: float, properties: dict) -> dict:
+def feature(kind: str, pk: int, lat: float, lon: float, properties: dict) -> dict:
     return {
         "type": "Feature",
         "id": f"{kind}-{pk}",
@@ -53,8 +53,8 @@ def incidents_layer(*, user) -> dict:
         .values_list("pk", "lat", "lon", "title", "priority", "status", "category__code",
                      "category__label", "category__domain", "created", "created_at__year")
     )
-    return _collection([
-        _feature("incident", pk, lat, lon, {
+    return collection([
+        feature("incident", pk, lat, lon, {
             "title": title, "priority": priority, "status": status, "category": code,
             "category_label": label, "domain": domain, "created_at": created,
             "reference": f"INC-{year}-{pk:06d}",
@@ -71,8 +71,8 @@ def units_layer(*, user) -> dict:
         .annotate(position=IsoUtc("position_at"))
         .values_list("pk", "lat", "lon", "call_sign", "kind", "status", "agency__name", "position")
     )
-    return _collection([
-        _feature("unit", pk, lat, lon, {
+    return collection([
+        feature("unit", pk, lat, lon, {
             "call_sign": call_sign, "unit_kind": kind, "status": status, "agency": agency,
             "position_at": position_at,
         })
@@ -90,8 +90,8 @@ def alerts_layer(*, user) -> dict:
         .values_list("pk", "lat", "lon", "title", "severity", "status", "source",
                      "category__code", "received", "repeat_count", "escalated")
     )
-    return _collection([
-        _feature("alert", pk, lat, lon, {
+    return collection([
+        feature("alert", pk, lat, lon, {
             "title": title, "severity": severity, "status": status, "source": source,
             "category": code, "received_at": received_at, "repeat_count": count,
             "escalated_at": escalated_at,
@@ -102,3 +102,8 @@ def alerts_layer(*, user) -> dict:
 
 
 LAYERS = {"incidents": incidents_layer, "units": units_layer, "alerts": alerts_layer}
+
+
+def register(name: str, build) -> None:
+    """Other apps add their layers (``build(user=...) -> FeatureCollection``) when they load."""
+    LAYERS[name] = build

@@ -157,3 +157,20 @@ def test_contact_data_is_erased_when_its_retention_ends(catalogue, people, setti
     recent.refresh_from_db()
     assert old.email == "" and old.contact_erased_at is not None
     assert recent.phone == "0601020304"
+
+
+def test_the_console_layer_shows_open_reports_to_staff_only(api, catalogue, people):
+    light = catalogue["eclairage-public"]
+    shown = submit(light)
+    closed = submit(catalogue["depot-sauvage"], attributes={}, place=DARCY)
+    services.report_set_status(report=closed, by=people["operator"], status="resolved")
+
+    staff = api(people["operator"]).get("/api/layers/citizen_reports.geojson").json()
+    liaison = api(people["liaison_pn"]).get("/api/layers/citizen_reports.geojson").json()
+
+    (feature,) = staff["features"]
+    assert feature["id"] == f"report-{shown.pk}"
+    assert feature["geometry"]["coordinates"] == [shown.lon, shown.lat]
+    assert feature["properties"]["service_name"] == "Éclairage public en panne"
+    assert feature["properties"]["alert"] == shown.alert_id
+    assert liaison["features"] == []

@@ -25,7 +25,7 @@ function showError(message) {
 }
 
 const map = new ConsoleMap(document.getElementById("console-map"), {
-  labels, center: config.center, zoom: config.zoom,
+  labels, center: config.center, zoom: config.zoom, reportsUrl: config.citizenReportsUrl,
   onSelect: (kind, id) => { if (kind === "incident" && incidents) incidents.show(id); },
 });
 
@@ -66,6 +66,13 @@ function applyEvent(event) {
     } else {
       map.remove("alert", p.alert);
     }
+  } else if (event.type.startsWith("citizen_report.") && p.lat != null) {
+    if (p.status === "received" || p.status === "in_progress") {
+      map.upsert("report", { id: p.report, service: p.service, service_name: p.service_name,
+        status: p.status, alert: p.alert }, p.lat, p.lon);
+    } else {
+      map.remove("report", p.report);
+    }
   } else if (event.type.startsWith("unit.") && p.lat != null) {
     map.upsert("unit", { id: p.unit, call_sign: p.call_sign, unit_kind: p.kind, status: p.status },
       p.lat, p.lon);
@@ -102,11 +109,12 @@ async function layer(name) {
 async function start() {
   stream.start();
   const outline = map.loadOutline();
-  const [incidentLayer, unitLayer, alertLayer] = await Promise.all(
-    [layer("incidents"), layer("units"), layer("alerts")]);
+  const [incidentLayer, unitLayer, alertLayer, reportLayer] = await Promise.all(
+    [layer("incidents"), layer("units"), layer("alerts"), layer("citizen_reports")]);
   map.load("incident", incidentLayer.collection);
   map.load("unit", unitLayer.collection);
   map.load("alert", alertLayer.collection);
+  map.load("report", reportLayer.collection);
   if (!wall) {
     // The layers carry what the lists show: one read serves the map and the side panels.
     const properties = (collection) => collection.features.map((f) => ({
@@ -116,7 +124,7 @@ async function start() {
     incidents.load(properties(incidentLayer.collection));
   }
   await outline;
-  baseline = Math.min(incidentLayer.seq, unitLayer.seq, alertLayer.seq);
+  baseline = Math.min(incidentLayer.seq, unitLayer.seq, alertLayer.seq, reportLayer.seq);
   for (const event of pending) if (event.seq > baseline) applyEvent(event);
   pending = [];
   document.body.dataset.mapReady = "1";

@@ -8,6 +8,7 @@ import { escapeHtml } from "./api.js";
 const PRIORITY_COLOURS = { 1: "#ff4d4f", 2: "#ff9f43", 3: "#ffd43b", 4: "#74c0fc" };
 const UNIT_COLOURS = { available: "#4cd08a", en_route: "#ffb84d", on_scene: "#ff6b6b", unavailable: "#868e96" };
 const SEVERITY_COLOURS = PRIORITY_COLOURS;
+const REPORT_COLOURS = { received: "#63e6be", in_progress: "#3bc9db" };
 // One glyph per domain of the taxonomy, so the kind of incident reads at a glance.
 const DOMAIN_GLYPHS = {
   voie_publique: "V", tranquillite: "T", securite: "S", secours: "+", population: "!",
@@ -24,7 +25,7 @@ function dot(colour, className, text = "", glyph = "") {
 }
 
 export class ConsoleMap {
-  constructor(element, { labels, center, zoom, onSelect }) {
+  constructor(element, { labels, center, zoom, onSelect, reportsUrl }) {
     this.element = element;
     this.labels = labels;
     this.onSelect = onSelect || (() => {});
@@ -34,6 +35,7 @@ export class ConsoleMap {
     this.layers = {
       incident: L.markerClusterGroup({ chunkedLoading: true, maxClusterRadius: 50 }),
       alert: L.markerClusterGroup({ chunkedLoading: true, maxClusterRadius: 40 }),
+      report: L.markerClusterGroup({ chunkedLoading: true, maxClusterRadius: 40 }),
       unit: L.layerGroup(),
     };
     this.markers = new Map();
@@ -44,7 +46,9 @@ export class ConsoleMap {
       [labels.layerNames.incidents]: this.layers.incident,
       [labels.layerNames.alerts]: this.layers.alert,
       [labels.layerNames.units]: this.layers.unit,
+      [labels.layerNames.reports]: this.layers.report,
     }, { collapsed: false }).addTo(this.map);
+    this.reportsUrl = reportsUrl || "";
   }
 
   async loadOutline() {
@@ -86,6 +90,7 @@ export class ConsoleMap {
         DOMAIN_GLYPHS[p.domain] || "");
     }
     if (kind === "unit") return dot(UNIT_COLOURS[p.status] || "#ccc", "unit", p.call_sign);
+    if (kind === "report") return dot(REPORT_COLOURS[p.status] || "#ccc", "report", "", "C");
     const pulsing = p.status === "new" ? " pulsing" : "";
     return dot(SEVERITY_COLOURS[p.severity] || "#ccc", `alert${pulsing}`);
   }
@@ -99,6 +104,12 @@ export class ConsoleMap {
     if (kind === "unit") {
       return `<strong>${escapeHtml(p.call_sign)}</strong><br>${escapeHtml(l.unitKind[p.unit_kind] || p.unit_kind)}<br>` +
         `${escapeHtml(l.unitStatus[p.status] || p.status)}${p.agency ? `<br>${escapeHtml(p.agency)}` : ""}`;
+    }
+    if (kind === "report") {
+      const link = this.reportsUrl
+        ? `<br><a href="${escapeHtml(this.reportsUrl)}${Number(p.id)}/" target="_blank" rel="noopener">${escapeHtml(l.open)}</a>` : "";
+      return `<strong>${escapeHtml(p.service_name || p.service)}</strong><br>${escapeHtml(l.layerNames.reports)} · ` +
+        `${escapeHtml(l.reportStatus[p.status] || p.status)}${link}`;
     }
     return `<strong>${escapeHtml(p.title)}</strong><br>${escapeHtml(l.alertSource[p.source] || p.source)} · S${p.severity}`;
   }
