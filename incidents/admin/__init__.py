@@ -1,5 +1,4 @@
 from django.contrib import admin
-from django.utils.translation import gettext_lazy as _
 
 from controlroom.admin import JournaledAdmin, ReadOnlyMixin, SecretIssuingAdmin
 from incidents.admin import procedures  # noqa: F401 - registers the procedure admin

@@ -5,8 +5,8 @@ import json
 
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
-from drf_spectacular.types import OpenApiTypes
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.authentication import SessionAuthentication

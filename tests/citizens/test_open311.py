@@ -14,7 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from citizens import services
-from citizens.models import Report
+from citizens.models import ClientApplication, Report
 from controlroom.models import Event
 from incidents.models import Alert
 from tests.citizens.conftest import DARCY, JAURES, PARIS, photo, submit
@@ -298,3 +298,22 @@ def test_posts_are_rate_limited_per_api_key(client, catalogue, open311_app, sett
 
     assert statuses == [200, 200, 429]
     expect_error(post(client, fmt, open311_app), fmt, 429, "Too many requests")
+
+
+def test_an_application_registered_in_the_admin_gets_a_key_shown_once(client, catalogue, api,
+                                                                       people):
+    admin = api(people["administrator"])
+
+    response = admin.post("/admin/citizens/clientapplication/add/",
+                          {"code": "fms", "name": "FixMyStreet", "contact": "", "active": "on"},
+                          follow=True)
+
+    (message,) = [str(m) for m in response.context["messages"] if "une seule fois" in str(m)]
+    key = message.rsplit(": ", 1)[1]
+
+    app = ClientApplication.objects.get(code="fms")
+    assert app.key_digest == ClientApplication.digest(key) and key not in app.key_digest
+    assert Event.objects.filter(type="clientapplication.created").exists()
+    assert client.post(url("requests", "json"), {
+        "api_key": key, "service_code": "obstacle-chaussee", "lat": JAURES[0], "long": JAURES[1],
+    }).status_code == 200
