@@ -37,6 +37,8 @@ _OPERATIONS = [
     "incidents.view_procedurerun", "incidents.change_procedurerun",
     "incidents.view_proceduretemplate",
     "citizens.view_report", "citizens.change_report",
+    "devices.view_device", "devices.command_device", "devices.view_command",
+    "devices.view_commandgroup",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -44,6 +46,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     SUPERVISOR: [
         *_STAFF, *_OPERATIONS,
         "incidents.close_incident", "incidents.skip_mandatory_step",
+        "devices.approve_command",
     ],
     # A liaison sees the journal and the incidents their agency takes part in, writes notes on
     # them, and reports the positions and statuses of their own agency's units.
@@ -74,6 +77,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "citizens.change_serviceattribute", "citizens.delete_serviceattribute",
         "citizens.view_clientapplication", "citizens.add_clientapplication",
         "citizens.change_clientapplication",
+        "devices.view_device", "devices.add_device", "devices.change_device",
+        "devices.view_command",
     ],
 }
 

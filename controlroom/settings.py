@@ -205,6 +205,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(os.environ.get("DEMO_UNITS_MOVE_SECONDS", "10")),
     },
     "erase-expired-contacts": {"task": "citizens.erase_expired_contacts", "schedule": 3600.0},
+    "check-device-heartbeats": {"task": "devices.check_heartbeats", "schedule": 30.0},
 }
 
 # --- Authentication, sessions, lockout ------------------------------------------------------
@@ -294,6 +295,7 @@ SPECTACULAR_SETTINGS = {
         "DismissReasonEnum": "incidents.models.Alert.DismissReason",
         "UnitStatusEnum": "incidents.models.Unit.Status",
         "UnitKindEnum": "incidents.models.Unit.Kind",
+        "DeviceKindEnum": "devices.capabilities.choices",
         "ProcedureRunStatusEnum": "incidents.models.ProcedureRun.Status",
         "StepStatusEnum": "incidents.models.StepRun.Status",
     },
@@ -320,6 +322,17 @@ CITIZEN_MAX_REQUEST_BYTES = 52 * 1024 * 1024
 OPEN311_JURISDICTION = os.environ.get("OPEN311_JURISDICTION", "")
 OPEN311_CONTACT = os.environ.get("OPEN311_CONTACT", "")
 OPEN311_AGENCY = os.environ.get("OPEN311_AGENCY", "Police municipale")
+
+# --- Street devices -------------------------------------------------------------------------
+# MQTT broker of the equipment gateways (mqtt://user:password@host:1883); empty: none.
+MQTT_URL = os.environ.get("MQTT_URL", "")
+MQTT_TOPIC_PREFIX = os.environ.get("MQTT_TOPIC_PREFIX", "controlroom")
+DEVICE_ACK_TIMEOUT_SECONDS = float(os.environ.get("DEVICE_ACK_TIMEOUT_SECONDS", "5"))
+DEVICE_COMMAND_MAX_ATTEMPTS = int(os.environ.get("DEVICE_COMMAND_MAX_ATTEMPTS", "3"))
+DEVICE_RETRY_BACKOFF_SECONDS = float(os.environ.get("DEVICE_RETRY_BACKOFF_SECONDS", "2"))
+# The in-process simulator: answer delay range (s) and share of commands left unanswered.
+DEVICE_SIMULATOR_DELAY = (0.05, 0.4)
+DEVICE_SIMULATOR_FAILURE_RATE = float(os.environ.get("DEVICE_SIMULATOR_FAILURE_RATE", "0.02"))
 
 # --- Maps -----------------------------------------------------------------------------------
 LEAFLET_CONFIG = {

@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class DevicesConfig(AppConfig):
     name = "devices"
     verbose_name = _("Équipements urbains")
+
+    def ready(self):
+        from devices.layers import devices_layer
+        from incidents.layers import register
+
+        register("devices", devices_layer)

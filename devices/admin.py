@@ -1,0 +1,33 @@
+from django.contrib import admin
+
+from controlroom import selectors as zones
+from controlroom.admin import JournaledAdmin, ReadOnlyMixin
+from devices.models import Command, Device
+
+
+@admin.register(Device)
+class DeviceAdmin(JournaledAdmin):
+    list_display = ("name", "code", "kind", "sector", "driver", "address", "online",
+                    "last_seen_at", "active")
+    list_filter = ("kind", "driver", "online", "active", "sector")
+    search_fields = ("name", "code", "address")
+    readonly_fields = ("state", "last_seen_at", "online")
+    exclude = ("h3",)
+
+    def save_model(self, request, obj, form, change):
+        if obj.sector is None and obj.lat is not None and obj.lon is not None:
+            obj.sector = zones.sector_at(lat=obj.lat, lon=obj.lon)
+        super().save_model(request, obj, form, change)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # commands refer to devices: take them out of service instead
+
+
+@admin.register(Command)
+class CommandAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Commands are sent from the console and the API, where the two-person rule applies."""
+
+    list_display = ("requested_at", "device", "action", "status", "critical", "attempts",
+                    "requested_by", "approved_by")
+    list_filter = ("status", "critical", "device__kind")
+    date_hierarchy = "requested_at"

@@ -1,0 +1,72 @@
+from rest_framework import serializers
+
+from devices import capabilities
+from devices.models import Command, CommandGroup, Device
+
+
+class DeviceSerializer(serializers.ModelSerializer):
+    sector_name = serializers.CharField(source="sector.name", default=None, read_only=True)
+    actions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Device
+        fields = ["id", "code", "name", "kind", "lat", "lon", "sector", "sector_name", "driver",
+                  "state", "online", "last_seen_at", "active", "actions"]
+        read_only_fields = fields
+
+    def get_actions(self, device) -> dict:
+        return {code: {"label": action.label, "critical": action.critical,
+                       "params": list(action.params)}
+                for code, action in capabilities.KINDS[device.kind].actions.items()}
+
+
+class CommandSerializer(serializers.ModelSerializer):
+    device_code = serializers.CharField(source="device.code", read_only=True)
+    requested_by = serializers.CharField(source="requested_by.username", default=None,
+                                         read_only=True)
+    approved_by = serializers.CharField(source="approved_by.username", default=None,
+                                        read_only=True)
+
+    class Meta:
+        model = Command
+        fields = ["id", "uid", "device", "device_code", "group", "incident", "action", "params",
+                  "critical", "status", "requested_by", "requested_at", "approved_by",
+                  "decided_at", "reason", "attempts", "sent_at", "acknowledged_at",
+                  "finished_at", "error"]
+        read_only_fields = fields
+
+
+class CommandCreateSerializer(serializers.Serializer):
+    action = serializers.CharField(max_length=40)
+    params = serializers.DictField(required=False, default=dict)
+    incident = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+class RejectSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=300)
+
+
+class GroupCreateSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=capabilities.choices())
+    action = serializers.CharField(max_length=40)
+    params = serializers.DictField(required=False, default=dict)
+    sector = serializers.IntegerField(required=False, allow_null=True, default=None)
+    incident = serializers.IntegerField(required=False, allow_null=True, default=None)
+    radius_m = serializers.FloatField(required=False, allow_null=True, default=None)
+    label = serializers.CharField(max_length=200, required=False, default="")
+
+
+class GroupSerializer(serializers.ModelSerializer):
+    results = serializers.SerializerMethodField()
+    commands = CommandSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = CommandGroup
+        fields = ["id", "label", "kind", "action", "params", "incident", "requested_at",
+                  "results", "commands"]
+        read_only_fields = fields
+
+    def get_results(self, group) -> dict:
+        from devices.selectors import group_results
+
+        return group_results(group)

@@ -1,0 +1,10 @@
+from rest_framework.routers import SimpleRouter
+
+from devices.api import views
+
+router = SimpleRouter()
+router.register("devices", views.DeviceViewSet, basename="device")
+router.register("device-commands", views.CommandViewSet, basename="device-command")
+router.register("device-command-groups", views.CommandGroupViewSet, basename="device-command-group")
+
+urlpatterns = router.urls

@@ -1,0 +1,98 @@
+"""Thin API views for devices and their commands."""
+
+from django.http import Http404
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from controlroom.models import Sector
+from devices import selectors, services
+from devices.api import serializers as s
+from incidents import selectors as incident_selectors
+
+
+def _valid(serializer_class, request):
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _incident(request, pk):
+    if pk is None:
+        return None
+    incident = incident_selectors.incidents_visible_to(user=request.user).filter(pk=pk).first()
+    if incident is None:
+        raise Http404
+    return incident
+
+
+class DeviceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Street devices: their reported state; commands are posted to ``/devices/{id}/commands/``."""
+
+    serializer_class = s.DeviceSerializer
+    filterset_fields = ["kind", "sector", "online", "driver"]
+
+    def get_queryset(self):
+        return selectors.devices_visible_to(user=self.request.user).order_by("kind", "name")
+
+    @extend_schema(request=s.CommandCreateSerializer, responses={201: s.CommandSerializer})
+    @action(detail=True, methods=["post"])
+    def commands(self, request, pk=None):
+        device = self.get_object()
+        data = _valid(s.CommandCreateSerializer, request)
+        command = services.command_request(
+            device=device, action=data["action"], params=data["params"], by=request.user,
+            incident=_incident(request, data["incident"]),
+        )
+        return Response(s.CommandSerializer(command).data, status=status.HTTP_201_CREATED)
+
+
+class CommandViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Commands and their status; critical ones are approved or rejected by a second person."""
+
+    serializer_class = s.CommandSerializer
+    filterset_fields = ["status", "device", "incident", "group", "critical"]
+
+    def get_queryset(self):
+        return selectors.commands_visible_to(user=self.request.user).order_by("-requested_at")
+
+    @extend_schema(request=None, responses=s.CommandSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        command = services.command_approve(command=self.get_object(), by=request.user)
+        return Response(s.CommandSerializer(command).data)
+
+    @extend_schema(request=s.RejectSerializer, responses=s.CommandSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        data = _valid(s.RejectSerializer, request)
+        command = services.command_reject(command=self.get_object(), by=request.user,
+                                          reason=data["reason"])
+        return Response(s.CommandSerializer(command).data)
+
+
+class CommandGroupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                          mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """Group commands: every device of a kind in a sector, or within a radius of an incident."""
+
+    serializer_class = s.GroupSerializer
+
+    def get_queryset(self):
+        return selectors.groups_visible_to(user=self.request.user).prefetch_related(
+            "commands__device").order_by("-requested_at")
+
+    @extend_schema(request=s.GroupCreateSerializer, responses={201: s.GroupSerializer})
+    def create(self, request):
+        data = _valid(s.GroupCreateSerializer, request)
+        sector = None
+        if data["sector"] is not None:
+            sector = Sector.objects.filter(pk=data["sector"]).first()
+            if sector is None:
+                raise Http404
+        group = services.command_group_request(
+            kind=data["kind"], action=data["action"], params=data["params"], by=request.user,
+            sector=sector, incident=_incident(request, data["incident"]),
+            radius_m=data["radius_m"], label=data["label"],
+        )
+        return Response(s.GroupSerializer(group).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,28 @@
+"""Reads of the devices app, scoped by permission."""
+
+from django.db.models import Count, QuerySet
+
+from devices.models import Command, CommandGroup, Device
+
+
+def devices_visible_to(*, user) -> QuerySet[Device]:
+    if not user.has_perm("devices.view_device"):
+        return Device.objects.none()
+    return Device.objects.select_related("sector")
+
+
+def commands_visible_to(*, user) -> QuerySet[Command]:
+    if not user.has_perm("devices.view_command"):
+        return Command.objects.none()
+    return Command.objects.select_related("device", "requested_by", "approved_by")
+
+
+def groups_visible_to(*, user) -> QuerySet[CommandGroup]:
+    if not user.has_perm("devices.view_commandgroup"):
+        return CommandGroup.objects.none()
+    return CommandGroup.objects.all()
+
+
+def group_results(group: CommandGroup) -> dict[str, int]:
+    """How many of the group's commands are in each status."""
+    return dict(group.commands.values_list("status").annotate(n=Count("pk")).order_by())

@@ -1,0 +1,17 @@
+from celery import shared_task
+
+from devices import services
+
+
+@shared_task(bind=True, name="devices.send_command", max_retries=None, acks_late=True)
+def send_command(self, command_id: int) -> str:
+    """Send a command; retried with exponential backoff until it is answered or gives up."""
+    outcome = services.command_deliver(command_id=command_id)
+    if outcome.retry_in is not None:
+        raise self.retry(countdown=outcome.retry_in)
+    return outcome.status
+
+
+@shared_task(name="devices.check_heartbeats")
+def check_heartbeats() -> int:
+    return services.devices_check_heartbeats()

@@ -1,0 +1,605 @@
+"""Threshold rules over street-sensor telemetry, in pure Python (no Django).
+
+Sensors report readings such as noise levels in dB(A), people counts or PM2.5 concentrations in
+µg/m³. An administrator defines rules such as "noise Leq over 10 min above 70 dB(A) between
+22:00 and 07:00, every day" and the Django side loads readings, calls :func:`evaluate`, and raises
+an alert (deduplicated while the condition holds) when the evaluation says ``triggered``.
+
+Vocabulary:
+
+* a *reading* is ``(aware datetime, value)``; readings may come unsorted, values that are not
+  finite numbers (NaN, ±inf) are ignored;
+* the *aggregate at a moment t* is the rule's aggregation over the readings whose time lies in
+  ``(t - window_seconds, t]`` ("instant": the value of the latest reading at or before ``t``);
+  it is undefined (``None``) when that window holds no reading;
+* the *condition* is ``aggregate <comparison> threshold``; it does not hold where the aggregate
+  is undefined.
+
+Duration and coverage semantics (``duration_seconds > 0``) are described in :func:`evaluate`.
+
+Only the standard library is used, so the module can be tested and reused without a database.
+"""
+
+import math
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo
+
+__all__ = [
+    "AGGREGATIONS",
+    "ALL_DAYS",
+    "COMPARISONS",
+    "EXAMPLE_NIGHT_NOISE_RULE",
+    "Evaluation",
+    "Reading",
+    "Rule",
+    "RuleError",
+    "TimeWindow",
+    "bucket",
+    "evaluate",
+    "instant",
+    "leq",
+    "maximum",
+    "mean",
+    "minimum",
+]
+
+Reading = tuple[datetime, float]
+
+ALL_DAYS: frozenset[int] = frozenset(range(7))
+DAY_NAMES = ("lun", "mar", "mer", "jeu", "ven", "sam", "dim")
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MICROSECOND = timedelta(microseconds=1)
+_US_PER_S = 1_000_000
+# A window aggregate computed from prefix sums is recomputed directly when its magnitude is below
+# this fraction of the running total (the subtraction would otherwise lose too many digits).
+_CANCELLATION_RATIO = 1e-6
+
+
+class RuleError(ValueError):
+    """An invalid rule or time window; the message is meant for the administrator (French)."""
+
+
+# --- Aggregations ----------------------------------------------------------------------------
+
+
+def _finite_list(values: Iterable[float], name: str) -> list[float]:
+    result = [float(v) for v in values]
+    if not result:
+        raise ValueError(f"{name} : aucune valeur à agréger")
+    return result
+
+
+def leq(values: Iterable[float]) -> float:
+    """Equivalent continuous level in dB: ``10·log10(mean(10^(L/10)))``.
+
+    Computed relative to the loudest value so that large inputs (a people count of 5000 read as
+    dB) neither overflow nor lose precision. ``leq([60, 70])`` ≈ 67.40 dB.
+    """
+    levels = _finite_list(values, "leq")
+    reference = max(levels)
+    energy = math.fsum(10.0 ** ((level - reference) / 10.0) for level in levels) / len(levels)
+    return reference + 10.0 * math.log10(energy)
+
+
+def mean(values: Iterable[float]) -> float:
+    """Arithmetic mean."""
+    items = _finite_list(values, "moyenne")
+    return math.fsum(items) / len(items)
+
+
+def maximum(values: Iterable[float]) -> float:
+    """Largest value."""
+    return max(_finite_list(values, "max"))
+
+
+def minimum(values: Iterable[float]) -> float:
+    """Smallest value."""
+    return min(_finite_list(values, "min"))
+
+
+def instant(values: Iterable[float]) -> float:
+    """The latest value (values are in chronological order)."""
+    return _finite_list(values, "instant")[-1]
+
+
+AGGREGATIONS: dict[str, Callable[[Iterable[float]], float]] = {
+    "instant": instant,
+    "mean": mean,
+    "leq": leq,
+    "max": maximum,
+    "min": minimum,
+}
+
+COMPARISONS: dict[str, Callable[[float, float], bool]] = {
+    ">": lambda value, threshold: value > threshold,
+    ">=": lambda value, threshold: value >= threshold,
+    "<": lambda value, threshold: value < threshold,
+    "<=": lambda value, threshold: value <= threshold,
+}
+
+_AGGREGATION_LABELS = {
+    "instant": "valeur instantanée",
+    "mean": "moyenne",
+    "leq": "Leq",
+    "max": "max",
+    "min": "min",
+}
+
+
+# --- Time window -----------------------------------------------------------------------------
+
+
+def _require_aware(moment: datetime, what: str) -> None:
+    if not isinstance(moment, datetime):
+        raise TypeError(f"{what} : datetime attendu, reçu {type(moment).__name__}")
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{what} : datetime sans fuseau horaire ({moment.isoformat()})")
+
+
+@dataclass(frozen=True)
+class TimeWindow:
+    """Daily local-time window, e.g. 22:00–07:00, optionally restricted to some days.
+
+    ``start`` is included and ``end`` excluded. ``start > end`` crosses midnight: the window
+    that starts Monday 22:00 ends Tuesday 07:00, and ``days`` (0 = Monday … 6 = Sunday) applies
+    to the day the window *started*, so a Monday-only 22:00–07:00 window contains Tuesday 02:00
+    but not Monday 02:00. ``start == end`` means the whole day (on the given days).
+
+    Times are wall-clock times in the time zone given to :meth:`contains`: on a daylight-saving
+    day, a window 02:00–03:00 simply never matches when the clocks skip that hour, and matches
+    twice when they repeat it.
+    """
+
+    start: time
+    end: time
+    days: frozenset[int] = ALL_DAYS
+
+    def __post_init__(self) -> None:
+        for name in ("start", "end"):
+            value = getattr(self, name)
+            if not isinstance(value, time):
+                raise RuleError(f"plage horaire : l'heure de {_BOUND_NAMES[name]} doit être une "
+                                f"heure (datetime.time), reçu « {value!r} »")
+            if value.tzinfo is not None:
+                raise RuleError(f"plage horaire : l'heure de {_BOUND_NAMES[name]} ne doit pas "
+                                "porter de fuseau horaire (le fuseau est celui de l'évaluation)")
+        try:
+            days = frozenset(self.days)
+        except TypeError:
+            raise RuleError("plage horaire : les jours doivent être une liste d'entiers de 0 "
+                            "(lundi) à 6 (dimanche)") from None
+        if not days:
+            raise RuleError("plage horaire : au moins un jour doit être choisi")
+        invalid = [d for d in days if isinstance(d, bool) or not isinstance(d, int)
+                   or not 0 <= d <= 6]
+        if invalid:
+            raise RuleError(f"plage horaire : jours invalides {sorted(map(repr, invalid))} ; "
+                            "valeurs admises : 0 (lundi) à 6 (dimanche)")
+        object.__setattr__(self, "days", days)
+
+    def contains(self, moment: datetime, tz: ZoneInfo | tzinfo) -> bool:
+        """Whether the aware ``moment``, read as wall-clock time in ``tz``, lies in the window."""
+        _require_aware(moment, "plage horaire")
+        local = moment.astimezone(tz)
+        clock = local.time().replace(tzinfo=None, fold=0)
+        weekday = local.weekday()
+        start, end = _naive(self.start), _naive(self.end)
+        if start == end:
+            return weekday in self.days
+        if start < end:
+            return start <= clock < end and weekday in self.days
+        if clock >= start:
+            return weekday in self.days
+        if clock < end:
+            return (weekday - 1) % 7 in self.days
+        return False
+
+    def describe(self) -> str:
+        """French label, e.g. ``22:00–07:00 (lun, ven)``."""
+        hours = ("toute la journée" if _naive(self.start) == _naive(self.end)
+                 else f"{_clock(self.start)}–{_clock(self.end)}")
+        if self.days == ALL_DAYS:
+            return hours
+        return f"{hours} ({', '.join(DAY_NAMES[d] for d in sorted(self.days))})"
+
+
+_BOUND_NAMES = {"start": "début", "end": "fin"}
+
+
+def _naive(value: time) -> time:
+    return value.replace(fold=0)
+
+
+def _clock(value: time) -> str:
+    return value.strftime("%H:%M:%S" if value.second or value.microsecond else "%H:%M")
+
+
+# --- Rule ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A threshold rule: ``aggregation over window_seconds <comparison> threshold``.
+
+    ``window_seconds`` is the aggregation window (0 with "instant", which takes the latest
+    reading); ``duration_seconds`` is how long the condition must hold before the rule triggers
+    (0: as soon as it holds); ``time_window`` restricts the hours (and days) when it may trigger.
+    """
+
+    metric: str
+    comparison: str
+    threshold: float
+    aggregation: str
+    window_seconds: int
+    duration_seconds: int = 0
+    time_window: TimeWindow | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.metric, str) or not self.metric.strip():
+            raise RuleError("la métrique doit être un nom non vide (par exemple « noise »)")
+        if self.comparison not in COMPARISONS:
+            raise RuleError(f"comparaison inconnue « {self.comparison} » ; valeurs admises : "
+                            f"{', '.join(COMPARISONS)}")
+        if (isinstance(self.threshold, bool) or not isinstance(self.threshold, (int, float))
+                or not math.isfinite(self.threshold)):
+            raise RuleError(f"le seuil doit être un nombre fini, reçu « {self.threshold!r} »")
+        if self.aggregation not in AGGREGATIONS:
+            raise RuleError(f"agrégation inconnue « {self.aggregation} » ; valeurs admises : "
+                            f"{', '.join(AGGREGATIONS)}")
+        for name, label in (("window_seconds", "la fenêtre d'agrégation"),
+                            ("duration_seconds", "la durée de maintien")):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise RuleError(f"{label} doit être un nombre entier de secondes, "
+                                f"reçu « {value!r} »")
+            if value < 0:
+                raise RuleError(f"{label} ne peut pas être négative ({value} s)")
+        if self.aggregation == "instant" and self.window_seconds != 0:
+            raise RuleError("l'agrégation « instant » prend la dernière mesure et n'utilise pas "
+                            f"de fenêtre : la fenêtre doit valoir 0 s (reçu "
+                            f"{self.window_seconds} s)")
+        if self.aggregation != "instant" and self.window_seconds == 0:
+            raise RuleError(f"l'agrégation « {self.aggregation} » exige une fenêtre d'agrégation "
+                            "strictement positive ; pour la dernière mesure seule, choisir "
+                            "« instant »")
+        if self.time_window is not None and not isinstance(self.time_window, TimeWindow):
+            raise RuleError("la plage horaire doit être une TimeWindow ou None")
+        object.__setattr__(self, "threshold", float(self.threshold))
+
+    def holds(self, value: float | None) -> bool:
+        """Whether an aggregate satisfies the comparison (an undefined one never does)."""
+        return value is not None and COMPARISONS[self.comparison](value, self.threshold)
+
+    def describe(self) -> str:
+        """French label, e.g. ``Leq 10 min > 70 pendant 10 min, 22:00–07:00``."""
+        condition = f"{self.comparison} {_number(self.threshold)}"
+        text = f"{self.metric} : {_aggregate_label(self)} {condition}"
+        if self.duration_seconds:
+            text += f" pendant {_duration(self.duration_seconds)}"
+        if self.time_window is not None:
+            text += f", {self.time_window.describe()}"
+        return text
+
+
+EXAMPLE_NIGHT_NOISE_RULE = Rule(
+    metric="noise",
+    comparison=">",
+    threshold=70.0,
+    aggregation="leq",
+    window_seconds=600,
+    duration_seconds=600,
+    time_window=TimeWindow(time(22, 0), time(7, 0)),
+)
+"""Shipped example: night-time noise nuisance ("nuisance sonore"), Leq 10 min > 70 dB(A) held
+for 10 minutes, 22:00–07:00 every day (evaluate it in the city's zone, e.g. Europe/Paris)."""
+
+
+# --- Evaluation ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Result of :func:`evaluate`.
+
+    ``value`` is the aggregate at ``now`` (None when its window holds no reading), ``samples``
+    the number of readings it was computed from, ``held_since`` the earliest moment from which the
+    condition has held continuously up to ``now`` (None when it does not hold at ``now``),
+    ``reason`` a French explanation for operators and logs.
+    """
+
+    triggered: bool
+    value: float | None
+    held_since: datetime | None
+    samples: int
+    reason: str
+
+
+@dataclass
+class _Series:
+    """Readings sorted by time, times in integer microseconds since the Unix epoch."""
+
+    times: list[int] = field(default_factory=list)
+    values: list[float] = field(default_factory=list)
+
+
+def _to_us(moment: datetime) -> int:
+    return (moment - _EPOCH) // _MICROSECOND
+
+
+def _from_us(us: int, tz: tzinfo) -> datetime:
+    return (_EPOCH + timedelta(microseconds=us)).astimezone(tz)
+
+
+def _prepare(readings: Iterable[Reading]) -> _Series:
+    """Sort readings by time (stable: equal times keep their order), skipping non-finite values."""
+    pairs = []
+    for moment, value in readings:
+        _require_aware(moment, "mesure")
+        value = float(value)
+        if math.isfinite(value):
+            pairs.append((_to_us(moment), value))
+    pairs.sort(key=lambda pair: pair[0])
+    return _Series([t for t, _ in pairs], [v for _, v in pairs])
+
+
+class _Sliding:
+    """Aggregates over index ranges ``[lo, hi)`` of a sorted series.
+
+    "mean" and "leq" use prefix sums (of values, of energies relative to the loudest value), so
+    each window costs O(1) after an O(n) pass. "max" and "min" use a monotonic deque and require
+    calls with non-decreasing ``lo`` and ``hi`` (amortised O(1) each). "instant" takes index
+    ``hi - 1``.
+    """
+
+    def __init__(self, aggregation: str, values: Sequence[float]):
+        self.aggregation = aggregation
+        self.values = values
+        self.prefix: list[float] = []
+        self.magnitude: list[float] = []
+        self.reference = 0.0
+        if aggregation in ("mean", "leq"):
+            if aggregation == "leq":
+                self.reference = max(values, default=0.0)
+                terms = [10.0 ** ((v - self.reference) / 10.0) for v in values]
+            else:
+                terms = list(values)
+            self.terms = terms
+            total = magnitude = 0.0
+            self.prefix.append(0.0)
+            self.magnitude.append(0.0)
+            for term in terms:
+                total += term
+                magnitude += abs(term)
+                self.prefix.append(total)
+                self.magnitude.append(magnitude)
+        self.window: deque[int] = deque()
+        self.pushed = 0
+
+    def at(self, lo: int, hi: int) -> float | None:
+        if hi <= lo:
+            return None
+        if self.aggregation == "instant":
+            return self.values[hi - 1]
+        if self.aggregation in ("mean", "leq"):
+            count = hi - lo
+            total = self.prefix[hi] - self.prefix[lo]
+            window_magnitude = self.magnitude[hi] - self.magnitude[lo]
+            if window_magnitude < _CANCELLATION_RATIO * self.magnitude[hi]:
+                total = math.fsum(self.terms[lo:hi])
+            if self.aggregation == "mean":
+                return total / count
+            if total <= 0.0:  # every energy underflowed: compute this window on its own
+                return leq(self.values[lo:hi])
+            return self.reference + 10.0 * math.log10(total / count)
+        keep_first = (lambda new, old: new >= old) if self.aggregation == "max" else (
+            lambda new, old: new <= old)
+        while self.pushed < hi:
+            value = self.values[self.pushed]
+            while self.window and keep_first(value, self.values[self.window[-1]]):
+                self.window.pop()
+            self.window.append(self.pushed)
+            self.pushed += 1
+        while self.window[0] < lo:
+            self.window.popleft()
+        return self.values[self.window[0]]
+
+
+def _typical_interval_us(times: Sequence[int]) -> int:
+    """Median of the positive gaps between consecutive reading times (0 with fewer than two)."""
+    gaps = sorted(b - a for a, b in zip(times, times[1:]) if b > a)
+    if not gaps:
+        return 0
+    middle = len(gaps) // 2
+    if len(gaps) % 2:
+        return gaps[middle]
+    return (gaps[middle - 1] + gaps[middle]) // 2
+
+
+def _count_at_or_before(times: Sequence[int], limit: int, start: int = 0) -> int:
+    """Number of ``times`` ≤ ``limit``, scanning forward from index ``start`` (times sorted)."""
+    index = start
+    while index < len(times) and times[index] <= limit:
+        index += 1
+    return index
+
+
+def evaluate(rule: Rule, readings: Iterable[Reading], now: datetime,
+             tz: ZoneInfo | tzinfo) -> Evaluation:
+    """Evaluate ``rule`` at ``now`` over ``readings`` (the rule's metric, any order).
+
+    * Readings after ``now`` are ignored. Only the readings passed are considered: with
+      "instant", the latest one at or before ``now`` counts however old it is, so the caller
+      bounds staleness by what it loads.
+    * Outside the rule's time window (read in ``tz``): not triggered; ``value`` and ``samples``
+      still describe the aggregate at ``now`` for information, ``held_since`` is None.
+    * No reading in the aggregation window ``(now - window, now]`` (for "instant": none at or
+      before ``now``): not triggered, ``value`` None, ``samples`` 0.
+    * ``duration_seconds == 0``: triggered when the aggregate at ``now`` satisfies the comparison.
+
+    Duration and coverage (``duration_seconds = D > 0``). The aggregate is evaluated at these
+    *evaluation points*: every reading time at or before ``now``, every moment a reading leaves
+    the sliding window (reading time + ``window_seconds``, when ≤ ``now``; this adds nothing for
+    regular sampling but catches the dip when a loud reading expires before the next one
+    arrives), and ``now`` itself. Between two consecutive points the aggregate is constant, so
+    checking the points checks every moment. ``held_since`` is the earliest point from which the
+    condition holds at every point up to ``now``; a point whose window is empty breaks the run
+    (for windowed aggregations a data gap longer than the window therefore resets it). The rule
+    triggers when
+
+        ``held_since <= now - D + tolerance``
+
+    where ``tolerance`` is one typical sampling interval: the median of the positive gaps between
+    consecutive readings in ``[now - D - window, now]`` (0 with fewer than two such readings).
+    The tolerance is what lets exactly D seconds of data trigger: a 10-minute window of 1 Hz
+    readings ending at ``now`` starts one second after ``now - 600 s``. With only 5 minutes of
+    readings (the earliest available data), ``held_since`` is ``now - 5 min`` and a 10-minute
+    duration does not trigger.
+
+    Cost: O(n log n) for sorting and O(n) for the evaluation points, n being the number of
+    readings at or before ``now``; callers should pass readings from about
+    ``now - duration - window`` (older ones only make ``held_since`` go further back).
+    """
+    _require_aware(now, "instant d'évaluation")
+    series = _prepare(readings)
+    now_us = _to_us(now)
+    count = _count_at_or_before(series.times, now_us)
+    times, values = series.times[:count], series.values[:count]
+    window_us = rule.window_seconds * _US_PER_S
+    duration_us = rule.duration_seconds * _US_PER_S
+    label = _aggregate_label(rule)
+
+    if rule.aggregation == "instant":
+        current_lo = max(count - 1, 0)
+    else:
+        current_lo = _count_at_or_before(times, now_us - window_us)
+    samples = count - current_lo
+    current = _Sliding(rule.aggregation, values).at(current_lo, count) if samples else None
+
+    if rule.time_window is not None and not rule.time_window.contains(now, tz):
+        return Evaluation(False, current, None, samples,
+                          f"hors plage horaire ({rule.time_window.describe()})")
+    if current is None:
+        where = ("aucune mesure disponible" if rule.aggregation == "instant"
+                 else f"aucune mesure dans la fenêtre de {_duration(rule.window_seconds)}")
+        return Evaluation(False, None, None, 0, f"{where} pour « {rule.metric} »")
+
+    shown = f"{label} = {_number(current)}"
+    if not rule.holds(current):
+        return Evaluation(False, current, None, samples,
+                          f"{shown}, condition {rule.comparison} {_number(rule.threshold)} "
+                          "non remplie")
+
+    held_since_us = _held_since(rule, times, values, now_us, window_us)
+    held_since = _from_us(held_since_us, tz)
+    condition = f"{shown} {rule.comparison} {_number(rule.threshold)}"
+    if duration_us == 0:
+        return Evaluation(True, current, held_since, samples, f"{condition} : condition remplie")
+
+    span_start = _count_at_or_before(times, now_us - duration_us - window_us - 1)
+    tolerance_us = _typical_interval_us(times[span_start:])
+    since = _moment(held_since, now.astimezone(tz))
+    if held_since_us <= now_us - duration_us:
+        return Evaluation(True, current, held_since, samples,
+                          f"{condition} depuis {since} (durée requise "
+                          f"{_duration(rule.duration_seconds)}) : condition remplie")
+    return Evaluation(False, current, held_since, samples,
+                      f"{condition} depuis {since} seulement ; durée requise "
+                      f"{_duration(rule.duration_seconds)}")
+
+
+def _held_since(rule: Rule, times: Sequence[int], values: Sequence[float], now_us: int,
+                window_us: int) -> int:
+    """Earliest evaluation point from which the condition holds at every point up to ``now``.
+
+    The caller has checked that the condition holds at ``now``.
+    """
+    points = set(times)
+    if window_us:
+        points.update(t + window_us for t in times if t + window_us <= now_us)
+    points.add(now_us)
+    ordered = sorted(points)
+    sliding = _Sliding(rule.aggregation, values)
+    holds: list[bool] = []
+    lo = hi = 0
+    for point in ordered:
+        hi = _count_at_or_before(times, point, hi)
+        if rule.aggregation == "instant":
+            lo = max(hi - 1, 0)
+        else:
+            lo = _count_at_or_before(times, point - window_us, lo)
+        holds.append(rule.holds(sliding.at(lo, hi)))
+    index = len(ordered) - 1
+    while index > 0 and holds[index - 1]:
+        index -= 1
+    return ordered[index]
+
+
+# --- Buckets ---------------------------------------------------------------------------------
+
+
+def bucket(readings: Iterable[Reading], seconds: int) -> list[tuple[datetime, dict]]:
+    """Aggregate readings into buckets of ``seconds``, aligned on multiples of ``seconds`` since
+    the Unix epoch (UTC), for compact storage.
+
+    Returns ``(bucket start in UTC, {"start", "end", "count", "mean", "min", "max", "leq"})`` for
+    each non-empty bucket, in chronological order; ``end`` is excluded from the bucket. A reading
+    exactly on a boundary belongs to the bucket that starts there. Non-finite values are ignored.
+    """
+    if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds <= 0:
+        raise ValueError(f"la taille des intervalles doit être un entier positif de secondes, "
+                         f"reçu « {seconds!r} »")
+    series = _prepare(readings)
+    size_us = seconds * _US_PER_S
+    groups: list[tuple[int, list[float]]] = []
+    for moment, value in zip(series.times, series.values):
+        start_us = moment // size_us * size_us
+        if groups and groups[-1][0] == start_us:
+            groups[-1][1].append(value)
+        else:
+            groups.append((start_us, [value]))
+    result = []
+    for start_us, group in groups:
+        start = _from_us(start_us, timezone.utc)
+        result.append((start, {
+            "start": start,
+            "end": start + timedelta(seconds=seconds),
+            "count": len(group),
+            "mean": mean(group),
+            "min": min(group),
+            "max": max(group),
+            "leq": leq(group),
+        }))
+    return result
+
+
+# --- Labels ----------------------------------------------------------------------------------
+
+
+def _aggregate_label(rule: Rule) -> str:
+    name = _AGGREGATION_LABELS[rule.aggregation]
+    if rule.aggregation == "instant":
+        return name
+    return f"{name} {_duration(rule.window_seconds)}"
+
+
+def _duration(seconds: int) -> str:
+    if seconds and seconds % 3600 == 0:
+        return f"{seconds // 3600} h"
+    if seconds and seconds % 60 == 0:
+        return f"{seconds // 60} min"
+    return f"{seconds} s"
+
+
+def _number(value: float) -> str:
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def _moment(moment: datetime, now_local: datetime) -> str:
+    if moment.date() == now_local.date():
+        return moment.strftime("%H:%M:%S")
+    return moment.strftime("%d/%m %H:%M:%S")
