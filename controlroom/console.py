@@ -18,6 +18,7 @@ from controlroom import selectors
 
 def _console_context(request) -> dict:
     from citizens.models import Report
+    from devices.models import Command
     from incidents.models import Alert, Incident, StepRun, Unit
     from incidents.models.procedures import StepKind
 
@@ -32,6 +33,9 @@ def _console_context(request) -> dict:
             "mayDispatch": user.has_perm("incidents.dispatch_unit"),
             "mayChangeIncidents": user.has_perm("incidents.change_incident"),
             "mayRunProcedures": user.has_perm("incidents.change_procedurerun"),
+            "mayCommandDevices": user.has_perm("devices.command_device"),
+            "mayApproveCommands": user.has_perm("devices.approve_command"),
+            "deviceKinds": device_kinds(),
             "citizenReportsUrl": (reverse("citizens:staff-reports")
                                   if user.has_perm("citizens.view_report") else ""),
             "center": settings.LEAFLET_CONFIG["DEFAULT_CENTER"],
@@ -47,6 +51,11 @@ def _console_context(request) -> dict:
                 "alertSource": dict(Alert.Source.choices),
                 "unitStatus": dict(Unit.Status.choices),
                 "reportStatus": dict(Report.Status.choices),
+                "commandStatus": dict(Command.Status.choices),
+                "online": _("en ligne"), "offline": _("hors ligne"), "send": _("Envoyer"),
+                "action": _("Action"), "lastCommand": _("Dernière commande"),
+                "approve": _("Approuver"), "reject": _("Refuser"),
+                "rejectReason": _("Motif du refus :"),
                 "unitKind": dict(Unit.Kind.choices),
                 "dismissReasons": dict(Alert.DismissReason.choices),
                 "stepKinds": dict(StepKind.choices),
@@ -60,7 +69,7 @@ def _console_context(request) -> dict:
                 "layerNames": {
                     "sectors": _("Secteurs"), "incidents": _("Incidents"),
                     "alerts": _("Alertes en attente"), "units": _("Unités"),
-                    "reports": _("Signalements citoyens"),
+                    "reports": _("Signalements citoyens"), "devices": _("Équipements"),
                 },
                 "citizenReports": _("Signalements et photos"),
                 "open": _("Ouvrir"), "close": _("Fermer"), "acknowledge": _("Acquitter"),
@@ -104,6 +113,27 @@ def console(request):
 @login_required
 def wall(request):
     return render(request, "console/wall.html", _console_context(request))
+
+
+def device_kinds() -> dict:
+    """What each kind of device can do, for the console's command form."""
+    from dataclasses import asdict
+
+    from devices import capabilities
+
+    return {
+        code: {
+            "label": kind.label,
+            "actions": {
+                name: {"label": action.label, "critical": action.critical,
+                       "params": {p: {key: value for key, value in asdict(param).items()
+                                      if key != "required"}
+                                  for p, param in action.params.items()}}
+                for name, action in kind.actions.items()
+            },
+        }
+        for code, kind in capabilities.KINDS.items()
+    }
 
 
 @login_required

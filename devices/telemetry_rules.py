@@ -447,8 +447,9 @@ def evaluate(rule: Rule, readings: Iterable[Reading], now: datetime,
     arrives), and ``now`` itself. Between two consecutive points the aggregate is constant, so
     checking the points checks every moment. ``held_since`` is the earliest point from which the
     condition holds at every point up to ``now``; a point whose window is empty breaks the run
-    (for windowed aggregations a data gap longer than the window therefore resets it). The rule
-    triggers when
+    (for windowed aggregations a data gap longer than the window therefore resets it); when the
+    condition holds from the earliest reading passed, ``held_since`` is that reading's time, as
+    nothing is known before it. The rule triggers when
 
         ``held_since <= now - D + tolerance``
 
@@ -502,7 +503,7 @@ def evaluate(rule: Rule, readings: Iterable[Reading], now: datetime,
     span_start = _count_at_or_before(times, now_us - duration_us - window_us - 1)
     tolerance_us = _typical_interval_us(times[span_start:])
     since = _moment(held_since, now.astimezone(tz))
-    if held_since_us <= now_us - duration_us:
+    if held_since_us <= now_us - duration_us + tolerance_us:
         return Evaluation(True, current, held_since, samples,
                           f"{condition} depuis {since} (durée requise "
                           f"{_duration(rule.duration_seconds)}) : condition remplie")

@@ -269,17 +269,22 @@ def test_naive_datetimes_are_refused():
         evaluate(EXAMPLE_NIGHT_NOISE_RULE, [(naive, 75.0)], at(2024, 6, 12, 23, 30), PARIS)
 
 
-def test_a_huge_old_value_does_not_spoil_later_windows():
+@pytest.mark.parametrize(("aggregation", "spike", "quiet"), [
+    ("leq", 150.0, 20.0),  # energies 10^-13 of the spike's: subtracting prefix sums loses digits
+    ("leq", 5000.0, 20.0),  # energies underflow to 0 relative to the spike's
+    ("mean", 1e17, 0.1),  # 1e17 + 0.1 == 1e17 in floating point
+])
+def test_a_huge_old_value_does_not_spoil_later_windows(aggregation, spike, quiet):
     """Prefix sums are recomputed where subtracting them would lose the window's digits."""
     now = at(2024, 6, 12, 12, 0)
-    quiet = readings_until(now, 600, 20.0)
-    for spike in (200.0, 5000.0):  # 10^-18 relative energy, then an underflow to 0
-        readings = [(now - timedelta(hours=1), spike)] + quiet
-        for aggregation in ("leq", "mean"):
-            rule = Rule("noise", "<", 30, aggregation, window_seconds=600, duration_seconds=600)
-            result = evaluate(rule, readings, now, PARIS)
-            assert result.value == pytest.approx(20.0, abs=1e-9)
-            assert result.triggered is True
+    readings = [(now - timedelta(hours=1), spike)] + readings_until(now, 600, quiet)
+    rule = Rule("noise", "<", 30, aggregation, window_seconds=600, duration_seconds=600)
+
+    result = evaluate(rule, readings, now, PARIS)
+
+    assert result.value == pytest.approx(quiet, rel=1e-12)
+    assert result.triggered is True
+    assert result.held_since == now - SECOND * 599
 
 
 # --- Instant values and low thresholds -------------------------------------------------------

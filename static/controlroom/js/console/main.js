@@ -8,6 +8,7 @@ import { LiveStream } from "../live.js";
 import { api } from "./api.js";
 import { Incidents } from "./incident.js";
 import { Inbox } from "./inbox.js";
+import { Devices } from "./devices.js";
 import { ConsoleMap } from "./map.js";
 
 const config = JSON.parse(document.getElementById("console-config").textContent);
@@ -24,8 +25,14 @@ function showError(message) {
   setTimeout(() => box.remove(), 6000);
 }
 
+const devices = new Devices({
+  approvals: wall ? null : document.getElementById("command-approvals"), labels, config,
+  onError: showError,
+});
+
 const map = new ConsoleMap(document.getElementById("console-map"), {
   labels, center: config.center, zoom: config.zoom, reportsUrl: config.citizenReportsUrl,
+  devicePopup: wall ? null : (props) => devices.popup(props),
   onSelect: (kind, id) => { if (kind === "incident" && incidents) incidents.show(id); },
 });
 
@@ -73,6 +80,11 @@ function applyEvent(event) {
     } else {
       map.remove("report", p.report);
     }
+  } else if (event.type.startsWith("device_command.")) {
+    devices.apply(event);
+  } else if (event.type.startsWith("device.") && p.lat != null) {
+    map.upsert("device", { id: p.device, code: p.code, name: p.name, device_kind: p.kind,
+      online: p.online, state: p.state }, p.lat, p.lon);
   } else if (event.type.startsWith("unit.") && p.lat != null) {
     map.upsert("unit", { id: p.unit, call_sign: p.call_sign, unit_kind: p.kind, status: p.status },
       p.lat, p.lon);
@@ -109,12 +121,13 @@ async function layer(name) {
 async function start() {
   stream.start();
   const outline = map.loadOutline();
-  const [incidentLayer, unitLayer, alertLayer, reportLayer] = await Promise.all(
-    [layer("incidents"), layer("units"), layer("alerts"), layer("citizen_reports")]);
+  const [incidentLayer, unitLayer, alertLayer, reportLayer, deviceLayer] = await Promise.all(
+    [layer("incidents"), layer("units"), layer("alerts"), layer("citizen_reports"), layer("devices")]);
   map.load("incident", incidentLayer.collection);
   map.load("unit", unitLayer.collection);
   map.load("alert", alertLayer.collection);
   map.load("report", reportLayer.collection);
+  map.load("device", deviceLayer.collection);
   if (!wall) {
     // The layers carry what the lists show: one read serves the map and the side panels.
     const properties = (collection) => collection.features.map((f) => ({
@@ -124,7 +137,9 @@ async function start() {
     incidents.load(properties(incidentLayer.collection));
   }
   await outline;
-  baseline = Math.min(incidentLayer.seq, unitLayer.seq, alertLayer.seq, reportLayer.seq);
+  baseline = Math.min(incidentLayer.seq, unitLayer.seq, alertLayer.seq, reportLayer.seq,
+    deviceLayer.seq);
+  if (!wall) await devices.loadApprovals();
   for (const event of pending) if (event.seq > baseline) applyEvent(event);
   pending = [];
   document.body.dataset.mapReady = "1";

@@ -9,6 +9,10 @@ const PRIORITY_COLOURS = { 1: "#ff4d4f", 2: "#ff9f43", 3: "#ffd43b", 4: "#74c0fc
 const UNIT_COLOURS = { available: "#4cd08a", en_route: "#ffb84d", on_scene: "#ff6b6b", unavailable: "#868e96" };
 const SEVERITY_COLOURS = PRIORITY_COLOURS;
 const REPORT_COLOURS = { received: "#63e6be", in_progress: "#3bc9db" };
+const DEVICE_GLYPHS = {
+  street_light: "☀", traffic_signal: "F", bollard: "B", message_panel: "P", siren: "S",
+  noise_sensor: "♪", people_counter: "#", air_quality: "≈",
+};
 // One glyph per domain of the taxonomy, so the kind of incident reads at a glance.
 const DOMAIN_GLYPHS = {
   voie_publique: "V", tranquillite: "T", securite: "S", secours: "+", population: "!",
@@ -25,7 +29,7 @@ function dot(colour, className, text = "", glyph = "") {
 }
 
 export class ConsoleMap {
-  constructor(element, { labels, center, zoom, onSelect, reportsUrl }) {
+  constructor(element, { labels, center, zoom, onSelect, reportsUrl, devicePopup }) {
     this.element = element;
     this.labels = labels;
     this.onSelect = onSelect || (() => {});
@@ -36,6 +40,7 @@ export class ConsoleMap {
       incident: L.markerClusterGroup({ chunkedLoading: true, maxClusterRadius: 50 }),
       alert: L.markerClusterGroup({ chunkedLoading: true, maxClusterRadius: 40 }),
       report: L.markerClusterGroup({ chunkedLoading: true, maxClusterRadius: 40 }),
+      device: L.markerClusterGroup({ chunkedLoading: true, maxClusterRadius: 30 }),
       unit: L.layerGroup(),
     };
     this.markers = new Map();
@@ -47,8 +52,10 @@ export class ConsoleMap {
       [labels.layerNames.alerts]: this.layers.alert,
       [labels.layerNames.units]: this.layers.unit,
       [labels.layerNames.reports]: this.layers.report,
+      [labels.layerNames.devices]: this.layers.device,
     }, { collapsed: false }).addTo(this.map);
     this.reportsUrl = reportsUrl || "";
+    this.devicePopup = devicePopup || null;
   }
 
   async loadOutline() {
@@ -91,12 +98,17 @@ export class ConsoleMap {
     }
     if (kind === "unit") return dot(UNIT_COLOURS[p.status] || "#ccc", "unit", p.call_sign);
     if (kind === "report") return dot(REPORT_COLOURS[p.status] || "#ccc", "report", "", "C");
+    if (kind === "device") {
+      return dot(p.online ? "#b197fc" : "#868e96", `device${p.online ? "" : " offline"}`, "",
+        DEVICE_GLYPHS[p.device_kind] || "•");
+    }
     const pulsing = p.status === "new" ? " pulsing" : "";
     return dot(SEVERITY_COLOURS[p.severity] || "#ccc", `alert${pulsing}`);
   }
 
   popup(kind, p) {
     const l = this.labels;
+    if (kind === "device" && this.devicePopup) return this.devicePopup(p);
     if (kind === "incident") {
       return `<strong>P${p.priority} · ${escapeHtml(p.category_label || p.category)}</strong><br>${escapeHtml(p.title)}<br>` +
         `${escapeHtml(l.incidentStatus[p.status] || p.status)}<br><a href="#incident-${p.id}" data-incident="${p.id}">${escapeHtml(l.open)}</a>`;
