@@ -206,6 +206,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     "erase-expired-contacts": {"task": "citizens.erase_expired_contacts", "schedule": 3600.0},
     "check-device-heartbeats": {"task": "devices.check_heartbeats", "schedule": 30.0},
+    "simulate-equipment": {
+        "task": "devices.simulate_equipment",
+        "schedule": float(os.environ.get("DEVICE_SIMULATOR_TICK_SECONDS", "10")),
+    },
+    "roll-up-telemetry": {"task": "devices.roll_up_telemetry", "schedule": 900.0},
 }
 
 # --- Authentication, sessions, lockout ------------------------------------------------------
@@ -333,6 +338,9 @@ DEVICE_RETRY_BACKOFF_SECONDS = float(os.environ.get("DEVICE_RETRY_BACKOFF_SECOND
 # The in-process simulator: answer delay range (s) and share of commands left unanswered.
 DEVICE_SIMULATOR_DELAY = (0.05, 0.4)
 DEVICE_SIMULATOR_FAILURE_RATE = float(os.environ.get("DEVICE_SIMULATOR_FAILURE_RATE", "0.02"))
+# How often the built-in simulator makes its devices report (s); raw readings kept (h).
+DEVICE_SIMULATOR_TICK_SECONDS = float(os.environ.get("DEVICE_SIMULATOR_TICK_SECONDS", "10"))
+TELEMETRY_RAW_RETENTION_HOURS = int(os.environ.get("TELEMETRY_RAW_RETENTION_HOURS", "48"))
 
 # --- Maps -----------------------------------------------------------------------------------
 LEAFLET_CONFIG = {

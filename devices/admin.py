@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from controlroom import selectors as zones
 from controlroom.admin import JournaledAdmin, ReadOnlyMixin
-from devices.models import Command, Device
+from devices.models import Command, Device, TelemetryRule
 
 
 @admin.register(Device)
@@ -31,3 +31,11 @@ class CommandAdmin(ReadOnlyMixin, admin.ModelAdmin):
                     "requested_by", "approved_by")
     list_filter = ("status", "critical", "device__kind")
     date_hierarchy = "requested_at"
+
+
+@admin.register(TelemetryRule)
+class TelemetryRuleAdmin(JournaledAdmin):
+    list_display = ("name", "metric", "comparison", "threshold", "aggregation", "window_seconds",
+                    "duration_seconds", "time_start", "time_end", "category", "active")
+    list_filter = ("active", "metric", "category")
+    filter_horizontal = ("sectors",)

@@ -35,11 +35,15 @@ def apply(kind: str, state: dict, action: str, params: dict) -> dict:
     return state
 
 
-def reading(kind: str, rng: random.Random, *, hour: int) -> dict:
-    """A plausible sensor reading for the hour of the day (louder and busier by day)."""
+def reading(kind: str, rng: random.Random, *, hour: int, noise_offset_db: float = 0.0) -> dict:
+    """A plausible sensor reading for the hour of the day (louder and busier by day).
+
+    ``noise_offset_db`` makes a noisy street (bars with terraces) louder at night.
+    """
     day = 7 <= hour < 22
     if kind == "noise_sensor":
-        return {"laeq_db": round(rng.gauss(62 if day else 48, 4), 1)}
+        offset = 0.0 if day else noise_offset_db
+        return {"laeq_db": round(rng.gauss(62 if day else 48 + offset, 2), 1)}
     if kind == "people_counter":
         return {"people": max(0, int(rng.gauss(40 if day else 6, 8)))}
     if kind == "air_quality":

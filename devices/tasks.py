@@ -15,3 +15,17 @@ def send_command(self, command_id: int) -> str:
 @shared_task(name="devices.check_heartbeats")
 def check_heartbeats() -> int:
     return services.devices_check_heartbeats()
+
+
+@shared_task(name="devices.simulate_equipment")
+def simulate_equipment() -> int:
+    from devices import telemetry
+
+    return telemetry.simulator_tick()
+
+
+@shared_task(name="devices.roll_up_telemetry")
+def roll_up_telemetry() -> int:
+    from devices import telemetry
+
+    return telemetry.telemetry_roll_up()

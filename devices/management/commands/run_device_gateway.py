@@ -1,0 +1,46 @@
+import signal
+import threading
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import close_old_connections
+from django.utils.dateparse import parse_datetime
+
+from devices import services, telemetry
+from devices.drivers import DriverUnavailable
+from devices.equipment_mqtt import DeviceGateway
+from devices.models import Device
+
+
+def handle_report(address: str, channel: str, data: dict) -> None:
+    """A state or telemetry message from a device, into the database and the journal."""
+    close_old_connections()
+    device = Device.objects.filter(address=address, active=True).first()
+    if device is None:
+        return
+    if channel == "state" and isinstance(data.get("state"), dict):
+        services.device_report(device=device, state=data["state"])
+    elif channel == "telemetry" and isinstance(data.get("values"), dict):
+        at = parse_datetime(str(data.get("at", ""))) if data.get("at") else None
+        telemetry.telemetry_record(device=device, values=data["values"], at=at)
+
+
+class Command(BaseCommand):
+    help = "Listen to the devices' state and telemetry over MQTT (Ctrl-C stops it)."
+
+    def handle(self, *args, **options):
+        if not settings.MQTT_URL:
+            raise CommandError("Set MQTT_URL (e.g. mqtt://127.0.0.1:1883).")
+        try:
+            gateway = DeviceGateway(url=settings.MQTT_URL, prefix=settings.MQTT_TOPIC_PREFIX,
+                                    on_report=handle_report).start()
+        except DriverUnavailable as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(f"Listening on {settings.MQTT_URL} ({settings.MQTT_TOPIC_PREFIX}/…).")
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *a: stop.set())
+        try:
+            stop.wait()
+        except KeyboardInterrupt:
+            pass
+        gateway.stop()
