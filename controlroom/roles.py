@@ -39,6 +39,7 @@ _OPERATIONS = [
     "citizens.view_report", "citizens.change_report",
     "devices.view_device", "devices.command_device", "devices.view_command",
     "devices.view_commandgroup",
+    "devices.view_populationalert", "devices.add_populationalert",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -46,7 +47,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     SUPERVISOR: [
         *_STAFF, *_OPERATIONS,
         "incidents.close_incident", "incidents.skip_mandatory_step",
-        "devices.approve_command",
+        "devices.approve_command", "devices.issue_populationalert",
     ],
     # A liaison sees the journal and the incidents their agency takes part in, writes notes on
     # them, and reports the positions and statuses of their own agency's units.
@@ -79,6 +80,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "citizens.change_clientapplication",
         "devices.view_device", "devices.add_device", "devices.change_device",
         "devices.view_command",
+        "devices.view_telemetryrule", "devices.add_telemetryrule",
+        "devices.change_telemetryrule", "devices.delete_telemetryrule",
+        "devices.view_alertrecipient", "devices.add_alertrecipient",
+        "devices.change_alertrecipient", "devices.delete_alertrecipient",
     ],
 }
 

@@ -301,6 +301,7 @@ SPECTACULAR_SETTINGS = {
         "UnitStatusEnum": "incidents.models.Unit.Status",
         "UnitKindEnum": "incidents.models.Unit.Kind",
         "DeviceKindEnum": "devices.capabilities.choices",
+        "CapSeverityEnum": "devices.cap.SEVERITIES",
         "ProcedureRunStatusEnum": "incidents.models.ProcedureRun.Status",
         "StepStatusEnum": "incidents.models.StepRun.Status",
     },
@@ -341,6 +342,12 @@ DEVICE_SIMULATOR_FAILURE_RATE = float(os.environ.get("DEVICE_SIMULATOR_FAILURE_R
 # How often the built-in simulator makes its devices report (s); raw readings kept (h).
 DEVICE_SIMULATOR_TICK_SECONDS = float(os.environ.get("DEVICE_SIMULATOR_TICK_SECONDS", "10"))
 TELEMETRY_RAW_RETENTION_HOURS = int(os.environ.get("TELEMETRY_RAW_RETENTION_HOURS", "48"))
+
+# Population alerts (CAP 1.2): who sends them, how identifiers start, where the site is seen.
+CAP_SENDER = os.environ.get("CAP_SENDER", "poste-de-pilotage.ville.example")
+CAP_SENDER_NAME = os.environ.get("CAP_SENDER_NAME", "Police municipale — poste de pilotage")
+CAP_IDENTIFIER_PREFIX = os.environ.get("CAP_IDENTIFIER_PREFIX", "PPC")
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 
 # --- Maps -----------------------------------------------------------------------------------
 LEAFLET_CONFIG = {

@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from controlroom import console, views
+from devices import views as device_views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
@@ -24,5 +25,7 @@ urlpatterns = [
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("open311/", include("citizens.open311_urls")),
+    path("cap/flux.atom", device_views.cap_feed, name="cap-feed"),
+    path("cap/<str:identifier>.xml", device_views.cap_message, name="cap-message"),
     path("", include("citizens.urls")),
 ]

@@ -2,7 +2,13 @@ from django.contrib import admin
 
 from controlroom import selectors as zones
 from controlroom.admin import JournaledAdmin, ReadOnlyMixin
-from devices.models import Command, Device, TelemetryRule
+from devices.models import (
+    AlertRecipient,
+    Command,
+    Device,
+    PopulationAlert,
+    TelemetryRule,
+)
 
 
 @admin.register(Device)
@@ -39,3 +45,18 @@ class TelemetryRuleAdmin(JournaledAdmin):
                     "duration_seconds", "time_start", "time_end", "category", "active")
     list_filter = ("active", "metric", "category")
     filter_horizontal = ("sectors",)
+
+
+@admin.register(AlertRecipient)
+class AlertRecipientAdmin(JournaledAdmin):
+    list_display = ("name", "email", "webhook_url", "active")
+    list_filter = ("active",)
+
+
+@admin.register(PopulationAlert)
+class PopulationAlertAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Drafted and issued from the console and the API, where a supervisor issues them."""
+
+    list_display = ("created_at", "msg_type", "headline", "severity", "status", "identifier",
+                    "sent")
+    list_filter = ("status", "msg_type", "severity")

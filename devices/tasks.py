@@ -29,3 +29,11 @@ def roll_up_telemetry() -> int:
     from devices import telemetry
 
     return telemetry.telemetry_roll_up()
+
+
+@shared_task(name="devices.notify_population_alert", autoretry_for=(OSError,), max_retries=3,
+             retry_backoff=True)
+def notify_population_alert(alert_id: int) -> dict:
+    from devices import population
+
+    return population.population_alert_notify(alert_id=alert_id)

@@ -16,9 +16,14 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from controlroom import journal
-from devices import services, telemetry_rules as engine
+from devices import services
+from devices import telemetry_rules as engine
 from devices.models import (
-    Device, TelemetryBucket, TelemetryReading, TelemetryRule, TelemetryRuleState,
+    Device,
+    TelemetryBucket,
+    TelemetryReading,
+    TelemetryRule,
+    TelemetryRuleState,
 )
 from incidents.models import Alert
 from incidents.services import alerts as alert_services

@@ -22,6 +22,10 @@ from incidents.services import incidents as incident_services
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 REQUIRE_SERVICES = os.environ.get("CONTROLROOM_REQUIRE_SERVICES") == "1"
+# The OASIS CAP 1.2 schema: the shared copy beside the project, else the project's own copy of
+# this published standard (tests/data), so a clone elsewhere still validates its messages.
+CAP_SCHEMA = next(path for path in (SHARED / "schemas" / "cap12.xsd",
+                                    ROOT / "tests" / "data" / "cap12.xsd") if path.is_file())
 
 
 def pytest_configure(config):

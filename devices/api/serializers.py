@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
-from devices import capabilities
-from devices.models import Command, CommandGroup, Device
+from devices import cap, capabilities
+from devices.models import Command, CommandGroup, Device, PopulationAlert
 
 
 class DeviceSerializer(serializers.ModelSerializer):
@@ -70,3 +70,50 @@ class GroupSerializer(serializers.ModelSerializer):
         from devices.selectors import group_results
 
         return group_results(group)
+
+
+class PopulationAlertSerializer(serializers.ModelSerializer):
+    cap_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PopulationAlert
+        fields = ["id", "identifier", "msg_type", "status", "references", "incident", "event",
+                  "category", "urgency", "severity", "certainty", "headline", "description",
+                  "instruction", "area_name", "sector", "polygon", "expires", "siren_pattern",
+                  "created_at", "sent", "cap_url"]
+        read_only_fields = fields
+
+    def get_cap_url(self, alert) -> str | None:
+        from django.urls import reverse
+
+        if alert.status != PopulationAlert.Status.ISSUED:
+            return None
+        return reverse("cap-message", args=[alert.identifier])
+
+
+class PopulationAlertDraftSerializer(serializers.Serializer):
+    event = serializers.CharField(max_length=120)
+    category = serializers.ChoiceField(choices=cap.CATEGORIES, default="Safety")
+    urgency = serializers.ChoiceField(choices=cap.URGENCIES)
+    severity = serializers.ChoiceField(choices=cap.SEVERITIES)
+    certainty = serializers.ChoiceField(choices=cap.CERTAINTIES)
+    headline = serializers.CharField(max_length=140)
+    description = serializers.CharField(max_length=4000)
+    instruction = serializers.CharField(max_length=4000)
+    area_name = serializers.CharField(max_length=200, required=False, default="")
+    sector = serializers.IntegerField(required=False, allow_null=True, default=None)
+    polygon = serializers.ListField(child=serializers.ListField(child=serializers.FloatField(),
+                                                                min_length=2, max_length=2),
+                                    required=False, default=list)
+    expires = serializers.DateTimeField()
+    siren_pattern = serializers.ChoiceField(choices=["", "alerte", "fin_alerte"], default="")
+    incident = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+class FollowUpSerializer(serializers.Serializer):
+    headline = serializers.CharField(max_length=140, required=False)
+    description = serializers.CharField(max_length=4000, required=False)
+    instruction = serializers.CharField(max_length=4000, required=False)
+    severity = serializers.ChoiceField(choices=cap.SEVERITIES, required=False)
+    urgency = serializers.ChoiceField(choices=cap.URGENCIES, required=False)
+    expires = serializers.DateTimeField(required=False)

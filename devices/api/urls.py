@@ -5,6 +5,7 @@ from devices.api import views
 router = SimpleRouter()
 router.register("devices", views.DeviceViewSet, basename="device")
 router.register("device-commands", views.CommandViewSet, basename="device-command")
+router.register("population-alerts", views.PopulationAlertViewSet, basename="population-alert")
 router.register("device-command-groups", views.CommandGroupViewSet, basename="device-command-group")
 
 urlpatterns = router.urls

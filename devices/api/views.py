@@ -7,8 +7,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from controlroom.models import Sector
-from devices import selectors, services
+from devices import population, selectors, services
 from devices.api import serializers as s
+from devices.models import PopulationAlert
 from incidents import selectors as incident_selectors
 
 
@@ -96,3 +97,55 @@ class CommandGroupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
             radius_m=data["radius_m"], label=data["label"],
         )
         return Response(s.GroupSerializer(group).data, status=status.HTTP_201_CREATED)
+
+
+class PopulationAlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                             mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """Population alerts: an operator drafts, a supervisor issues; updates and cancellations
+    are new messages referencing the previous one. Issued messages are public CAP 1.2."""
+
+    serializer_class = s.PopulationAlertSerializer
+    filterset_fields = ["status", "msg_type", "incident"]
+
+    def get_queryset(self):
+        if not self.request.user.has_perm("devices.view_populationalert"):
+            return PopulationAlert.objects.none()
+        return PopulationAlert.objects.order_by("-created_at")
+
+    def _fields(self, request, data):
+        sector = data.pop("sector")
+        if sector is not None:
+            data["sector"] = Sector.objects.filter(pk=sector).first()
+            if data["sector"] is None:
+                raise Http404
+        data["incident"] = _incident(request, data.pop("incident"))
+        return data
+
+    @extend_schema(request=s.PopulationAlertDraftSerializer,
+                   responses={201: s.PopulationAlertSerializer})
+    def create(self, request):
+        data = self._fields(request, dict(_valid(s.PopulationAlertDraftSerializer, request)))
+        alert = population.population_alert_draft(by=request.user, **data)
+        return Response(s.PopulationAlertSerializer(alert).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=s.PopulationAlertSerializer)
+    @action(detail=True, methods=["post"])
+    def issue(self, request, pk=None):
+        alert = population.population_alert_issue(alert=self.get_object(), by=request.user)
+        return Response(s.PopulationAlertSerializer(alert).data)
+
+    @extend_schema(request=s.FollowUpSerializer, responses={201: s.PopulationAlertSerializer})
+    @action(detail=True, methods=["post"], url_path="update")
+    def update_message(self, request, pk=None):
+        changes = _valid(s.FollowUpSerializer, request)
+        alert = population.population_alert_follow_up(
+            original=self.get_object(), by=request.user,
+            msg_type=PopulationAlert.MsgType.UPDATE, **changes)
+        return Response(s.PopulationAlertSerializer(alert).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={201: s.PopulationAlertSerializer})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        alert = population.population_alert_follow_up(
+            original=self.get_object(), by=request.user, msg_type=PopulationAlert.MsgType.CANCEL)
+        return Response(s.PopulationAlertSerializer(alert).data, status=status.HTTP_201_CREATED)

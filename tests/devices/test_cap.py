@@ -28,9 +28,10 @@ from devices.cap import (
     check,
     to_xml,
 )
+from tests.conftest import CAP_SCHEMA
 
 ROOT = Path(__file__).resolve().parents[2]
-SCHEMA_PATH = ROOT.parent / "shared" / "schemas" / "cap12.xsd"
+SCHEMA_PATH = CAP_SCHEMA
 PARIS = ZoneInfo("Europe/Paris")
 CAP = f"{{{CAP_NS}}}"
 ATOM = f"{{{ATOM_NS}}}"

@@ -1,3 +1,4 @@
+import logging
 import signal
 import threading
 
@@ -11,10 +12,11 @@ from devices.drivers import DriverUnavailable
 from devices.equipment_mqtt import DeviceGateway
 from devices.models import Device
 
+logger = logging.getLogger(__name__)
+
 
 def handle_report(address: str, channel: str, data: dict) -> None:
     """A state or telemetry message from a device, into the database and the journal."""
-    close_old_connections()
     device = Device.objects.filter(address=address, active=True).first()
     if device is None:
         return
@@ -25,6 +27,14 @@ def handle_report(address: str, channel: str, data: dict) -> None:
         telemetry.telemetry_record(device=device, values=data["values"], at=at)
 
 
+def _on_report(address: str, channel: str, data: dict) -> None:
+    close_old_connections()  # a long-lived listener: never work on a connection gone stale
+    try:
+        handle_report(address, channel, data)
+    except Exception:  # one bad message must not stop the listener
+        logger.exception("Device report from %s/%s could not be handled", address, channel)
+
+
 class Command(BaseCommand):
     help = "Listen to the devices' state and telemetry over MQTT (Ctrl-C stops it)."
 
@@ -33,7 +43,7 @@ class Command(BaseCommand):
             raise CommandError("Set MQTT_URL (e.g. mqtt://127.0.0.1:1883).")
         try:
             gateway = DeviceGateway(url=settings.MQTT_URL, prefix=settings.MQTT_TOPIC_PREFIX,
-                                    on_report=handle_report).start()
+                                    on_report=_on_report).start()
         except DriverUnavailable as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(f"Listening on {settings.MQTT_URL} ({settings.MQTT_TOPIC_PREFIX}/…).")

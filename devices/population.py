@@ -1,0 +1,243 @@
+"""Population alerts: drafted by an operator, issued by a supervisor, published as CAP 1.2.
+
+Issuing publishes the message at a stable URL and in the Atom feed, commands the message panels
+(and, if asked, the sirens) of the area, and notifies the registered recipients (e-mail, webhook).
+An update or a cancellation is a new message referencing the previous one.
+"""
+
+import json
+import logging
+import textwrap
+import urllib.request
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from shapely.geometry import Point, Polygon, shape
+
+from controlroom import journal
+from controlroom.errors import StateConflict
+from devices import cap, services
+from devices.models import AlertRecipient, Device, PopulationAlert
+from incidents.services.common import require
+
+logger = logging.getLogger(__name__)
+
+FIELDS = ("event", "category", "urgency", "severity", "certainty", "headline", "description",
+          "instruction", "area_name", "sector", "polygon", "expires", "siren_pattern", "incident")
+PANEL_LINES, PANEL_CHARS = 3, 20
+
+
+# --- CAP -------------------------------------------------------------------------------------
+def _area(alert: PopulationAlert) -> cap.CapArea:
+    if alert.polygon:
+        return cap.CapArea(description=alert.area_name,
+                           polygons=[[tuple(point) for point in alert.polygon]])
+    rings = []
+    geometry = shape(alert.sector.geometry)
+    for polygon in getattr(geometry, "geoms", [geometry]):
+        rings.append([(lat, lon) for lon, lat in polygon.exterior.coords])
+    return cap.CapArea(description=alert.area_name, polygons=rings)
+
+
+def to_cap(alert: PopulationAlert, *, identifier: str | None = None, sent=None) -> cap.CapMessage:
+    references = []
+    if alert.references_id:
+        previous = alert.references
+        references = [(settings.CAP_SENDER, previous.identifier,
+                       timezone.localtime(previous.sent))]
+    return cap.CapMessage(
+        identifier=identifier or alert.identifier,
+        sender=settings.CAP_SENDER,
+        sent=timezone.localtime(sent or alert.sent),  # CAP times carry the local offset
+        msg_type=alert.msg_type,
+        references=references,
+        info=[cap.CapInfo(
+            event=alert.event, urgency=alert.urgency, severity=alert.severity,
+            certainty=alert.certainty, headline=alert.headline, description=alert.description,
+            instruction=alert.instruction, areas=[_area(alert)], category=[alert.category],
+            expires=timezone.localtime(alert.expires), sender_name=settings.CAP_SENDER_NAME,
+        )],
+    )
+
+
+def cap_xml(alert: PopulationAlert) -> bytes:
+    return cap.to_xml(to_cap(alert))
+
+
+def _check(alert: PopulationAlert, now) -> None:
+    if not alert.sector_id and not alert.polygon:
+        raise ValidationError({"area": ["Choisissez la zone : un secteur ou un polygone."]})
+    if alert.expires <= now:
+        raise ValidationError({"expires": ["La fin de validité doit être dans le futur."]})
+    try:
+        cap.check(to_cap(alert, identifier="brouillon", sent=now))
+    except cap.CapError as exc:
+        raise ValidationError({"__all__": [str(exc)]}) from None
+
+
+def _record(alert: PopulationAlert, type: str, by, **extra):
+    journal.record(type=f"population_alert.{type}", subject=alert, actor=by, payload={
+        "population_alert": alert.pk, "identifier": alert.identifier, "msg_type": alert.msg_type,
+        "status": alert.status, "headline": alert.headline, "severity": alert.severity,
+        "area": alert.area_name, "references": alert.references_id, **extra,
+    })
+
+
+# --- writes ----------------------------------------------------------------------------------
+@transaction.atomic
+def population_alert_draft(*, by, references: PopulationAlert | None = None,
+                           msg_type: str = PopulationAlert.MsgType.ALERT, **fields
+                           ) -> PopulationAlert:
+    """A draft, checked as the CAP message it will become; issuing is a supervisor's act."""
+    require(by, "devices.add_populationalert",
+            "Vous n'avez pas le droit de rédiger une alerte à la population.")
+    unknown = set(fields) - set(FIELDS)
+    if unknown:
+        raise ValidationError({"__all__": [f"Champs inconnus : {', '.join(sorted(unknown))}."]})
+    now = timezone.now()
+    alert = PopulationAlert(msg_type=msg_type, references=references, created_at=now,
+                            created_by=None if isinstance(by, str) else by, **fields)
+    if not alert.sector_id and not alert.polygon:
+        raise ValidationError({"area": ["Choisissez la zone : un secteur ou un polygone."]})
+    if not alert.area_name and alert.sector_id:
+        alert.area_name = f"Dijon — {alert.sector.name}"
+    if alert.polygon:
+        _check_polygon(alert.polygon)
+    alert.full_clean(exclude=["identifier", "references", "created_by", "issued_by"])
+    _check(alert, now)
+    alert.save()
+    _record(alert, "drafted", by)
+    return alert
+
+
+def _check_polygon(points) -> None:
+    try:
+        ring = [(float(lat), float(lon)) for lat, lon in points]
+    except (TypeError, ValueError):
+        raise ValidationError({"polygon": ["Le polygone doit être une liste de [lat, lon]."]})
+    if len(ring) < 4 or ring[0] != ring[-1] or not Polygon([(x, y) for y, x in ring]).is_valid:
+        raise ValidationError({"polygon": ["Le polygone doit être fermé (4 points au moins, le "
+                                           "dernier égal au premier) et ne pas se croiser."]})
+
+
+@transaction.atomic
+def population_alert_issue(*, alert: PopulationAlert, by) -> PopulationAlert:
+    """Publish the message (CAP, feed), command the area's panels and sirens, notify."""
+    require(by, "devices.issue_populationalert",
+            "Seul un superviseur peut diffuser une alerte à la population.")
+    alert = PopulationAlert.objects.select_for_update().get(pk=alert.pk)
+    if alert.status != PopulationAlert.Status.DRAFT:
+        raise StateConflict("Ce message a déjà été diffusé.")
+    now = timezone.now()
+    _check(alert, now)
+    alert.identifier = f"{settings.CAP_IDENTIFIER_PREFIX}-{now:%Y}-{alert.pk:06d}"
+    alert.status = PopulationAlert.Status.ISSUED
+    alert.sent = now.replace(microsecond=0)
+    alert.issued_by = None if isinstance(by, str) else by
+    cap.to_xml(to_cap(alert))  # one last check of the exact message that is published
+    alert.save()
+    commands = _broadcast(alert, by)
+    _record(alert, "issued", by, commands=commands,
+            url=reverse("cap-message", args=[alert.identifier]))
+    transaction.on_commit(lambda: _notify_later(alert.pk))
+    return alert
+
+
+def population_alert_follow_up(*, original: PopulationAlert, by, msg_type: str,
+                               **changes) -> PopulationAlert:
+    """A draft Update (with the changed fields) or Cancel of the latest issued message."""
+    if original.status != PopulationAlert.Status.ISSUED:
+        raise ValidationError({"__all__": ["Seul un message diffusé peut être mis à jour ou "
+                                           "annulé."]})
+    latest = original
+    while True:
+        after = latest.followups.filter(status=PopulationAlert.Status.ISSUED).first()
+        if after is None:
+            break
+        latest = after
+    if latest.msg_type == PopulationAlert.MsgType.CANCEL:
+        raise ValidationError({"__all__": ["Cette alerte a déjà été annulée."]})
+    fields = {name: getattr(latest, name) for name in FIELDS if name not in ("sector", "incident")}
+    fields.update(sector=latest.sector, incident=latest.incident)
+    if msg_type == PopulationAlert.MsgType.CANCEL:
+        fields.update(siren_pattern="", headline=f"Fin d'alerte : {latest.headline}"[:140])
+    fields.update(changes)
+    return population_alert_draft(by=by, references=latest, msg_type=msg_type, **fields)
+
+
+# --- broadcast -------------------------------------------------------------------------------
+def _devices_in_area(alert: PopulationAlert, kind: str) -> list[Device]:
+    devices = Device.objects.filter(kind=kind, active=True)
+    if alert.polygon:
+        area = Polygon([(lon, lat) for lat, lon in alert.polygon])
+        return [d for d in devices if area.contains(Point(d.lon, d.lat))]
+    return list(devices.filter(sector=alert.sector))
+
+
+def panel_lines(headline: str) -> list[str]:
+    return textwrap.wrap(headline.upper(), PANEL_CHARS)[:PANEL_LINES] or ["ALERTE"]
+
+
+def _broadcast(alert: PopulationAlert, by) -> list[int]:
+    """Commands to the panels (and sirens) of the area; sirens keep the two-person rule."""
+    cancel = alert.msg_type == PopulationAlert.MsgType.CANCEL
+    requester = alert.created_by or by
+    commands = []
+    for panel in _devices_in_area(alert, "message_panel"):
+        params = {} if cancel else {"lines": panel_lines(alert.headline),
+                                    "duration_s": 3600}
+        commands.append(services.command_request(
+            device=panel, action="clear" if cancel else "show", params=params, by=requester,
+            incident=alert.incident))
+    if alert.siren_pattern or cancel:
+        for siren in _devices_in_area(alert, "siren"):
+            command = services.command_request(
+                device=siren, action="stop" if cancel else "sound",
+                params={} if cancel else {"pattern": alert.siren_pattern},
+                by=requester, incident=alert.incident)
+            if command.critical and getattr(requester, "pk", None) != getattr(by, "pk", None):
+                # The drafter asked for the sirens, the supervisor issuing approves: two persons.
+                services.command_approve(command=command, by=by)
+            commands.append(command)
+    return [command.pk for command in commands]
+
+
+def _notify_later(alert_id: int) -> None:
+    from devices import tasks
+
+    tasks.notify_population_alert.delay(alert_id)
+
+
+def population_alert_notify(*, alert_id: int, base_url: str = "") -> dict:
+    """Send the "télé-alerte" to every active recipient: e-mail and/or webhook."""
+    alert = PopulationAlert.objects.get(pk=alert_id)
+    url = (base_url or settings.PUBLIC_BASE_URL).rstrip("/") + reverse(
+        "cap-message", args=[alert.identifier])
+    results = {"email": 0, "webhook": 0, "failed": []}
+    body = (f"{alert.headline}\n\n{alert.description}\n\nConsignes : {alert.instruction}\n\n"
+            f"Zone : {alert.area_name}\nMessage CAP : {url}")
+    for recipient in AlertRecipient.objects.filter(active=True):
+        try:
+            if recipient.email:
+                send_mail(subject=f"[{alert.get_msg_type_display()}] {alert.headline}",
+                          message=body, from_email=None, recipient_list=[recipient.email])
+                results["email"] += 1
+            if recipient.webhook_url:
+                data = json.dumps({"identifier": alert.identifier, "msgType": alert.msg_type,
+                                   "headline": alert.headline, "severity": alert.severity,
+                                   "area": alert.area_name, "cap_url": url}).encode()
+                request = urllib.request.Request(
+                    recipient.webhook_url, data=data, method="POST",
+                    headers={"Content-Type": "application/json"})
+                with urllib.request.urlopen(request, timeout=10):
+                    pass
+                results["webhook"] += 1
+        except Exception as exc:  # one failing recipient must not stop the others
+            logger.warning("Population alert %s to %s failed: %s", alert.pk, recipient, exc)
+            results["failed"].append(recipient.name)
+    _record(alert, "notified", "system:population-alerts", **results)
+    return results
