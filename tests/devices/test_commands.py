@@ -238,3 +238,25 @@ def test_a_group_needs_a_target_with_devices(make_device, people, make_incident_
 class _Silent:
     def deliver(self, *args, **kwargs):
         return None
+
+
+def test_the_celery_task_retries_with_backoff_until_it_gives_up(make_device, people, mqtt):
+    from controlroom.celery import app
+    from devices.tasks import send_command
+
+    mqtt.MQTT_URL = "mqtt://127.0.0.1:1"  # the broker is down for the whole test
+    mqtt.DEVICE_COMMAND_MAX_ATTEMPTS = 3
+    light = make_device("lum-task", driver="mqtt")
+    command = services.command_request(device=light, action="on", params={},
+                                       by=people["operator"])
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    try:
+        result = send_command.apply(args=[command.pk])
+    finally:
+        app.conf.task_always_eager = eager
+
+    command.refresh_from_db()
+    assert result.get() == "failed" and command.attempts == 3
+    retries = Event.objects.filter(type="device_command.retrying").order_by("seq")
+    assert [e.payload["retry_in"] for e in retries] == [0.1, 0.2]
