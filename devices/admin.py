@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 
 from controlroom import selectors as zones
 from controlroom.admin import JournaledAdmin, ReadOnlyMixin
@@ -50,6 +51,7 @@ class TelemetryRuleAdmin(JournaledAdmin):
 @admin.register(AlertRecipient)
 class AlertRecipientAdmin(JournaledAdmin):
     list_display = ("name", "email", "webhook_url", "active")
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_filter = ("active",)
 
 

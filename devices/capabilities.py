@@ -180,5 +180,22 @@ def _check_param(kind: Kind, name: str, param: Param, value):
     return lines
 
 
+# A procedure step "device command" reaches the devices of its kind within this distance.
+STEP_RADIUS_M = 300
+
+
+def step_command(params: dict) -> tuple[str, str, dict, float]:
+    """(kind, action, checked params, radius) from a step's settings, or ValueError."""
+    kind, action = params.get("device_kind", ""), params.get("command", "")
+    radius = params.get("radius_m", STEP_RADIUS_M)
+    if isinstance(radius, bool) or not isinstance(radius, (int, float)) or not 10 <= radius <= 5000:
+        raise ValueError("radius_m doit être un nombre de mètres entre 10 et 5000.")
+    try:
+        clean = check_command(kind, action, params.get("params") or {})
+    except CommandRefused as refusal:
+        raise ValueError(str(refusal)) from None
+    return kind, action, clean, float(radius)
+
+
 def choices() -> list[tuple[str, str]]:
     return [(code, kind.label) for code, kind in KINDS.items()]

@@ -31,6 +31,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from controlroom.models import Agency, Sector
+from devices import capabilities
 from incidents.models import Category, ProcedureTemplate, StepTemplate, Unit
 from incidents.models.common import Level
 from incidents.models.procedures import END, StepKind
@@ -143,9 +144,10 @@ def params_problems(kind: str, params) -> list[str]:
             problems.append(_("indiquez agency_kind (parmi : %(choices)s) ou agency (code d'une "
                               "agence).") % {"choices": ", ".join(Agency.Kind.values)})
     elif kind == StepKind.DEVICE_COMMAND:
-        for name in ("device_kind", "command"):
-            if not isinstance(params.get(name), str) or not params[name].strip():
-                problems.append(_("le paramètre %(name)s est obligatoire.") % {"name": name})
+        try:
+            capabilities.step_command(params)
+        except ValueError as exc:
+            problems.append(str(exc))
     elif kind == StepKind.SHOW_CAMERAS and "count" in params:
         count = params["count"]
         if not _is_int(count) or not 1 <= count <= MAX_CAMERAS:

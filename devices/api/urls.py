@@ -1,3 +1,4 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from devices.api import views
@@ -8,4 +9,8 @@ router.register("device-commands", views.CommandViewSet, basename="device-comman
 router.register("population-alerts", views.PopulationAlertViewSet, basename="population-alert")
 router.register("device-command-groups", views.CommandGroupViewSet, basename="device-command-group")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("procedure-steps/<int:step_id>/device-proposal/", views.StepProposalView.as_view(),
+         name="step-device-proposal"),
+    *router.urls,
+]

@@ -1,16 +1,19 @@
 """Thin API views for devices and their commands."""
 
 from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from controlroom.models import Sector
-from devices import population, selectors, services
+from devices import population, proposals, selectors, services
 from devices.api import serializers as s
 from devices.models import PopulationAlert
 from incidents import selectors as incident_selectors
+from incidents.models import StepRun
 
 
 def _valid(serializer_class, request):
@@ -149,3 +152,25 @@ class PopulationAlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         alert = population.population_alert_follow_up(
             original=self.get_object(), by=request.user, msg_type=PopulationAlert.MsgType.CANCEL)
         return Response(s.PopulationAlertSerializer(alert).data, status=status.HTTP_201_CREATED)
+
+
+def _step(request, step_id) -> StepRun:
+    step = StepRun.objects.select_related("run__incident").filter(pk=step_id).first()
+    visible = incident_selectors.incidents_visible_to(user=request.user)
+    if step is None or not visible.filter(pk=step.run.incident_id).exists():
+        raise Http404
+    return step
+
+
+class StepProposalView(APIView):
+    """The command a "device command" procedure step proposes on the devices near the
+    incident (GET), and its confirmation (POST): the group command is sent, the step done."""
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request, step_id):
+        return Response(proposals.step_proposal(step=_step(request, step_id)).as_dict())
+
+    @extend_schema(request=None, responses={201: s.GroupSerializer})
+    def post(self, request, step_id):
+        group = proposals.step_proposal_confirm(step=_step(request, step_id), by=request.user)
+        return Response(s.GroupSerializer(group).data, status=status.HTTP_201_CREATED)

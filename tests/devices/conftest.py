@@ -80,10 +80,10 @@ def equipment(mqtt):
 def make_incident_at(people, categories):
     from incidents.services import incidents as incident_services
 
-    def make(place, category="rixe"):
+    def make(place, category="rixe", **extra):
         return incident_services.incident_create(
             by=people["operator"], category=categories[category], title="Incident de test",
-            lat=place[0], lon=place[1],
+            lat=place[0], lon=place[1], **extra,
         )
 
     return make

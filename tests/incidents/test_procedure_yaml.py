@@ -62,7 +62,7 @@ VALID = """
     instruction: Feux à l'orange clignotant
     mandatory: false
     deadline: null
-    params: {device_kind: traffic_light, command: flashing_amber, junction: [12, 13]}
+    params: {device_kind: traffic_signal, command: set_plan, params: {plan: flashing_amber}, junction: [12, 13]}
     next_if_yes: null
     next_if_no: null
   - key: constat

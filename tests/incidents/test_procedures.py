@@ -42,7 +42,8 @@ STEPS = [
      "params": {"unit_kind": "patrol_car"}},
     {"key": "fumees", "kind": "question", "yes": "alerte", "no": "end"},
     {"key": "panneau", "kind": "device_command", "mandatory": False,
-     "params": {"device_kind": "message_panel", "command": "display"}},
+     "params": {"device_kind": "message_panel", "command": "show",
+                "params": {"lines": ["FUMÉES", "FERMEZ LES FENÊTRES"]}}},
     {"key": "alerte", "kind": "population_alert", "params": {"template": "confinement"}},
 ]
 

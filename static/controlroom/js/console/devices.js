@@ -32,7 +32,7 @@ export class Devices {
   apply(event) {
     const p = event.payload || {};
     if (!event.type.startsWith("device_command.")) return;
-    this.lastCommand.set(p.device, { id: p.command, status: p.status, action: p.action, error: p.error });
+    this.lastCommand.set(p.device, { id: p.command, status: p.status, action: p.action, kind: p.kind, error: p.error });
     if (p.status === "awaiting_approval") this.waiting.set(p.command, p);
     else this.waiting.delete(p.command);
     this.renderApprovals();
@@ -44,7 +44,8 @@ export class Devices {
   describe(last) {
     if (!last) return "";
     const kind = this.labels.commandStatus[last.status] || last.status;
-    return `${this.labels.lastCommand} : ${last.action} · ${kind}${last.error ? ` (${last.error})` : ""}`;
+    const action = this.actionLabel(last.kind, last.action);
+    return `${this.labels.lastCommand} : ${action} · ${kind}${last.error ? ` (${last.error})` : ""}`;
   }
 
   renderApprovals() {
@@ -118,7 +119,7 @@ export class Devices {
     renderFields();
     form.addEventListener("submit", (event) => {
       event.preventDefault();
-      this.send(props.id, select.value, spec.actions[select.value], form);
+      this.send(props.id, props.device_kind, select.value, spec.actions[select.value], form);
     });
     box.append(form);
     return box;
@@ -146,7 +147,7 @@ export class Devices {
     });
   }
 
-  async send(deviceId, action, spec, form) {
+  async send(deviceId, kind, action, spec, form) {
     const params = {};
     for (const name of Object.keys(spec.params)) {
       const input = form.elements[name];
@@ -156,7 +157,7 @@ export class Devices {
     }
     try {
       const { data } = await api(`/api/devices/${deviceId}/commands/`, { method: "POST", body: { action, params } });
-      this.lastCommand.set(deviceId, { id: data.id, status: data.status, action: data.action });
+      this.lastCommand.set(deviceId, { id: data.id, status: data.status, action: data.action, kind });
       const line = form.closest(".device-popup").querySelector(".last-command");
       if (line) line.textContent = this.describe(this.lastCommand.get(deviceId));
     } catch (error) {

@@ -128,6 +128,9 @@ export class Incidents {
         if (step.kind === "question") {
           buttons.push(el("button", { type: "button", "data-action": "answer", "data-step": step.id, "data-answer": "yes" }, l.yes));
           buttons.push(el("button", { type: "button", "data-action": "answer", "data-step": step.id, "data-answer": "no" }, l.no));
+        } else if (step.kind === "device_command" && this.config.mayCommandDevices) {
+          buttons.push(el("button", { type: "button", "data-action": "propose-device", "data-step": step.id }, l.proposeDevices));
+          buttons.push(el("button", { type: "button", "data-action": "complete", "data-step": step.id }, l.done));
         } else {
           buttons.push(el("button", { type: "button", "data-action": "complete", "data-step": step.id }, l.done));
         }
@@ -207,6 +210,10 @@ export class Incidents {
         await api(`/api/procedure-steps/${button.dataset.step}/answer/`, {
           method: "POST", body: { answer: button.dataset.answer === "yes" },
         });
+      } else if (action === "propose-device") {
+        return await this.proposeDevices(button);
+      } else if (action === "confirm-device") {
+        await api(`/api/procedure-steps/${button.dataset.step}/device-proposal/`, { method: "POST" });
       } else if (action === "skip") {
         const reason = window.prompt(this.labels.reasonPrompt) || "";
         if (!reason.trim()) return;
@@ -216,6 +223,27 @@ export class Incidents {
     } catch (error) {
       this.onError(error.message);
     }
+  }
+
+  /** Show, under a "device command" step, the command and the devices it would reach. */
+  async proposeDevices(button) {
+    const l = this.labels;
+    const item = button.closest("li[data-step-id]");
+    const { data } = await api(`/api/procedure-steps/${button.dataset.step}/device-proposal/`);
+    const params = Object.entries(data.params).map(([k, v]) => `${k} : ${Array.isArray(v) ? v.join(" / ") : v}`).join(", ");
+    const box = el("div", { class: "device-proposal" },
+      el("p", {}, `${data.action_label} · ${data.kind_label}${params ? ` (${params})` : ""} · ${Math.round(data.radius_m)} m`,
+        data.critical ? el("span", { class: "badge warn" }, ` ${l.needsApproval}`) : null),
+      data.devices.length
+        ? el("ul", {}, ...data.devices.map((d) => el("li", { "data-device": d.id },
+          `${d.name} · ${d.distance_m} m${d.online ? "" : ` · ${l.offline}`}`)))
+        : el("p", { class: "empty" }, l.noDevice),
+      data.devices.length
+        ? el("button", { type: "button", "data-action": "confirm-device", "data-step": data.step },
+          l.confirmDevices.replace("%(count)s", data.devices.length))
+        : null);
+    item.querySelector(".device-proposal")?.remove();
+    item.append(box);
   }
 
   async submit(event) {

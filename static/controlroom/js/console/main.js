@@ -150,6 +150,7 @@ window.controlRoomConsole = {
   stream,
   featureCount: () => map.size,
   hasFeature: (key) => map.has(key),
+  openPopup: (key) => map.openPopup(key),
 };
 
 // --- keyboard ------------------------------------------------------------------------------------

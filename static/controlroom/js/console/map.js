@@ -152,6 +152,16 @@ export class ConsoleMap {
     return this.markers.has(key);
   }
 
+  /** Open a feature's popup (zooming into its cluster if needed); false if unknown. */
+  openPopup(key) {
+    const marker = this.markers.get(key);
+    if (!marker) return false;
+    const group = this.layers[key.split("-")[0]];
+    if (group && group.zoomToShowLayer) group.zoomToShowLayer(marker, () => marker.openPopup());
+    else marker.openPopup();
+    return true;
+  }
+
   get size() {
     return this.markers.size;
   }

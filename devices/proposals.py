@@ -1,0 +1,79 @@
+"""Procedure steps of kind "device command": the concrete command proposed on the devices
+nearest the incident, which the operator confirms (then the step is done).
+
+A step's settings name the device kind, the action and its parameters, e.g.
+``{device_kind: street_light, command: set_level, params: {level: 100}, radius_m: 300}``.
+"""
+
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from controlroom import geo
+from devices import capabilities, services
+from devices.models import CommandGroup, Device
+from incidents.models import StepRun
+from incidents.models.procedures import StepKind
+from incidents.services import procedures as procedure_services
+
+MAX_DEVICES = 20
+
+
+@dataclass(frozen=True)
+class Proposal:
+    step: StepRun
+    kind: str
+    action: str
+    params: dict
+    radius_m: float
+    critical: bool
+    devices: list[tuple[Device, float]]  # (device, distance in metres), nearest first
+
+    def as_dict(self) -> dict:
+        spec = capabilities.KINDS[self.kind]
+        return {
+            "step": self.step.pk, "incident": self.step.run.incident_id,
+            "device_kind": self.kind, "kind_label": spec.label, "action": self.action,
+            "action_label": spec.actions[self.action].label, "params": self.params,
+            "radius_m": self.radius_m, "critical": self.critical,
+            "devices": [{"id": d.pk, "code": d.code, "name": d.name, "online": d.online,
+                         "distance_m": round(distance)} for d, distance in self.devices],
+        }
+
+
+def step_proposal(*, step: StepRun) -> Proposal:
+    if step.kind != StepKind.DEVICE_COMMAND:
+        raise ValidationError({"step": ["Cette étape ne commande pas d'équipement."]})
+    try:
+        kind, action, params, radius = capabilities.step_command(step.params or {})
+    except ValueError as exc:
+        raise ValidationError({"step": [f"Étape mal paramétrée : {exc}"]}) from None
+    incident = step.run.incident
+    nearby = []
+    for device in Device.objects.filter(kind=kind, active=True):
+        distance = geo.distance_m(incident.lat, incident.lon, device.lat, device.lon)
+        if distance <= radius:
+            nearby.append((device, distance))
+    nearby.sort(key=lambda pair: pair[1])
+    return Proposal(step=step, kind=kind, action=action, params=params, radius_m=radius,
+                    critical=capabilities.is_critical(kind, action, params),
+                    devices=nearby[:MAX_DEVICES])
+
+
+@transaction.atomic
+def step_proposal_confirm(*, step: StepRun, by) -> CommandGroup:
+    """Send the proposed command to the devices around the incident and mark the step done."""
+    proposal = step_proposal(step=step)
+    if not proposal.devices:
+        raise ValidationError({"step": ["Aucun équipement de ce type à proximité de l'incident."]})
+    group = services.command_group_request(
+        kind=proposal.kind, action=proposal.action, params=proposal.params, by=by,
+        incident=step.run.incident, radius_m=proposal.radius_m,
+    )
+    procedure_services.step_complete(
+        step=step, by=by,
+        note=f"{group.label} : {group.commands.count()} équipement(s), commande groupée "
+             f"n° {group.pk}.",
+    )
+    return group
