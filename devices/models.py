@@ -287,6 +287,9 @@ class PopulationAlert(models.Model):
                                    blank=True, on_delete=models.PROTECT, related_name="followups")
     incident = models.ForeignKey(Incident, null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="population_alerts")
+    # The procedure step ("alerter la population") this message answers, done when it is issued.
+    step = models.ForeignKey("incidents.StepRun", null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+")
     event = models.CharField(_("événement"), max_length=120)
     category = models.CharField(_("catégorie CAP"), max_length=20,
                                 choices=_cap_choices(cap.CATEGORIES), default="Safety")

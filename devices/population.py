@@ -22,12 +22,14 @@ from controlroom import journal
 from controlroom.errors import StateConflict
 from devices import cap, services
 from devices.models import AlertRecipient, Device, PopulationAlert
+from incidents.services import procedures as procedure_services
 from incidents.services.common import require
 
 logger = logging.getLogger(__name__)
 
 FIELDS = ("event", "category", "urgency", "severity", "certainty", "headline", "description",
-          "instruction", "area_name", "sector", "polygon", "expires", "siren_pattern", "incident")
+          "instruction", "area_name", "sector", "polygon", "expires", "siren_pattern", "incident",
+          "step")
 PANEL_LINES, PANEL_CHARS = 3, 20
 
 
@@ -107,7 +109,11 @@ def population_alert_draft(*, by, references: PopulationAlert | None = None,
         alert.area_name = f"Dijon — {alert.sector.name}"
     if alert.polygon:
         _check_polygon(alert.polygon)
-    alert.full_clean(exclude=["identifier", "references", "created_by", "issued_by"])
+    if alert.step_id and (alert.step.kind != "population_alert"
+                          or alert.step.run.incident_id != alert.incident_id):
+        raise ValidationError({"step": ["Cette étape n'est pas l'alerte à la population de "
+                                        "l'incident."]})
+    alert.full_clean(exclude=["identifier", "references", "created_by", "issued_by", "step"])
     _check(alert, now)
     alert.save()
     _record(alert, "drafted", by)
@@ -143,6 +149,10 @@ def population_alert_issue(*, alert: PopulationAlert, by) -> PopulationAlert:
     commands = _broadcast(alert, by)
     _record(alert, "issued", by, commands=commands,
             url=reverse("cap-message", args=[alert.identifier]))
+    step = alert.step
+    if step is not None and step.status == step.Status.PENDING and step.run.status == "active":
+        procedure_services.step_complete(
+            step=step, by=by, note=f"Alerte diffusée : {alert.identifier} — {alert.headline}")
     transaction.on_commit(lambda: _notify_later(alert.pk))
     return alert
 
@@ -161,7 +171,8 @@ def population_alert_follow_up(*, original: PopulationAlert, by, msg_type: str,
         latest = after
     if latest.msg_type == PopulationAlert.MsgType.CANCEL:
         raise ValidationError({"__all__": ["Cette alerte a déjà été annulée."]})
-    fields = {name: getattr(latest, name) for name in FIELDS if name not in ("sector", "incident")}
+    fields = {name: getattr(latest, name) for name in FIELDS
+              if name not in ("sector", "incident", "step")}
     fields.update(sector=latest.sector, incident=latest.incident)
     if msg_type == PopulationAlert.MsgType.CANCEL:
         fields.update(siren_pattern="", headline=f"Fin d'alerte : {latest.headline}"[:140])

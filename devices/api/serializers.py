@@ -77,7 +77,8 @@ class PopulationAlertSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = PopulationAlert
-        fields = ["id", "identifier", "msg_type", "status", "references", "incident", "event",
+        fields = ["id", "identifier", "msg_type", "status", "references", "incident", "step",
+                  "event",
                   "category", "urgency", "severity", "certainty", "headline", "description",
                   "instruction", "area_name", "sector", "polygon", "expires", "siren_pattern",
                   "created_at", "sent", "cap_url"]
@@ -108,6 +109,7 @@ class PopulationAlertDraftSerializer(serializers.Serializer):
     expires = serializers.DateTimeField()
     siren_pattern = serializers.ChoiceField(choices=["", "alerte", "fin_alerte"], default="")
     incident = serializers.IntegerField(required=False, allow_null=True, default=None)
+    step = serializers.IntegerField(required=False, allow_null=True, default=None)
 
 
 class FollowUpSerializer(serializers.Serializer):

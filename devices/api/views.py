@@ -122,6 +122,9 @@ class PopulationAlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
             if data["sector"] is None:
                 raise Http404
         data["incident"] = _incident(request, data.pop("incident"))
+        step = data.pop("step")
+        if step is not None:
+            data["step"] = _step(request, step)
         return data
 
     @extend_schema(request=s.PopulationAlertDraftSerializer,

@@ -1,6 +1,6 @@
 """Street devices in the console, in headless Chromium: a command from a device's popup, the
-two-person rule live between an operator and a supervisor, and a procedure step that proposes
-the devices near the incident."""
+two-person rule live between an operator and a supervisor, a procedure step that proposes the
+devices near the incident, and a population alert drafted by one and issued by the other."""
 
 import pytest
 from channels.db import database_sync_to_async
@@ -39,13 +39,21 @@ def commands():
 
 
 @database_sync_to_async
-def fire_incident(people):
+def fire_incident(people, priority=3):
     from incidents.models import Category
     from incidents.services.incidents import incident_create
 
     return incident_create(by=people["operator"], category=Category.objects.get(code="incendie"),
-                           title="Feu de poubelle place Darcy", lat=DARCY[0], lon=DARCY[1],
-                           priority=3).pk
+                           title=f"Feu place Darcy (P{priority})", lat=DARCY[0], lon=DARCY[1],
+                           priority=priority).pk
+
+
+@database_sync_to_async
+def issued_identifiers():
+    from devices.models import PopulationAlert
+
+    return list(PopulationAlert.objects.filter(status="issued").values_list("identifier",
+                                                                            flat=True))
 
 
 async def test_commands_approvals_and_step_proposals(chromium, page, asgi_server, people,
@@ -82,7 +90,6 @@ async def test_commands_approvals_and_step_proposals(chromium, page, asgi_server
     await waiting.first.get_by_role("button", name="Approuver").click()
     await supervisor.wait_for_selector("#command-approvals li", state="detached")
     assert (await commands())[-1][:3] == ("borne-1", "lower", "requested")
-    await supervisor_context.close()
 
     # 3. The fire's procedure proposes the street lights near the incident.
     incident_id = await fire_incident(people)
@@ -96,3 +103,23 @@ async def test_commands_approvals_and_step_proposals(chromium, page, asgi_server
     await page.wait_for_selector('.step[data-step-key="eclairage"].status-done')
     assert [c[:2] for c in (await commands())[-2:]] == [("lum-1", "set_level"),
                                                         ("lum-2", "set_level")]
+
+    # 4. A serious fire: the operator drafts the population alert from its step, the
+    #    supervisor issues it from their console, and the step is done for both.
+    serious = await fire_incident(people, priority=1)
+    await page.locator(f'#incident-list [data-incident-id="{serious}"]').click()
+    alert_step = page.locator('.step[data-step-key="alerte"]')
+    await alert_step.get_by_role("button", name="Rédiger l'alerte").click()
+    form = alert_step.locator(".population-form")
+    await form.get_by_label("Titre (panneaux, notifications)").fill("Incendie : restez chez vous")
+    await form.get_by_label("Description").fill("Fumées importantes place Darcy.")
+    await form.get_by_label("Consignes").fill("Fermez portes et fenêtres.")
+    await form.get_by_role("button", name="Enregistrer l'alerte").click()
+    draft = supervisor.locator("#alert-drafts li", has_text="Incendie : restez chez vous")
+    await draft.wait_for()
+    await screenshot(supervisor, "console-population-alert-draft")
+    await draft.get_by_role("button", name="Diffuser").click()
+    await supervisor.wait_for_selector("#alert-drafts li", state="detached")
+    await page.wait_for_selector('.step[data-step-key="alerte"].status-done')
+    assert await issued_identifiers() != []
+    await supervisor_context.close()

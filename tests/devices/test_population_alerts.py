@@ -226,3 +226,23 @@ def test_the_api_drafts_issues_and_cancels(api, people, centre):
     assert issued.status_code == 200 and issued.json()["cap_url"].startswith("/cap/")
     assert cancel.status_code == 201 and cancel.json()["msg_type"] == "Cancel"
     assert cancel.json()["references"] == created.json()["id"]
+
+
+def test_an_alert_drafted_from_a_procedure_step_completes_it_when_issued(people, centre,
+                                                                          make_incident_at):
+    from incidents.demo_procedures import load_demo_procedures
+    from incidents.models import StepRun
+
+    load_demo_procedures()
+    incident = make_incident_at(DARCY, category="incendie", priority=1)
+    step = StepRun.objects.get(run__incident=incident, key="alerte")
+    other = StepRun.objects.get(run__incident=incident, key="sirene")
+
+    with pytest.raises(ValidationError, match="n'est pas l'alerte"):
+        draft(people["operator"], centre, incident=incident, step=other)
+    alert = population.population_alert_issue(
+        alert=draft(people["operator"], centre, incident=incident, step=step),
+        by=people["supervisor"])
+
+    step.refresh_from_db()
+    assert step.status == "done" and alert.identifier in step.note

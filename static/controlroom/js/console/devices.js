@@ -5,8 +5,10 @@
 import { api, escapeHtml } from "./api.js";
 
 export class Devices {
-  constructor({ approvals, labels, config, onError }) {
+  constructor({ approvals, drafts, labels, config, onError }) {
     this.approvals = approvals;
+    this.drafts = drafts;
+    this.pending = new Map(); // population alert drafts waiting for a supervisor
     this.labels = labels;
     this.config = config;
     this.kinds = config.deviceKinds || {};
@@ -14,6 +16,45 @@ export class Devices {
     this.waiting = new Map(); // command id → payload, awaiting approval
     this.lastCommand = new Map(); // device id → { id, status, action }
     if (approvals) approvals.addEventListener("click", (event) => this.decide(event));
+    if (drafts) drafts.addEventListener("click", (event) => this.issue(event));
+  }
+
+  async loadDrafts() {
+    if (!this.drafts || !this.config.mayIssueAlerts) return;
+    const { data } = await api("/api/population-alerts/?status=draft&limit=100");
+    for (const alert of data.results) this.pending.set(alert.id, alert);
+    this.renderDrafts();
+  }
+
+  /** A journal event about a population alert. */
+  applyPopulation(event) {
+    const p = event.payload || {};
+    if (p.status === "draft") this.pending.set(p.population_alert, { id: p.population_alert, ...p });
+    else this.pending.delete(p.population_alert);
+    this.renderDrafts();
+  }
+
+  renderDrafts() {
+    if (!this.drafts) return;
+    const rows = [...this.pending.values()].map((alert) => {
+      const li = document.createElement("li");
+      li.dataset.populationAlert = alert.id;
+      li.innerHTML = `<strong>${escapeHtml(alert.headline)}</strong> <span class="meta">${escapeHtml(alert.severity)} · ${escapeHtml(alert.area_name || alert.area || "")}</span>` +
+        `<div class="actions"><button type="button" data-issue="${Number(alert.id)}">${escapeHtml(this.labels.issue)}</button></div>`;
+      return li;
+    });
+    this.drafts.replaceChildren(...rows);
+    this.drafts.closest("section").hidden = rows.length === 0 || !this.config.mayIssueAlerts;
+  }
+
+  async issue(event) {
+    const button = event.target.closest("button[data-issue]");
+    if (!button) return;
+    try {
+      await api(`/api/population-alerts/${Number(button.dataset.issue)}/issue/`, { method: "POST" });
+    } catch (error) {
+      this.onError(error.message);
+    }
   }
 
   async loadApprovals() {

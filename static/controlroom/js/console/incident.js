@@ -128,6 +128,8 @@ export class Incidents {
         if (step.kind === "question") {
           buttons.push(el("button", { type: "button", "data-action": "answer", "data-step": step.id, "data-answer": "yes" }, l.yes));
           buttons.push(el("button", { type: "button", "data-action": "answer", "data-step": step.id, "data-answer": "no" }, l.no));
+        } else if (step.kind === "population_alert" && this.config.mayDraftAlerts) {
+          buttons.push(el("button", { type: "button", "data-action": "draft-alert", "data-step": step.id }, l.draftAlert));
         } else if (step.kind === "device_command" && this.config.mayCommandDevices) {
           buttons.push(el("button", { type: "button", "data-action": "propose-device", "data-step": step.id }, l.proposeDevices));
           buttons.push(el("button", { type: "button", "data-action": "complete", "data-step": step.id }, l.done));
@@ -210,6 +212,8 @@ export class Incidents {
         await api(`/api/procedure-steps/${button.dataset.step}/answer/`, {
           method: "POST", body: { answer: button.dataset.answer === "yes" },
         });
+      } else if (action === "draft-alert") {
+        return this.alertForm(button);
       } else if (action === "propose-device") {
         return await this.proposeDevices(button);
       } else if (action === "confirm-device") {
@@ -246,7 +250,59 @@ export class Incidents {
     item.append(box);
   }
 
+  /** The population alert of a procedure step: drafted here, issued by a supervisor. */
+  alertForm(button) {
+    const l = this.labels;
+    const item = button.closest("li[data-step-id]");
+    const incident = this.incidents.get(this.shown) || {};
+    const select = (name, options, chosen) => el("select", { name },
+      ...options.map((value) => el("option", value === chosen ? { value, selected: true } : { value }, value)));
+    const field = (label, input) => el("label", {}, label, input);
+    const form = el("form", { class: "population-form", "data-form": "population", "data-step": button.dataset.step },
+      field(l.alertFields.event, el("input", { name: "event", required: true, maxLength: 120, value: incident.category_label || "" })),
+      field(l.alertFields.headline, el("input", { name: "headline", required: true, maxLength: 140 })),
+      field(l.alertFields.description, el("textarea", { name: "description", required: true, rows: 2, maxLength: 4000 })),
+      field(l.alertFields.instruction, el("textarea", { name: "instruction", required: true, rows: 2, maxLength: 4000 })),
+      field(l.alertFields.severity, select("severity", ["Extreme", "Severe", "Moderate", "Minor"], "Severe")),
+      field(l.alertFields.urgency, select("urgency", ["Immediate", "Expected", "Future"], "Immediate")),
+      field(l.alertFields.certainty, select("certainty", ["Observed", "Likely", "Possible"], "Observed")),
+      field(l.alertFields.hours, select("hours", ["1", "3", "6", "12", "24"], "3")),
+      el("label", { class: "check" }, el("input", { type: "checkbox", name: "siren" }), ` ${l.alertFields.siren}`),
+      el("p", { class: "meta" }, `${l.alertFields.area} : ${incident.sector_name || "—"}`),
+      el("button", { type: "submit" }, l.alertFields.submit));
+    item.querySelector(".population-form")?.remove();
+    item.append(form);
+    form.elements.headline.focus();
+  }
+
+  async submitAlert(form) {
+    const l = this.labels;
+    const incident = this.incidents.get(this.shown) || {};
+    const f = form.elements;
+    const body = {
+      event: f.event.value, headline: f.headline.value, description: f.description.value,
+      instruction: f.instruction.value, severity: f.severity.value, urgency: f.urgency.value,
+      certainty: f.certainty.value, sector: incident.sector, incident: this.shown,
+      step: Number(form.dataset.step), siren_pattern: f.siren.checked ? "alerte" : "",
+      expires: new Date(Date.now() + Number(f.hours.value) * 3600e3).toISOString(),
+    };
+    const { data } = await api("/api/population-alerts/", { method: "POST", body });
+    if (this.config.mayIssueAlerts && window.confirm(l.issueNow)) {
+      await api(`/api/population-alerts/${data.id}/issue/`, { method: "POST" });
+    }
+    await this.show(this.shown, { keepScroll: true });
+  }
+
   async submit(event) {
+    if (event.target.dataset.form === "population") {
+      event.preventDefault();
+      try {
+        await this.submitAlert(event.target);
+      } catch (error) {
+        this.onError(error.message);
+      }
+      return;
+    }
     if (event.target.dataset.form !== "note") return;
     event.preventDefault();
     const text = event.target.text.value;

@@ -26,7 +26,8 @@ function showError(message) {
 }
 
 const devices = new Devices({
-  approvals: wall ? null : document.getElementById("command-approvals"), labels, config,
+  approvals: wall ? null : document.getElementById("command-approvals"),
+  drafts: wall ? null : document.getElementById("alert-drafts"), labels, config,
   onError: showError,
 });
 
@@ -82,6 +83,8 @@ function applyEvent(event) {
     }
   } else if (event.type.startsWith("device_command.")) {
     devices.apply(event);
+  } else if (event.type.startsWith("population_alert.")) {
+    devices.applyPopulation(event);
   } else if (event.type.startsWith("device.") && p.lat != null) {
     map.upsert("device", { id: p.device, code: p.code, name: p.name, device_kind: p.kind,
       online: p.online, state: p.state }, p.lat, p.lon);
@@ -139,7 +142,7 @@ async function start() {
   await outline;
   baseline = Math.min(incidentLayer.seq, unitLayer.seq, alertLayer.seq, reportLayer.seq,
     deviceLayer.seq);
-  if (!wall) await devices.loadApprovals();
+  if (!wall) await Promise.all([devices.loadApprovals(), devices.loadDrafts()]);
   for (const event of pending) if (event.seq > baseline) applyEvent(event);
   pending = [];
   document.body.dataset.mapReady = "1";
