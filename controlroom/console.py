@@ -137,14 +137,17 @@ def device_kinds() -> dict:
 
     from devices import capabilities
 
+    def param(spec) -> dict:
+        data = {key: value for key, value in asdict(spec).items() if key != "required"}
+        data["label"] = _(spec.label)
+        return data
+
     return {
         code: {
-            "label": kind.label,
+            "label": _(kind.label),
             "actions": {
-                name: {"label": action.label, "critical": action.critical,
-                       "params": {p: {key: value for key, value in asdict(param).items()
-                                      if key != "required"}
-                                  for p, param in action.params.items()}}
+                name: {"label": _(action.label), "critical": action.critical,
+                       "params": {p: param(spec) for p, spec in action.params.items()}}
                 for name, action in kind.actions.items()
             },
         }

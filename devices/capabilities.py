@@ -8,6 +8,12 @@ can be shown to the operator as it is. Nothing is sent for a command that does n
 from dataclasses import dataclass, field
 
 
+def _(text: str) -> str:
+    """Marks a label for translation (``makemessages`` finds it); the Django side translates
+    it when it shows it, so this module stays free of Django."""
+    return text
+
+
 class CommandRefused(ValueError):
     def __init__(self, message: str, field: str = "params"):
         super().__init__(message)
@@ -48,46 +54,46 @@ class Kind:
         return not self.actions
 
 
-DURATION = Param("int", "durée (s)", required=False, minimum=10, maximum=3600)
+DURATION = Param("int", _("durée (s)"), required=False, minimum=10, maximum=3600)
 
 KINDS: dict[str, Kind] = {
-    "street_light": Kind("Éclairage public", {
-        "set_level": Action("Régler le niveau", {
-            "level": Param("int", "niveau (%)", minimum=0, maximum=100),
+    "street_light": Kind(_("Éclairage public"), {
+        "set_level": Action(_("Régler le niveau"), {
+            "level": Param("int", _("niveau (%)"), minimum=0, maximum=100),
         }),
-        "on": Action("Allumer"),
-        "off": Action("Éteindre"),
-        "boost": Action("Pleine puissance temporaire", {
-            "duration_s": Param("int", "durée (s)", minimum=60, maximum=3600, default=900),
+        "on": Action(_("Allumer")),
+        "off": Action(_("Éteindre")),
+        "boost": Action(_("Pleine puissance temporaire"), {
+            "duration_s": Param("int", _("durée (s)"), minimum=60, maximum=3600, default=900),
         }),
     }),
-    "traffic_signal": Kind("Contrôleur de feux", {
-        "set_plan": Action("Changer de plan de feux", {
-            "plan": Param("choice", "plan", choices=("normal", "flashing_amber", "all_red",
+    "traffic_signal": Kind(_("Contrôleur de feux"), {
+        "set_plan": Action(_("Changer de plan de feux"), {
+            "plan": Param("choice", _("plan"), choices=("normal", "flashing_amber", "all_red",
                                                       "green_wave")),
         }),
     }),
-    "bollard": Kind("Borne escamotable", {
-        "raise": Action("Lever la borne", critical=True),
-        "lower": Action("Abaisser la borne", critical=True),
+    "bollard": Kind(_("Borne escamotable"), {
+        "raise": Action(_("Lever la borne"), critical=True),
+        "lower": Action(_("Abaisser la borne"), critical=True),
     }),
-    "message_panel": Kind("Panneau à messages", {
-        "show": Action("Afficher un message", {
-            "lines": Param("lines", "lignes"),
+    "message_panel": Kind(_("Panneau à messages"), {
+        "show": Action(_("Afficher un message"), {
+            "lines": Param("lines", _("lignes")),
             "duration_s": DURATION,
         }),
-        "clear": Action("Effacer le panneau"),
+        "clear": Action(_("Effacer le panneau")),
     }, max_lines=3, max_chars=20),
-    "siren": Kind("Sirène / haut-parleur", {
-        "sound": Action("Déclencher", {
-            "pattern": Param("choice", "signal", choices=("alerte", "fin_alerte", "essai")),
-            "duration_s": Param("int", "durée (s)", minimum=10, maximum=600, default=60),
+    "siren": Kind(_("Sirène / haut-parleur"), {
+        "sound": Action(_("Déclencher"), {
+            "pattern": Param("choice", _("signal"), choices=("alerte", "fin_alerte", "essai")),
+            "duration_s": Param("int", _("durée (s)"), minimum=10, maximum=600, default=60),
         }, critical=True),
-        "stop": Action("Arrêter"),
+        "stop": Action(_("Arrêter")),
     }),
-    "noise_sensor": Kind("Sonomètre", metrics=("laeq_db",)),
-    "people_counter": Kind("Compteur de personnes", metrics=("people",)),
-    "air_quality": Kind("Capteur de qualité de l'air", metrics=("pm25", "pm10", "no2")),
+    "noise_sensor": Kind(_("Sonomètre"), metrics=("laeq_db",)),
+    "people_counter": Kind(_("Compteur de personnes"), metrics=("people",)),
+    "air_quality": Kind(_("Capteur de qualité de l'air"), metrics=("pm25", "pm10", "no2")),
 }
 
 # Critical actions that depend on a parameter, not on the action alone.

@@ -16,6 +16,8 @@ from devices import cap, capabilities
 from incidents.models import Incident
 from incidents.models.common import Located
 
+KIND_CHOICES = [(code, _(label)) for code, label in capabilities.choices()]
+
 
 class Device(Located):
     class Driver(models.TextChoices):
@@ -24,7 +26,7 @@ class Device(Located):
 
     code = models.SlugField(_("code"), max_length=60, unique=True)
     name = models.CharField(_("nom"), max_length=120)
-    kind = models.CharField(_("type"), max_length=30, choices=capabilities.choices())
+    kind = models.CharField(_("type"), max_length=30, choices=KIND_CHOICES)
     sector = models.ForeignKey(
         Sector, verbose_name=_("secteur"), null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+",
@@ -65,7 +67,7 @@ class CommandGroup(models.Model):
     """Several devices commanded at once (e.g. every street light within 200 m of an incident)."""
 
     label = models.CharField(_("intitulé"), max_length=200)
-    kind = models.CharField(_("type d'équipement"), max_length=30, choices=capabilities.choices())
+    kind = models.CharField(_("type d'équipement"), max_length=30, choices=KIND_CHOICES)
     action = models.CharField(_("action"), max_length=40)
     params = models.JSONField(_("paramètres"), default=dict, blank=True)
     incident = models.ForeignKey(Incident, null=True, blank=True, on_delete=models.SET_NULL,

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 
 from controlroom import geo
 from devices import capabilities, services
@@ -34,8 +35,8 @@ class Proposal:
         spec = capabilities.KINDS[self.kind]
         return {
             "step": self.step.pk, "incident": self.step.run.incident_id,
-            "device_kind": self.kind, "kind_label": spec.label, "action": self.action,
-            "action_label": spec.actions[self.action].label, "params": self.params,
+            "device_kind": self.kind, "kind_label": gettext(spec.label), "action": self.action,
+            "action_label": gettext(spec.actions[self.action].label), "params": self.params,
             "radius_m": self.radius_m, "critical": self.critical,
             "devices": [{"id": d.pk, "code": d.code, "name": d.name, "online": d.online,
                          "distance_m": round(distance)} for d, distance in self.devices],

@@ -1,3 +1,4 @@
+from django.utils.translation import gettext
 from rest_framework import serializers
 
 from devices import cap, capabilities
@@ -15,7 +16,7 @@ class DeviceSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_actions(self, device) -> dict:
-        return {code: {"label": action.label, "critical": action.critical,
+        return {code: {"label": gettext(action.label), "critical": action.critical,
                        "params": list(action.params)}
                 for code, action in capabilities.KINDS[device.kind].actions.items()}
 

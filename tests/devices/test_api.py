@@ -87,3 +87,19 @@ def test_the_devices_layer(api, people, make_device):
     assert feature["id"] == f"device-{light.pk}"
     assert feature["properties"]["device_kind"] == "street_light"
     assert feature["properties"]["state"] == {"on": True, "level": 80}
+
+
+def test_device_labels_follow_the_interface_language():
+    from django.utils import translation
+
+    from controlroom.console import device_kinds
+
+    with translation.override("en"):
+        english = device_kinds()["street_light"]
+    with translation.override("fr"):
+        french = device_kinds()["street_light"]
+
+    assert (english["label"], english["actions"]["set_level"]["label"]) == (
+        "Street light", "Set the level")
+    assert english["actions"]["set_level"]["params"]["level"]["label"] == "level (%)"
+    assert french["label"] == "Éclairage public"
