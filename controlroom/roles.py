@@ -40,6 +40,7 @@ _OPERATIONS = [
     "devices.view_device", "devices.command_device", "devices.view_command",
     "devices.view_commandgroup",
     "devices.view_populationalert", "devices.add_populationalert",
+    "video.view_camera", "video.view_live",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -48,6 +49,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_STAFF, *_OPERATIONS,
         "incidents.close_incident", "incidents.skip_mandatory_step",
         "devices.approve_command", "devices.issue_populationalert",
+        "video.view_unblurred",
     ],
     # A liaison sees the journal and the incidents their agency takes part in, writes notes on
     # them, and reports the positions and statuses of their own agency's units.
@@ -84,6 +86,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "devices.change_telemetryrule", "devices.delete_telemetryrule",
         "devices.view_alertrecipient", "devices.add_alertrecipient",
         "devices.change_alertrecipient", "devices.delete_alertrecipient",
+        "video.view_camera", "video.add_camera", "video.change_camera",
     ],
 }
 

@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class VideoConfig(AppConfig):
     name = "video"
     verbose_name = _("Vidéoprotection")
+
+    def ready(self):
+        from incidents.layers import register
+        from video.layers import cameras_layer
+
+        register("cameras", cameras_layer)

@@ -85,6 +85,9 @@ function applyEvent(event) {
     devices.apply(event);
   } else if (event.type.startsWith("population_alert.")) {
     devices.applyPopulation(event);
+  } else if (event.type.startsWith("camera.") && p.lat != null) {
+    map.upsert("camera", { id: p.camera, code: p.code, name: p.name, online: p.online,
+      sensitive: p.sensitive, analytics: p.analytics }, p.lat, p.lon);
   } else if (event.type.startsWith("device.") && p.lat != null) {
     map.upsert("device", { id: p.device, code: p.code, name: p.name, device_kind: p.kind,
       online: p.online, state: p.state }, p.lat, p.lon);
@@ -124,13 +127,15 @@ async function layer(name) {
 async function start() {
   stream.start();
   const outline = map.loadOutline();
-  const [incidentLayer, unitLayer, alertLayer, reportLayer, deviceLayer] = await Promise.all(
-    [layer("incidents"), layer("units"), layer("alerts"), layer("citizen_reports"), layer("devices")]);
+  const [incidentLayer, unitLayer, alertLayer, reportLayer, deviceLayer, cameraLayer] = await Promise.all(
+    [layer("incidents"), layer("units"), layer("alerts"), layer("citizen_reports"), layer("devices"),
+      layer("cameras")]);
   map.load("incident", incidentLayer.collection);
   map.load("unit", unitLayer.collection);
   map.load("alert", alertLayer.collection);
   map.load("report", reportLayer.collection);
   map.load("device", deviceLayer.collection);
+  map.load("camera", cameraLayer.collection);
   if (!wall) {
     // The layers carry what the lists show: one read serves the map and the side panels.
     const properties = (collection) => collection.features.map((f) => ({
@@ -141,7 +146,7 @@ async function start() {
   }
   await outline;
   baseline = Math.min(incidentLayer.seq, unitLayer.seq, alertLayer.seq, reportLayer.seq,
-    deviceLayer.seq);
+    deviceLayer.seq, cameraLayer.seq);
   if (!wall) await Promise.all([devices.loadApprovals(), devices.loadDrafts()]);
   for (const event of pending) if (event.seq > baseline) applyEvent(event);
   pending = [];

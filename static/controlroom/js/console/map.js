@@ -41,6 +41,7 @@ export class ConsoleMap {
       alert: L.markerClusterGroup({ chunkedLoading: true, maxClusterRadius: 40 }),
       report: L.markerClusterGroup({ chunkedLoading: true, maxClusterRadius: 40 }),
       device: L.markerClusterGroup({ chunkedLoading: true, maxClusterRadius: 30 }),
+      camera: L.markerClusterGroup({ chunkedLoading: true, maxClusterRadius: 30 }),
       unit: L.layerGroup(),
     };
     this.markers = new Map();
@@ -53,6 +54,7 @@ export class ConsoleMap {
       [labels.layerNames.units]: this.layers.unit,
       [labels.layerNames.reports]: this.layers.report,
       [labels.layerNames.devices]: this.layers.device,
+      [labels.layerNames.cameras]: this.layers.camera,
     }, { collapsed: false }).addTo(this.map);
     this.reportsUrl = reportsUrl || "";
     this.devicePopup = devicePopup || null;
@@ -98,6 +100,9 @@ export class ConsoleMap {
     }
     if (kind === "unit") return dot(UNIT_COLOURS[p.status] || "#ccc", "unit", p.call_sign);
     if (kind === "report") return dot(REPORT_COLOURS[p.status] || "#ccc", "report", "", "C");
+    if (kind === "camera") {
+      return dot(p.online ? "#74c0fc" : "#868e96", `camera${p.online ? "" : " offline"}`, "", "◉");
+    }
     if (kind === "device") {
       return dot(p.online ? "#b197fc" : "#868e96", `device${p.online ? "" : " offline"}`, "",
         DEVICE_GLYPHS[p.device_kind] || "•");
@@ -116,6 +121,11 @@ export class ConsoleMap {
     if (kind === "unit") {
       return `<strong>${escapeHtml(p.call_sign)}</strong><br>${escapeHtml(l.unitKind[p.unit_kind] || p.unit_kind)}<br>` +
         `${escapeHtml(l.unitStatus[p.status] || p.status)}${p.agency ? `<br>${escapeHtml(p.agency)}` : ""}`;
+    }
+    if (kind === "camera") {
+      const analytics = (p.analytics || []).map((a) => l.videoRules[a] || a).join(", ");
+      return `<strong>${escapeHtml(p.name)}</strong><br>${escapeHtml(p.online ? l.online : l.offline)}` +
+        `${p.sensitive ? ` · ${escapeHtml(l.sensitive)}` : ""}${analytics ? `<br>${escapeHtml(analytics)}` : ""}`;
     }
     if (kind === "report") {
       const link = this.reportsUrl
