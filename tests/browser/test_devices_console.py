@@ -27,6 +27,13 @@ def make_devices():
         device.sector = sector_at(lat=device.lat, lon=device.lon)
         device.save()
         made[code] = device
+    from video.models import Camera
+
+    camera = Camera(code="cam-darcy", name="Caméra place Darcy", stream_url="rtsp://10.0.0.1/s",
+                    online=True, analytics={"density": {}})
+    camera.set_point(*DARCY)
+    camera.save()
+    made["cam-darcy"] = camera
     return made
 
 
@@ -64,6 +71,10 @@ async def test_commands_approvals_and_step_proposals(chromium, page, asgi_server
     await log_in(page, asgi_server, people["operator"])
     await page.wait_for_function("window.controlRoomConsole.hasFeature('device-%d')"
                                  % devices["lum-1"].pk)
+    # Every layer of the console is drawn: the camera too, with its analytics in the popup.
+    await page.evaluate("window.controlRoomConsole.openPopup('camera-%d')"
+                        % devices["cam-darcy"].pk)
+    await page.locator(".leaflet-popup", has_text="Densité excessive").wait_for()
 
     # 1. A street light commanded from its popup.
     await page.evaluate("window.controlRoomConsole.openPopup('device-%d')" % devices["lum-1"].pk)
