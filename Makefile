@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: run test install migrate demo messages bench-live bench-console clean
+.PHONY: run test install migrate demo messages bench-live bench-console bench-video clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,9 @@ bench-live: install
 
 bench-console: install
 	$(BIN)/python bench/console_load.py $(BENCH_ARGS)
+
+bench-video: install
+	$(BIN)/python bench/video_pipeline.py $(BENCH_ARGS)
 
 clean:
 	rm -rf var/ .pytest_cache

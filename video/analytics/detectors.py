@@ -1,0 +1,312 @@
+"""Object detectors: what is in a frame, as labelled boxes in the frame's pixels.
+
+A detector receives the frame and, optionally, the areas where something moves (``regions``, from
+``foreground_regions``); it may restrict its work to them. ``regions=None`` means the whole frame;
+an empty list means nothing moves, hence nothing to detect.
+"""
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+from .types import Box, Detection
+
+
+class Detector(Protocol):
+    def detect(self, frame_bgr: np.ndarray,
+               regions: list[Box] | None = None) -> list[Detection]: ...
+
+
+def foreground_regions(foreground_mask: np.ndarray, min_area: int, *,
+                       merge_distance: int = 12) -> list[Box]:
+    """Bounding boxes of the foreground blobs of at least ``min_area`` pixels.
+
+    Blobs closer than ``merge_distance`` pixels are merged, so a person cut in two by a pole (or
+    a bag beside its owner) stays one region.
+    """
+    # Outer contours, not connected components: the same blobs at a thirtieth of the cost.
+    contours, _ = cv2.findContours(foreground_mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    boxes = []
+    for contour in contours:
+        x, y, w, h = cv2.boundingRect(contour)
+        if cv2.countNonZero(foreground_mask[y:y + h, x:x + w]) >= min_area:
+            boxes.append(Box(x, y, w, h))
+    return merge_boxes(boxes, merge_distance)
+
+
+def merge_boxes(boxes: list[Box], distance: int) -> list[Box]:
+    """Merge boxes that overlap or lie within ``distance`` pixels of each other, until stable."""
+    boxes = list(boxes)
+    merged = True
+    while merged:
+        merged = False
+        for i in range(len(boxes)):
+            for j in range(i + 1, len(boxes)):
+                if _near(boxes[i], boxes[j], distance):
+                    boxes[i] = _union(boxes[i], boxes[j])
+                    del boxes[j]
+                    merged = True
+                    break
+            if merged:
+                break
+    return sorted(boxes, key=lambda box: (box.y, box.x))
+
+
+def _near(a: Box, b: Box, distance: int) -> bool:
+    return (a.x - distance <= b.x + b.w and b.x - distance <= a.x + a.w
+            and a.y - distance <= b.y + b.h and b.y - distance <= a.y + a.h)
+
+
+def _union(a: Box, b: Box) -> Box:
+    x1, y1 = min(a.x, b.x), min(a.y, b.y)
+    x2, y2 = max(a.x + a.w, b.x + b.w), max(a.y + a.h, b.y + b.h)
+    return Box(x1, y1, x2 - x1, y2 - y1)
+
+
+def non_maximum_suppression(detections: list[Detection], threshold: float) -> list[Detection]:
+    """Keep the best of overlapping detections of the same label (IoU above ``threshold``)."""
+    kept = []
+    for label in sorted({d.label for d in detections}):
+        group = [d for d in detections if d.label == label]
+        rects = [[d.box.x, d.box.y, d.box.w, d.box.h] for d in group]
+        scores = [float(d.score) for d in group]
+        indices = cv2.dnn.NMSBoxes(rects, scores, 0.0, threshold)
+        kept.extend(group[int(i)] for i in np.array(indices).reshape(-1))
+    return sorted(kept, key=lambda d: -d.score)
+
+
+class MotionBlobDetector:
+    """Each moving region is an object: the cheapest detector, for rules on blobs alone."""
+
+    def __init__(self, *, label: str = "object", min_area: int = 0):
+        self.label = label
+        self.min_area = min_area
+
+    def detect(self, frame_bgr: np.ndarray, regions: list[Box] | None = None) -> list[Detection]:
+        return [Detection(box, 1.0, self.label) for box in regions or ()
+                if box.area >= self.min_area]
+
+
+class HogPersonDetector:
+    """OpenCV's HOG + linear SVM pedestrian detector (Dalal and Triggs), no model file needed.
+
+    Its window is 64x128 pixels, for a person about 96 pixels tall; people down to
+    ``min_height`` pixels (box height) are found by enlarging the image. With ``regions`` only
+    padded crops around them are searched, each scaled so that a person as tall as its moving
+    blob fills the window (enlarged up to ``max_upscale``, shrunk down to ``min_scale``): this
+    is what keeps it affordable. Scores are the SVM margin passed through a logistic function
+    (0.5 at the decision boundary).
+    """
+
+    window = (64, 128)
+
+    def __init__(self, win_stride=(8, 8), scale: float = 1.05, hit_threshold: float = 0.0,
+                 min_height: int = 64, nms_threshold: float = 0.4, max_upscale: float = 2.0,
+                 min_scale: float = 0.5):
+        self.win_stride = tuple(win_stride)
+        self.scale = scale
+        self.hit_threshold = hit_threshold
+        self.min_height = min_height
+        self.nms_threshold = nms_threshold
+        self.max_upscale = max_upscale
+        self.min_scale = min_scale
+        self._hog = cv2.HOGDescriptor()
+        self._hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
+
+    def detect(self, frame_bgr: np.ndarray, regions: list[Box] | None = None) -> list[Detection]:
+        height, width = frame_bgr.shape[:2]
+        largest = self.window[1] / self.min_height
+        if regions is None:
+            searches = [(Box(0, 0, width, height), largest)]
+        else:
+            searches = self._searches(regions, width, height)
+        detections = []
+        for crop, factor in searches:
+            detections.extend(self._detect_in(frame_bgr, crop, min(factor, self.max_upscale)))
+        return non_maximum_suppression(detections, self.nms_threshold)
+
+    def _searches(self, regions: list[Box], width: int, height: int) -> list[tuple[Box, float]]:
+        """Padded crops around the regions (merged where they overlap), each with its scale."""
+        largest = self.window[1] / self.min_height
+        searches = []  # (crop, scale, height of the tallest region in it)
+        for region in regions:
+            # A moving blob is about a person's height, the window a third taller: scale the
+            # crop so that it fits the window. Larger people are still found (the detector
+            # searches larger scales), and shrinking a tall crop spares most of that search.
+            factor = self.window[1] * 0.75 / max(1, region.h)
+            factor = min(largest, max(self.min_scale, factor))
+            searches.append((self._crop_around(region, width, height), factor, region.h))
+        merged = True
+        while merged:
+            merged = False
+            for i in range(len(searches)):
+                for j in range(i + 1, len(searches)):
+                    a, b = searches[i], searches[j]
+                    if _near(a[0], b[0], 0):
+                        # The tallest blob sets the scale: the others are parts of it (feet,
+                        # a bag) more often than smaller people.
+                        tallest = a if a[2] >= b[2] else b
+                        searches[i] = (_union(a[0], b[0]), tallest[1], tallest[2])
+                        del searches[j]
+                        merged = True
+                        break
+                if merged:
+                    break
+        return [(crop, factor) for crop, factor, _ in searches]
+
+    def _crop_around(self, region: Box, width: int, height: int) -> Box:
+        """The region padded so a whole person around the moving part fits the window."""
+        pad_x = max(16, region.w // 2)
+        pad_y = max(16, region.h // 4)
+        min_w = self.window[0] * self.min_height // self.window[1]
+        x1 = max(0, region.x - pad_x - max(0, min_w - region.w) // 2)
+        x2 = min(width, region.x + region.w + pad_x + max(0, min_w - region.w) // 2)
+        y1 = max(0, region.y - pad_y - max(0, self.min_height - region.h) // 2)
+        y2 = min(height, region.y + region.h + pad_y + max(0, self.min_height - region.h) // 2)
+        return Box(x1, y1, x2 - x1, y2 - y1)
+
+    def _detect_in(self, frame: np.ndarray, crop: Box, factor: float) -> list[Detection]:
+        image = frame[crop.y:crop.y + crop.h, crop.x:crop.x + crop.w]
+        if factor != 1.0:
+            image = cv2.resize(image, None, fx=factor, fy=factor,
+                               interpolation=cv2.INTER_LINEAR if factor > 1 else cv2.INTER_AREA)
+        # Too small for one window: pad with the edge pixels rather than give up.
+        pad_w = max(0, self.window[0] - image.shape[1])
+        pad_h = max(0, self.window[1] - image.shape[0])
+        if pad_w or pad_h:
+            image = cv2.copyMakeBorder(image, 0, pad_h, 0, pad_w, cv2.BORDER_REPLICATE)
+        rects, weights = self._hog.detectMultiScale(
+            image, hitThreshold=self.hit_threshold, winStride=self.win_stride,
+            padding=(8, 8), scale=self.scale)
+        detections = []
+        for (x, y, w, h), weight in zip(rects, np.ravel(weights)):
+            # The window has margins around the person: keep the person (feet at the bottom).
+            bx = crop.x + (x + 0.15 * w) / factor
+            by = crop.y + (y + 0.08 * h) / factor
+            bw, bh = 0.7 * w / factor, 0.84 * h / factor
+            box = _clip_box(bx, by, bw, bh, frame.shape[1], frame.shape[0])
+            if box is not None:
+                detections.append(Detection(box, float(1 / (1 + np.exp(-weight))), "person"))
+        return detections
+
+
+class OnnxDetector:
+    """A YOLO-style detector exported to ONNX, run by OpenCV's DNN module.
+
+    Input: one image, NCHW float32, RGB scaled to 0..1, of ``input_size`` (width, height); the
+    frame is letterboxed into it (aspect kept, grey bars) unless ``letterbox=False`` (stretched).
+
+    Output: ``[1, N, 4 + C]``, one row per candidate: ``cx, cy, w, h`` of the box in input pixels,
+    then C class scores in 0..1 (no separate objectness), C being ``len(labels)`` and class i
+    named ``labels[i]``. The transposed layout ``[1, 4 + C, N]`` of YOLOv8 exports is accepted too.
+    A user-supplied model can so detect weapons, vehicles or anything it was trained on.
+    """
+
+    def __init__(self, path, *, input_size=(320, 320), labels: Sequence[str] = ("person",),
+                 score_threshold: float = 0.5, nms_threshold: float = 0.45,
+                 letterbox: bool = True):
+        path = Path(path)
+        if not path.is_file():
+            raise ValueError(f"Modèle de détection introuvable : {path}")
+        try:
+            self._net = cv2.dnn.readNetFromONNX(str(path))
+        except cv2.error as error:
+            raise ValueError(f"Modèle de détection illisible ({path}) : {error}") from error
+        self.path = path
+        self.input_size = tuple(int(v) for v in input_size)
+        self.labels = tuple(labels)
+        if not self.labels:
+            raise ValueError("Le modèle doit avoir au moins une classe.")
+        self.score_threshold = score_threshold
+        self.nms_threshold = nms_threshold
+        self.letterbox = letterbox
+
+    def detect(self, frame_bgr: np.ndarray, regions: list[Box] | None = None) -> list[Detection]:
+        if regions is not None and not regions:
+            return []
+        height, width = frame_bgr.shape[:2]
+        image, scale, (offset_x, offset_y) = self._prepare(frame_bgr)
+        blob = cv2.dnn.blobFromImage(image, 1 / 255, self.input_size, swapRB=True)
+        self._net.setInput(blob)
+        rows = self._rows(self._net.forward())
+        detections = []
+        for row in rows:
+            scores = row[4:]
+            best = int(np.argmax(scores))
+            score = float(scores[best])
+            if score < self.score_threshold:
+                continue
+            cx, cy, w, h = (float(v) for v in row[:4])
+            box = _clip_box((cx - w / 2 - offset_x) / scale[0], (cy - h / 2 - offset_y) / scale[1],
+                            w / scale[0], h / scale[1], width, height)
+            if box is not None:
+                detections.append(Detection(box, score, self.labels[best]))
+        return non_maximum_suppression(detections, self.nms_threshold)
+
+    def _prepare(self, frame: np.ndarray):
+        """The network's input image, the scale applied and the letterbox offsets."""
+        in_w, in_h = self.input_size
+        height, width = frame.shape[:2]
+        if not self.letterbox:
+            return frame, (in_w / width, in_h / height), (0, 0)
+        ratio = min(in_w / width, in_h / height)
+        new_w, new_h = round(width * ratio), round(height * ratio)
+        resized = cv2.resize(frame, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
+        left, top = (in_w - new_w) // 2, (in_h - new_h) // 2
+        padded = cv2.copyMakeBorder(resized, top, in_h - new_h - top, left, in_w - new_w - left,
+                                    cv2.BORDER_CONSTANT, value=(114, 114, 114))
+        return padded, (ratio, ratio), (left, top)
+
+    def _rows(self, output: np.ndarray) -> np.ndarray:
+        columns = 4 + len(self.labels)
+        output = np.asarray(output, dtype=np.float32)
+        if output.ndim == 3:
+            output = output[0]
+        if output.ndim != 2 or columns not in output.shape:
+            raise ValueError(f"Sortie du modèle inattendue {output.shape} : [1, N, {columns}] "
+                             f"attendu pour {len(self.labels)} classe(s).")
+        if output.shape[1] != columns:
+            output = output.T
+        return output
+
+
+def detector_from_settings(spec: dict) -> Detector:
+    """Build a detector from its settings, e.g. ``{"kind": "hog"}`` or
+    ``{"kind": "onnx", "path": "/models/weapons.onnx", "labels": ["pistolet", "couteau"]}``.
+
+    Other keys are the detector's own parameters.
+    """
+    options = dict(spec)
+    kind = options.pop("kind", "hog")
+    if kind == "hog":
+        factory = HogPersonDetector
+    elif kind == "onnx":
+        factory = OnnxDetector
+        if not options.get("path"):
+            raise ValueError("Chemin du modèle de détection manquant.")
+        if not Path(options["path"]).is_file():
+            raise ValueError(f"Modèle de détection introuvable : {options['path']}")
+        for key in ("input_size", "labels"):
+            if key in options:
+                options[key] = tuple(options[key])
+    elif kind == "motion":
+        factory = MotionBlobDetector
+    else:
+        raise ValueError(f"Type de détecteur inconnu : {kind}")
+    if "win_stride" in options:
+        options["win_stride"] = tuple(options["win_stride"])
+    try:
+        return factory(**options)
+    except TypeError as error:
+        raise ValueError(f"Paramètres du détecteur « {kind} » invalides : {error}") from error
+
+
+def _clip_box(x: float, y: float, w: float, h: float, width: int, height: int) -> Box | None:
+    x1, y1 = max(0, round(x)), max(0, round(y))
+    x2, y2 = min(width, round(x + w)), min(height, round(y + h))
+    if x2 <= x1 or y2 <= y1:
+        return None
+    return Box(x1, y1, x2 - x1, y2 - y1)

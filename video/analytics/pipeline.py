@@ -1,0 +1,153 @@
+"""One camera's analysis: privacy masks, motion gate, detection, tracking, rules.
+
+Masks come first, so a masked area is never analysed. The motion gate then decides: only when
+something moves do the detector (on the moving regions alone) and the tracker run; an idle frame
+only ages the tracks. Every rule then reads the frame's analysis and may return events.
+"""
+
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
+from itertools import islice
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+import cv2
+import numpy as np
+
+from .detectors import Detector, foreground_regions
+from .motion import MotionGate
+from .privacy import mask_image
+from .tracking import Tracker
+from .types import Event, FrameAnalysis, Zone
+
+STAGES = ("privacy", "motion", "detection", "tracking", "rules")
+
+
+class Rule(Protocol):
+    def evaluate(self, analysis: FrameAnalysis) -> list[Event]: ...
+
+
+@dataclass
+class PipelineStats:
+    """Counters for monitoring and benchmarks: frames seen, and seconds spent in each stage
+    ("privacy" counts the masks and the conversion to grey levels)."""
+
+    frames: int = 0
+    frames_moving: int = 0
+    detections_run: int = 0
+    events: int = 0
+    seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
+
+    @property
+    def total_seconds(self) -> float:
+        return sum(self.seconds.values())
+
+
+class Pipeline:
+    """Analyse the frames of one camera.
+
+    ``zones`` are handed to whoever needs them (rules are built with their own zones);
+    ``detect_every`` runs the detector on one moving frame in N (the tracker keeps its tracks in
+    between); ``min_region_area`` is the smallest moving blob, in pixels, worth a detection.
+    """
+
+    def __init__(self, *, detector: Detector | None, rules: Iterable[Rule] = (),
+                 masks: Iterable[Zone] = (), zones: Iterable[Zone] = (),
+                 motion: MotionGate | None = None, tracker: Tracker | None = None,
+                 detect_every: int = 1, min_region_area: int = 64,
+                 tz=ZoneInfo("Europe/Paris")):
+        if detect_every < 1:
+            raise ValueError("La détection doit avoir lieu au moins une image sur N (N ≥ 1).")
+        self.detector = detector
+        self.rules = list(rules)
+        self.masks = list(masks)
+        self.zones = list(zones)
+        self.motion = motion
+        self.tracker = tracker
+        self.detect_every = detect_every
+        self.min_region_area = min_region_area
+        self.tz = tz
+        self.stats = PipelineStats()
+        self._keep: np.ndarray | None = None  # 255 where analysis may look, at the frame size
+        self._wall_origin: datetime | None = None
+        self._moving_frames = 0
+
+    def process(self, t: float, frame: np.ndarray,
+                wall_time: datetime | None = None) -> tuple[FrameAnalysis, list[Event]]:
+        """Analyse one frame taken at ``t`` seconds; ``wall_time`` defaults to the local time
+        the stream started at plus ``t`` (so a file played fast still has consistent times)."""
+        stats = self.stats
+        clock = time.perf_counter
+        started = clock()
+        keep = self._keep_mask(frame) if self.masks else None
+        if keep is not None:
+            frame = cv2.bitwise_and(frame, frame, mask=keep)
+        gray = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+        after_privacy = clock()
+        stats.seconds["privacy"] += after_privacy - started
+
+        if self.motion is not None:
+            foreground, fraction, moving = self.motion.apply(gray)
+            if keep is not None and fraction:
+                foreground = cv2.bitwise_and(foreground, keep)
+        else:
+            foreground, fraction, moving = np.zeros(gray.shape, np.uint8), 0.0, True
+        after_motion = clock()
+        stats.seconds["motion"] += after_motion - after_privacy
+
+        detections = []
+        detected = False
+        if moving:
+            stats.frames_moving += 1
+            self._moving_frames += 1
+            if self.detector is not None and (self._moving_frames - 1) % self.detect_every == 0:
+                regions = None
+                if self.motion is not None:
+                    regions = foreground_regions(foreground, self.min_region_area)
+                detections = self.detector.detect(frame, regions)
+                detected = True
+                stats.detections_run += 1
+        after_detection = clock()
+        stats.seconds["detection"] += after_detection - after_motion
+
+        tracks = []
+        if self.tracker is not None:
+            if detected or (not moving and self.tracker.tracks):
+                self.tracker.update(t, detections)
+            # Copies: the analysis records this frame, the tracker's own tracks move on.
+            tracks = [replace(track, history=list(track.history))
+                      for track in self.tracker.tracks]
+        after_tracking = clock()
+        stats.seconds["tracking"] += after_tracking - after_detection
+
+        analysis = FrameAnalysis(
+            t=t, wall_time=wall_time or self._wall_time(t), frame=frame, gray=gray,
+            foreground=foreground, motion_fraction=fraction, moving=moving,
+            detections=detections, tracks=tracks)
+        events = []
+        for rule in self.rules:
+            events.extend(rule.evaluate(analysis))
+        stats.seconds["rules"] += clock() - after_tracking
+        stats.frames += 1
+        stats.events += len(events)
+        return analysis, events
+
+    def run(self, source: Iterable[tuple[float, np.ndarray]],
+            limit: int | None = None) -> Iterator[tuple[FrameAnalysis, list[Event]]]:
+        """Process the ``(t, frame)`` of a source (a ``FrameSource``), ``limit`` frames at most."""
+        for t, frame in islice(source, limit):
+            yield self.process(t, frame)
+
+    def _keep_mask(self, frame: np.ndarray) -> np.ndarray:
+        height, width = frame.shape[:2]
+        if self._keep is None or self._keep.shape != (height, width):
+            self._keep = mask_image(self.masks, width, height)
+        return self._keep
+
+    def _wall_time(self, t: float) -> datetime:
+        # Added in UTC: local-time arithmetic would be an hour off across a clock change.
+        if self._wall_origin is None:
+            self._wall_origin = datetime.now(timezone.utc) - timedelta(seconds=t)
+        return (self._wall_origin + timedelta(seconds=t)).astimezone(self.tz)
