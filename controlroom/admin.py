@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from controlroom import services
+from controlroom import selectors, services
 from controlroom.models import Agency, City, Event, Sector, User
 
 
@@ -18,6 +18,15 @@ class JournaledAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for obj in queryset:
             services.configuration_delete(instance=obj, by=request.user)
+
+
+class SectorFromPointAdmin(JournaledAdmin):
+    """For located equipment: left empty, the sector is the one the point falls in."""
+
+    def save_model(self, request, obj, form, change):
+        if obj.sector is None and obj.lat is not None and obj.lon is not None:
+            obj.sector = selectors.sector_at(lat=obj.lat, lon=obj.lon)
+        super().save_model(request, obj, form, change)
 
 
 class SecretIssuingAdmin(JournaledAdmin):

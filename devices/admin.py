@@ -1,8 +1,7 @@
 from django.contrib import admin
 from django.db import models
 
-from controlroom import selectors as zones
-from controlroom.admin import JournaledAdmin, ReadOnlyMixin
+from controlroom.admin import JournaledAdmin, ReadOnlyMixin, SectorFromPointAdmin
 from devices.models import (
     AlertRecipient,
     Command,
@@ -13,18 +12,13 @@ from devices.models import (
 
 
 @admin.register(Device)
-class DeviceAdmin(JournaledAdmin):
+class DeviceAdmin(SectorFromPointAdmin):
     list_display = ("name", "code", "kind", "sector", "driver", "address", "online",
                     "last_seen_at", "active")
     list_filter = ("kind", "driver", "online", "active", "sector")
     search_fields = ("name", "code", "address")
     readonly_fields = ("state", "last_seen_at", "online")
     exclude = ("h3",)
-
-    def save_model(self, request, obj, form, change):
-        if obj.sector is None and obj.lat is not None and obj.lon is not None:
-            obj.sector = zones.sector_at(lat=obj.lat, lon=obj.lon)
-        super().save_model(request, obj, form, change)
 
     def has_delete_permission(self, request, obj=None):
         return False  # commands refer to devices: take them out of service instead

@@ -11,8 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext
 
-from controlroom import geo
-from devices import capabilities, services
+from devices import capabilities, selectors, services
 from devices.models import CommandGroup, Device
 from incidents.models import StepRun
 from incidents.models.procedures import StepKind
@@ -51,12 +50,8 @@ def step_proposal(*, step: StepRun) -> Proposal:
     except ValueError as exc:
         raise ValidationError({"step": [f"Étape mal paramétrée : {exc}"]}) from None
     incident = step.run.incident
-    nearby = []
-    for device in Device.objects.filter(kind=kind, active=True):
-        distance = geo.distance_m(incident.lat, incident.lon, device.lat, device.lon)
-        if distance <= radius:
-            nearby.append((device, distance))
-    nearby.sort(key=lambda pair: pair[1])
+    nearby = selectors.devices_near(kind=kind, lat=incident.lat, lon=incident.lon,
+                                    radius_m=radius)
     return Proposal(step=step, kind=kind, action=action, params=params, radius_m=radius,
                     critical=capabilities.is_critical(kind, action, params),
                     devices=nearby[:MAX_DEVICES])

@@ -2,6 +2,7 @@
 
 from django.db.models import Count, QuerySet
 
+from controlroom import geo
 from devices.models import Command, CommandGroup, Device
 
 
@@ -26,3 +27,14 @@ def groups_visible_to(*, user) -> QuerySet[CommandGroup]:
 def group_results(group: CommandGroup) -> dict[str, int]:
     """How many of the group's commands are in each status."""
     return dict(group.commands.values_list("status").annotate(n=Count("pk")).order_by())
+
+
+def devices_near(*, kind: str, lat: float, lon: float, radius_m: float) -> list[tuple[Device, float]]:
+    """Active devices of ``kind`` within ``radius_m`` of a point, with their distance, nearest
+    first."""
+    nearby = []
+    for device in Device.objects.filter(kind=kind, active=True):
+        distance = geo.distance_m(lat, lon, device.lat, device.lon)
+        if distance <= radius_m:
+            nearby.append((device, distance))
+    return sorted(nearby, key=lambda pair: pair[1])

@@ -17,9 +17,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from controlroom import geo, journal
+from controlroom import journal
 from controlroom.errors import StateConflict
-from devices import capabilities, drivers
+from devices import capabilities, drivers, selectors
 from devices.drivers.mqtt import MqttDriver
 from devices.drivers.simulator import SimulatorDriver
 from devices.models import Command, CommandGroup, Device
@@ -229,8 +229,8 @@ def command_group_request(*, kind: str, action: str, params: dict | None, by,
     elif incident is not None and radius_m:
         if not 10 <= radius_m <= 5000:
             raise ValidationError({"radius_m": ["Le rayon doit être entre 10 et 5 000 m."]})
-        devices = [d for d in devices
-                   if geo.distance_m(incident.lat, incident.lon, d.lat, d.lon) <= radius_m]
+        devices = [device for device, _distance in selectors.devices_near(
+            kind=kind, lat=incident.lat, lon=incident.lon, radius_m=radius_m)]
         where = f"{int(radius_m)} m autour de {incident.reference}"
     else:
         raise ValidationError({"target": ["Choisissez un secteur, ou un incident et un rayon."]})

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from controlroom import journal
 from devices import services
@@ -54,6 +55,18 @@ def telemetry_record(*, device: Device, values: dict, at: datetime | None = None
     for metric in {r.metric for r in readings}:
         fired += rules_evaluate(device=device, metric=metric, now=at)
     return fired
+
+
+def device_message(*, address: str, channel: str, data: dict) -> None:
+    """A state or telemetry message a gateway received from a device (unknown ones ignored)."""
+    device = Device.objects.filter(address=address, active=True).first()
+    if device is None:
+        return
+    if channel == "state" and isinstance(data.get("state"), dict):
+        services.device_report(device=device, state=data["state"])
+    elif channel == "telemetry" and isinstance(data.get("values"), dict):
+        at = parse_datetime(str(data.get("at", ""))) if data.get("at") else None
+        telemetry_record(device=device, values=data["values"], at=at)
 
 
 def _rules_for(device: Device, metric: str):

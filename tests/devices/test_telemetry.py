@@ -11,7 +11,6 @@ from django.core.exceptions import ValidationError
 from controlroom.models import Event
 from devices import services, telemetry
 from devices.equipment_mqtt import DeviceGateway, EquipmentSimulator
-from devices.management.commands.run_device_gateway import handle_report
 from devices.models import Device, TelemetryBucket, TelemetryReading, TelemetryRule
 from incidents.models import Alert
 from tests.devices.conftest import DARCY, REPUBLIQUE
@@ -173,7 +172,7 @@ def test_state_and_telemetry_arrive_over_mqtt(make_device, mqtt):
         channels = set()
         while not {("sono-mqtt", "telemetry"), ("lum-mqtt-state", "state")} <= channels:
             address, channel, data = received.get(timeout=5)
-            handle_report(address, channel, data)
+            telemetry.device_message(address=address, channel=channel, data=data)
             channels.add((address, channel))
     finally:
         simulator.stop()

@@ -5,32 +5,18 @@ import threading
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections
-from django.utils.dateparse import parse_datetime
 
-from devices import services, telemetry
+from devices import telemetry
 from devices.drivers import DriverUnavailable
 from devices.equipment_mqtt import DeviceGateway
-from devices.models import Device
 
 logger = logging.getLogger(__name__)
-
-
-def handle_report(address: str, channel: str, data: dict) -> None:
-    """A state or telemetry message from a device, into the database and the journal."""
-    device = Device.objects.filter(address=address, active=True).first()
-    if device is None:
-        return
-    if channel == "state" and isinstance(data.get("state"), dict):
-        services.device_report(device=device, state=data["state"])
-    elif channel == "telemetry" and isinstance(data.get("values"), dict):
-        at = parse_datetime(str(data.get("at", ""))) if data.get("at") else None
-        telemetry.telemetry_record(device=device, values=data["values"], at=at)
 
 
 def _on_report(address: str, channel: str, data: dict) -> None:
     close_old_connections()  # a long-lived listener: never work on a connection gone stale
     try:
-        handle_report(address, channel, data)
+        telemetry.device_message(address=address, channel=channel, data=data)
     except Exception:  # one bad message must not stop the listener
         logger.exception("Device report from %s/%s could not be handled", address, channel)
 
