@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from controlroom import selectors
+from video.catalogue import rule_labels
 
 
 def _console_context(request) -> dict:
@@ -55,7 +56,7 @@ def _console_context(request) -> dict:
                 "reportStatus": dict(Report.Status.choices),
                 "commandStatus": dict(Command.Status.choices),
                 "online": _("en ligne"), "offline": _("hors ligne"), "send": _("Envoyer"),
-                "sensitive": _("sensible"), "videoRules": video_rule_labels(),
+                "sensitive": _("sensible"), "videoRules": rule_labels(),
                 "action": _("Action"), "lastCommand": _("Dernière commande"),
                 "approve": _("Approuver"), "reject": _("Refuser"),
                 "rejectReason": _("Motif du refus :"),
@@ -131,16 +132,6 @@ def console(request):
 @login_required
 def wall(request):
     return render(request, "console/wall.html", _console_context(request))
-
-
-def video_rule_labels() -> dict:
-    return {
-        "abandoned_object": _("Objet abandonné"), "wrong_direction": _("Contresens"),
-        "intrusion": _("Intrusion"), "person_on_ground": _("Personne au sol"),
-        "crowd_movement": _("Mouvement de foule"), "density": _("Densité excessive"),
-        "fire_smoke": _("Départ de feu"), "late_gathering": _("Attroupement nocturne"),
-        "loitering": _("Maraude"), "line_crossing": _("Comptage de passages"),
-    }
 
 
 def device_kinds() -> dict:

@@ -40,7 +40,9 @@ _OPERATIONS = [
     "devices.view_device", "devices.command_device", "devices.view_command",
     "devices.view_commandgroup",
     "devices.view_populationalert", "devices.add_populationalert",
-    "video.view_camera", "video.view_live",
+    "video.view_camera", "video.view_live", "video.view_snapshot", "video.view_videoevent",
+    "video.view_zonestatistic", "video.view_screen", "video.route_screen",
+    "video.view_screenrouting",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -49,7 +51,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_STAFF, *_OPERATIONS,
         "incidents.close_incident", "incidents.skip_mandatory_step",
         "devices.approve_command", "devices.issue_populationalert",
-        "video.view_unblurred",
+        "video.view_unblurred", "video.approve_sensitive_routing",
     ],
     # A liaison sees the journal and the incidents their agency takes part in, writes notes on
     # them, and reports the positions and statuses of their own agency's units.
@@ -86,7 +88,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "devices.change_telemetryrule", "devices.delete_telemetryrule",
         "devices.view_alertrecipient", "devices.add_alertrecipient",
         "devices.change_alertrecipient", "devices.delete_alertrecipient",
-        "video.view_camera", "video.add_camera", "video.change_camera",
+        "video.view_camera", "video.add_camera", "video.change_camera", "video.view_live",
+        "video.view_screen", "video.add_screen", "video.change_screen", "video.delete_screen",
+        "video.view_zonestatistic",
     ],
 }
 

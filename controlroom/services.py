@@ -12,7 +12,9 @@ from controlroom.models import Agency, City, Sector, User
 from controlroom.roles import ROLE_PERMISSIONS
 
 # Fields never copied into the journal.
-_PRIVATE_FIELDS = {"password", "last_login"}
+# Never journaled: secrets, and camera stream addresses (they may carry credentials, and the
+# journal reaches every console).
+_PRIVATE_FIELDS = {"password", "last_login", "stream_url"}
 
 
 def _snapshot(instance) -> dict:

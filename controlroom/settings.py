@@ -161,7 +161,13 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "controlroom",
-        }
+        },
+        # The latest (masked) frame of each watched camera, written by the video workers.
+        "frames": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "controlroom-frames",
+        },
     }
 else:
     CHANNEL_LAYERS = {
@@ -170,7 +176,15 @@ else:
             "CONFIG": {"capacity": env_int("CHANNEL_CAPACITY", 5000), "expiry": 60},
         }
     }
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        # Shared by the web server and the workers, which are separate processes.
+        "frames": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "frames"),
+            "OPTIONS": {"MAX_ENTRIES": 2000},
+        },
+    }
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_DIR = VAR_DIR / "celery"
@@ -211,7 +225,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(os.environ.get("DEVICE_SIMULATOR_TICK_SECONDS", "10")),
     },
     "roll-up-telemetry": {"task": "devices.roll_up_telemetry", "schedule": 900.0},
+    "supervise-cameras": {"task": "video.supervise_cameras", "schedule": 10.0},
+    "expire-snapshots": {"task": "video.expire_snapshots", "schedule": 3600.0},
 }
+# Video analysis has its own queue, so its long windows never delay the other tasks; a worker
+# serves it with ``-Q video`` (``make run`` starts one worker for both queues).
+CELERY_TASK_ROUTES = {"video.analyse_camera": {"queue": "video"}}
 
 # --- Authentication, sessions, lockout ------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
@@ -348,6 +367,29 @@ CAP_SENDER = os.environ.get("CAP_SENDER", "poste-de-pilotage.ville.example")
 CAP_SENDER_NAME = os.environ.get("CAP_SENDER_NAME", "Police municipale — poste de pilotage")
 CAP_IDENTIFIER_PREFIX = os.environ.get("CAP_IDENTIFIER_PREFIX", "PPC")
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+
+# --- Video analytics ------------------------------------------------------------------------
+# Each camera is analysed in windows of this many seconds, each a Celery task that schedules the
+# next: a lost worker loses one window at most, and the beat starts the camera again.
+VIDEO_WINDOW_SECONDS = float(os.environ.get("VIDEO_WINDOW_SECONDS", "60"))
+VIDEO_HEARTBEAT_SECONDS = float(os.environ.get("VIDEO_HEARTBEAT_SECONDS", "30"))
+# Delays before trying a failing camera again, the last one repeating.
+VIDEO_RETRY_BACKOFF_SECONDS = tuple(
+    float(v) for v in env_list("VIDEO_RETRY_BACKOFF_SECONDS", "10,30,60,120,300"))
+VIDEO_ANALYSIS_SIZE = (640, 360)
+# The person detector: OpenCV's HOG by default, or an ONNX model of your own (YOLO-style
+# output), e.g. VIDEO_DETECTOR_MODEL=/models/detector.onnx VIDEO_DETECTOR_LABELS=person,arme.
+VIDEO_DETECTOR = (
+    {"kind": "onnx", "path": os.environ["VIDEO_DETECTOR_MODEL"],
+     "labels": env_list("VIDEO_DETECTOR_LABELS", "person")}
+    if os.environ.get("VIDEO_DETECTOR_MODEL") else {"kind": "hog"}
+)
+VIDEO_SNAPSHOT_RETENTION_DAYS = env_int("VIDEO_SNAPSHOT_RETENTION_DAYS", 30)
+VIDEO_BLUR_PERSONS = env_bool("VIDEO_BLUR_PERSONS", True)
+VIDEO_STATISTICS_MINUTES = env_int("VIDEO_STATISTICS_MINUTES", 5)
+VIDEO_LIVE_FPS = float(os.environ.get("VIDEO_LIVE_FPS", "3"))
+VIDEO_LIVE_WIDTH = env_int("VIDEO_LIVE_WIDTH", 640)
+VIDEO_UNBLUR_REASON_MIN_LENGTH = 10
 
 # --- Maps -----------------------------------------------------------------------------------
 LEAFLET_CONFIG = {

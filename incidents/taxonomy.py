@@ -39,6 +39,9 @@ TAXONOMY = [
     ("stationnement_interdit", "Véhicule en stationnement interdit", "video", 4, ["foot_patrol"]),
     ("circulation_contresens", "Circulation à contresens", "video", 1, ["patrol_car", "motorbike"]),
     ("bruit_suspect", "Bruit suspect (détection sonore)", "video", 2, ["patrol_car"]),
+    ("mouvement_foule", "Mouvement de foule soudain", "video", 1, ["patrol_car", "ambulance"]),
+    ("densite_excessive", "Densité de foule excessive", "video", 2, ["patrol_car", "foot_patrol"]),
+    ("presence_prolongee", "Présence prolongée dans une zone", "video", 4, ["foot_patrol"]),
     # Technique
     ("panne_equipement", "Panne d'équipement", "technique", 4, ["technical_team"]),
     ("autre", "Autre", "technique", 3, ["patrol_car"]),

@@ -4,8 +4,12 @@ Zones, lines and privacy masks are drawn in normalised image coordinates (x, y i
 hold whatever resolution the stream is analysed at. The stream address never reaches a browser.
 """
 
+import secrets
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from controlroom.models import Sector
@@ -68,6 +72,10 @@ def validate_masks(value) -> None:
 
 
 class Camera(Located):
+    class Detector(models.TextChoices):
+        PERSON = "person", _("Personnes (détecteur configuré)")
+        MOTION = "motion", _("Tout objet en mouvement")
+
     code = models.SlugField(_("code"), max_length=60, unique=True)
     name = models.CharField(_("nom"), max_length=120)
     sector = models.ForeignKey(Sector, verbose_name=_("secteur"), null=True, blank=True,
@@ -82,6 +90,11 @@ class Camera(Located):
                              validators=[validate_zones])
     masks = models.JSONField(_("masques de confidentialité"), default=list, blank=True,
                              validators=[validate_masks])
+    detector = models.CharField(
+        _("détection"), max_length=20, choices=Detector.choices, default=Detector.PERSON,
+        help_text=_("Les personnes (détecteur HOG ou modèle ONNX des réglages), ou tout objet "
+                    "en mouvement (scènes sans piétons : quais, toits, parkings la nuit)."),
+    )
     sensitive = models.BooleanField(
         _("sensible"), default=False,
         help_text=_("Son renvoi vers un écran mural demande l'accord d'un superviseur."),
@@ -90,6 +103,17 @@ class Camera(Located):
     online = models.BooleanField(_("en ligne"), default=False)
     last_frame_at = models.DateTimeField(_("dernière image reçue"), null=True, blank=True)
     measured_fps = models.FloatField(_("images par seconde mesurées"), null=True, blank=True)
+    last_error = models.CharField(_("dernière erreur"), max_length=300, blank=True)
+    updated_at = models.DateTimeField(_("modifiée le"), auto_now=True)
+    # The analysis loop: whoever holds the lease analyses the camera until ``lease_until``;
+    # ``position`` is where a file stream resumes; failures delay the next attempt.
+    lease_token = models.CharField(max_length=32, blank=True, editable=False)
+    lease_until = models.DateTimeField(null=True, blank=True, editable=False)
+    position = models.FloatField(default=0.0, editable=False)
+    failures = models.PositiveIntegerField(_("échecs de connexion consécutifs"), default=0,
+                                           editable=False)
+    retry_at = models.DateTimeField(_("prochaine tentative"), null=True, blank=True,
+                                    editable=False)
 
     class Meta:
         verbose_name = _("caméra")
@@ -121,3 +145,147 @@ class Camera(Located):
                 raise ValidationError({"analytics": _("« %(rule)s » : zone(s) inconnue(s) : "
                                                       "%(zones)s.") % {
                     "rule": rule, "zones": ", ".join(sorted(missing))}})
+        from video.analysis import camera_rules
+
+        try:
+            camera_rules(self)  # parameters, schedules and zone kinds, as the workers build them
+        except (KeyError, TypeError, ValueError) as error:
+            raise ValidationError({"analytics": str(error)}) from error
+
+
+def _snapshot_path(instance, filename):
+    # A random name: knowing one snapshot's address tells nothing of another's.
+    return f"video/snapshots/{timezone.now():%Y/%m/%d}/{secrets.token_hex(16)}.jpg"
+
+
+class Snapshot(models.Model):
+    """Evidence of an event: a still, masked, with faces and (by default) persons blurred.
+
+    The unblurred still (masks applied all the same) is shown only to who may, with a reason,
+    and every such view is journaled. Both files go when the snapshot expires.
+    """
+
+    camera = models.ForeignKey(Camera, verbose_name=_("caméra"), on_delete=models.PROTECT,
+                               related_name="snapshots")
+    taken_at = models.DateTimeField(_("prise le"))
+    image = models.FileField(_("image floutée"), upload_to=_snapshot_path)
+    unblurred = models.FileField(_("image non floutée"), upload_to=_snapshot_path, blank=True)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    expires_at = models.DateTimeField(_("expire le"), db_index=True)
+
+    class Meta:
+        verbose_name = _("image de preuve")
+        verbose_name_plural = _("images de preuve")
+        ordering = ["-taken_at"]
+
+    def __str__(self):
+        return f"{self.camera} · {self.taken_at:%d/%m/%Y %H:%M:%S}"
+
+
+class VideoEvent(models.Model):
+    """What a rule saw on a camera, once: ``key`` makes recording it again a no-op."""
+
+    key = models.CharField(_("clé"), max_length=64, unique=True)
+    camera = models.ForeignKey(Camera, verbose_name=_("caméra"), on_delete=models.PROTECT,
+                               related_name="events")
+    rule = models.CharField(_("analyse"), max_length=40)
+    zone = models.CharField(_("zone"), max_length=120, blank=True)
+    confidence = models.FloatField(_("confiance"))
+    occurred_at = models.DateTimeField(_("survenu le"), db_index=True)
+    details = models.JSONField(_("détails"), default=dict, blank=True)
+    alert = models.ForeignKey("incidents.Alert", verbose_name=_("alerte"), null=True,
+                              blank=True, on_delete=models.SET_NULL, related_name="video_events")
+    snapshot = models.ForeignKey(Snapshot, verbose_name=_("image"), null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="events")
+
+    class Meta:
+        verbose_name = _("événement vidéo")
+        verbose_name_plural = _("événements vidéo")
+        ordering = ["-occurred_at"]
+
+    def __str__(self):
+        return f"{self.rule} · {self.camera}"
+
+
+class ZoneStatistic(models.Model):
+    """People in a zone and crossings of a line over a period: numbers only, never an image."""
+
+    camera = models.ForeignKey(Camera, verbose_name=_("caméra"), on_delete=models.PROTECT,
+                               related_name="statistics")
+    zone = models.CharField(_("zone ou ligne"), max_length=120)
+    period_start = models.DateTimeField(_("début de la période"), db_index=True)
+    samples = models.PositiveIntegerField(_("mesures"), default=0)
+    people_sum = models.PositiveIntegerField(_("somme des personnes comptées"), default=0)
+    people_max = models.PositiveIntegerField(_("personnes au plus"), default=0)
+    # Side "a" is on the left of someone walking the line from its first point to its last.
+    crossings_forward = models.PositiveIntegerField(_("passages du côté A vers B"), default=0)
+    crossings_backward = models.PositiveIntegerField(_("passages du côté B vers A"), default=0)
+
+    class Meta:
+        verbose_name = _("statistique de fréquentation")
+        verbose_name_plural = _("statistiques de fréquentation")
+        ordering = ["-period_start", "camera", "zone"]
+        constraints = [
+            models.UniqueConstraint(fields=["camera", "zone", "period_start"],
+                                    name="video_statistic_unique_period"),
+        ]
+
+    @property
+    def people_mean(self) -> float:
+        return self.people_sum / self.samples if self.samples else 0.0
+
+
+class Screen(models.Model):
+    """A wall screen or monitor of the room; its page shows the camera routed to it."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("nom"), max_length=120)
+    place = models.CharField(_("emplacement"), max_length=120, blank=True)
+    camera = models.ForeignKey(Camera, verbose_name=_("caméra affichée"), null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="+")
+    routed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                  on_delete=models.SET_NULL, related_name="+")
+    routed_at = models.DateTimeField(_("affichée depuis"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("écran")
+        verbose_name_plural = _("écrans")
+        ordering = ["name"]
+        permissions = [
+            ("route_screen", _("Envoyer une caméra sur un écran")),
+            ("approve_sensitive_routing", _("Autoriser l'affichage d'une caméra sensible")),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class ScreenRouting(models.Model):
+    """A request to show a sensitive camera on a screen, waiting for a supervisor."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("en attente d'accord")
+        APPROVED = "approved", _("accordé")
+        REJECTED = "rejected", _("refusé")
+        CANCELLED = "cancelled", _("remplacé")
+
+    screen = models.ForeignKey(Screen, verbose_name=_("écran"), on_delete=models.CASCADE,
+                               related_name="routings")
+    camera = models.ForeignKey(Camera, verbose_name=_("caméra"), on_delete=models.CASCADE,
+                               related_name="+")
+    status = models.CharField(_("état"), max_length=20, choices=Status.choices,
+                              default=Status.PENDING, db_index=True)
+    reason = models.CharField(_("motif"), max_length=300, blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                     related_name="+")
+    requested_at = models.DateTimeField(_("demandé le"), default=timezone.now)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(_("décidé le"), null=True, blank=True)
+    decision_note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("demande d'affichage")
+        verbose_name_plural = _("demandes d'affichage")
+        ordering = ["-requested_at"]

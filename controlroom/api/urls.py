@@ -6,4 +6,5 @@ urlpatterns = [
     path("events/", EventListView.as_view(), name="api-events"),
     path("", include("incidents.api.urls")),
     path("", include("devices.api.urls")),
+    path("", include("video.api.urls")),
 ]

@@ -54,7 +54,8 @@ class FrameSource:
     delays of ``reconnect_backoff`` (the last one repeats); after ``max_retries`` failed attempts
     in a row (``None``: never give up) ``SourceUnavailable`` is raised. A file that ends stops the
     iteration, or starts again with ``loop`` (``t`` keeps increasing). With ``realtime`` a file is
-    paced at its own rate, as a camera would deliver it.
+    paced at its own rate, as a camera would deliver it. ``start`` resumes a file where an earlier
+    pass stopped (seconds of the stream, as ``t``; a looping file wraps around).
     """
 
     def __init__(self, url: str, *, target_fps: float, size: tuple[int, int] | None = (640, 360),
@@ -62,7 +63,7 @@ class FrameSource:
                  max_retries: int | None = 5, realtime: bool = False, timeout: float = 10.0,
                  clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep,
-                 capture_factory: Callable[[str], object] | None = None):
+                 capture_factory: Callable[[str], object] | None = None, start: float = 0.0):
         if target_fps <= 0:
             raise ValueError("La cadence d'analyse doit être positive.")
         self.url = str(url)
@@ -76,6 +77,7 @@ class FrameSource:
         self.clock = clock
         self.sleep = sleep
         self.live = is_live(self.url)
+        self.start = max(0.0, float(start))
         self._open_capture = capture_factory or self._ffmpeg_capture
         self.stats = SourceStats()
 
@@ -95,8 +97,9 @@ class FrameSource:
         if not Path(self.url).is_file():
             raise SourceUnavailable(f"Fichier vidéo introuvable : {self.url}")
         offset = 0.0  # duration of the passes already played, when looping
-        next_due = 0.0
+        next_due = self.start
         paced_from = None
+        skip = self.start
         while True:
             capture = self._open(self.url)
             if capture is None:
@@ -105,6 +108,9 @@ class FrameSource:
             self.stats.source_fps = fps
             tolerance = 0.25 / fps
             index = 0
+            if skip:
+                index, offset = self._seek(capture, skip, fps)
+                skip = 0.0
             try:
                 while capture.grab():
                     t = offset + index / fps
@@ -126,6 +132,22 @@ class FrameSource:
             if not self.loop:
                 return
             offset += index / fps
+
+    def _seek(self, capture, start: float, fps: float) -> tuple[int, float]:
+        """Move a file to ``start``: (index of the next frame in the file, offset of this pass)."""
+        count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+        wanted = round(start * fps)
+        offset = 0.0
+        if count > 0 and wanted >= count:
+            if not self.loop:
+                return count, 0.0
+            offset = (wanted // count) * count / fps
+            wanted %= count
+        if wanted and not capture.set(cv2.CAP_PROP_POS_FRAMES, wanted):
+            for _ in range(wanted):  # a container that cannot seek: read up to the frame
+                if not capture.grab():
+                    break
+        return wanted, offset
 
     def _pace(self, paced_from: float | None, t: float) -> float:
         now = self.clock()

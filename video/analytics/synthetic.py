@@ -108,10 +108,21 @@ class Walker:
 
 @dataclass(frozen=True)
 class Flame:
-    """A flickering fire-coloured patch (orange to yellow, changing shape every frame)."""
+    """A flickering fire-coloured patch (orange to yellow, changing shape every frame); with
+    ``grows_to`` it spreads from ``box`` to that box over ``grow_seconds`` (a fire starting)."""
 
     box: Box
     appears: float = 0.0
+    grows_to: Box | None = None
+    grow_seconds: float = 10.0
+
+    def box_at(self, t: float) -> Box:
+        if self.grows_to is None:
+            return self.box
+        share = min(1.0, max(0.0, (t - self.appears) / self.grow_seconds))
+        a, b = self.box, self.grows_to
+        return Box(*(round(u + (v - u) * share) for u, v in
+                     ((a.x, b.x), (a.y, b.y), (a.w, b.w), (a.h, b.h))))
 
 
 @dataclass
@@ -139,7 +150,7 @@ class Scene:
                 _draw_walker(frame, walker, box)
         for flame in self.flames:
             if t >= flame.appears:
-                _draw_flame(frame, flame.box, rng)
+                _draw_flame(frame, flame.box_at(t), rng)
         if self._noise:
             brighter, darker = self._noise[index % len(self._noise)]
             frame = cv2.subtract(cv2.add(frame, brighter), darker)

@@ -1,0 +1,12 @@
+from rest_framework.routers import SimpleRouter
+
+from video.api import views
+
+router = SimpleRouter()
+router.register("cameras", views.CameraViewSet, basename="camera")
+router.register("video-events", views.VideoEventViewSet, basename="video-event")
+router.register("snapshots", views.SnapshotViewSet, basename="snapshot")
+router.register("screens", views.ScreenViewSet, basename="screen")
+router.register("screen-routings", views.RoutingViewSet, basename="screen-routing")
+
+urlpatterns = router.urls

@@ -1,0 +1,151 @@
+"""Thin API views for cameras, their events and statistics, snapshots and wall screens."""
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.urls import reverse
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from video import selectors, services
+from video.views import journal_view
+from video.api import serializers as s
+from video.models import Screen
+
+
+def _valid(serializer_class, request):
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class CameraViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Cameras, their state and analyses. The stream address is never part of the answer: the
+    live view goes through ``/cameras/{id}/live/``, masks applied by the server."""
+
+    serializer_class = s.CameraSerializer
+    filterset_fields = ["sector", "online", "sensitive", "enabled"]
+
+    def get_queryset(self):
+        return selectors.cameras_visible_to(user=self.request.user).order_by("name")
+
+    @extend_schema(request=None, responses=s.LiveSerializer)
+    @action(detail=True, methods=["post"])
+    def live(self, request, pk=None):
+        """Start watching the camera (journaled); the answer says where its frames are."""
+        camera = self.get_object()
+        if not request.user.has_perm("video.view_live"):
+            raise PermissionDenied("Vous n'avez pas le droit de voir le direct des caméras.")
+        journal_view(request, camera, where="api")
+        return Response({"frame_url": reverse("video:camera-frame", args=[camera.pk]),
+                         "refresh_ms": round(1000 / settings.VIDEO_LIVE_FPS)})
+
+    @extend_schema(
+        parameters=[OpenApiParameter("since", OpenApiTypes.DATETIME,
+                                     description="Periods starting from (default: 24 h ago)")],
+        responses=s.StatisticSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def statistics(self, request, pk=None):
+        """People per zone and line crossings per period: numbers, never images."""
+        camera = self.get_object()
+        rows = selectors.statistics_visible_to(user=request.user).filter(camera=camera)
+        since = request.query_params.get("since")
+        if since:
+            moment = parse_datetime(since)
+            if moment is None:
+                raise ValidationError({"since": ["Date attendue au format ISO 8601."]})
+            rows = rows.filter(period_start__gte=moment)
+        return Response(s.StatisticSerializer(rows.order_by("period_start", "zone")[:2000],
+                                              many=True).data)
+
+
+class VideoEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                        viewsets.GenericViewSet):
+    """What the analyses saw, each with its alert and (until it expires) its snapshot."""
+
+    serializer_class = s.VideoEventSerializer
+    filterset_fields = ["camera", "rule", "alert"]
+
+    def get_queryset(self):
+        return selectors.events_visible_to(user=self.request.user).order_by("-occurred_at")
+
+
+class SnapshotViewSet(viewsets.GenericViewSet):
+    """Evidence snapshots: the blurred image is at its ``snapshot_url``; the unblurred one only
+    here, with a reason, for who holds the permission (each view journaled)."""
+
+    def get_queryset(self):
+        return selectors.snapshots_visible_to(user=self.request.user)
+
+    @extend_schema(request=s.UnblurSerializer,
+                   responses={(200, "image/jpeg"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["post"])
+    def unblurred(self, request, pk=None):
+        snapshot = self.get_object()
+        data = _valid(s.UnblurSerializer, request)
+        image = services.snapshot_unblurred(snapshot=snapshot, by=request.user,
+                                            reason=data["reason"])
+        response = HttpResponse(image, content_type="image/jpeg")
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class ScreenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The room's screens and what each shows; ``route`` sends a camera to one."""
+
+    serializer_class = s.ScreenSerializer
+
+    def get_queryset(self):
+        return selectors.screens_visible_to(user=self.request.user)
+
+    @extend_schema(request=s.RouteSerializer,
+                   responses={200: s.ScreenSerializer, 202: s.RoutingSerializer})
+    @action(detail=True, methods=["post"])
+    def route(self, request, pk=None):
+        """Show a camera (``null``: nothing). A sensitive camera routed by an operator waits for a
+        supervisor's approval: the answer is then the request (202)."""
+        screen = self.get_object()
+        data = _valid(s.RouteSerializer, request)
+        camera = None
+        if data["camera"] is not None:
+            camera = selectors.cameras_visible_to(user=request.user).filter(
+                pk=data["camera"]).first()
+            if camera is None:
+                raise Http404
+        outcome = services.screen_route(screen=screen, camera=camera, by=request.user,
+                                        reason=data["reason"])
+        if isinstance(outcome, Screen):
+            return Response(s.ScreenSerializer(outcome).data)
+        return Response(s.RoutingSerializer(outcome).data, status=status.HTTP_202_ACCEPTED)
+
+
+class RoutingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Requests to show a sensitive camera, and a supervisor's decision on each."""
+
+    serializer_class = s.RoutingSerializer
+    filterset_fields = ["status", "screen", "camera"]
+
+    def get_queryset(self):
+        return selectors.routings_visible_to(user=self.request.user)
+
+    @extend_schema(request=None, responses=s.RoutingSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        routing = services.routing_decide(routing=self.get_object(), by=request.user,
+                                          approve=True)
+        return Response(s.RoutingSerializer(routing).data)
+
+    @extend_schema(request=s.DecisionSerializer, responses=s.RoutingSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        data = _valid(s.DecisionSerializer, request)
+        routing = services.routing_decide(routing=self.get_object(), by=request.user,
+                                          approve=False, note=data["note"])
+        return Response(s.RoutingSerializer(routing).data)
+
+

@@ -1,0 +1,106 @@
+"""Pages and images of the video app for staff: live views, wall screens, evidence snapshots.
+
+Frames come from the analysis workers through ``video.live``, masks already applied: the web
+server never opens a stream, and no page ever sees a stream address.
+"""
+
+import time
+from urllib.parse import quote
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+
+from video import live, selectors, services
+from video.models import Camera, Screen
+
+# A live view is journaled when it starts, and again if it lasts longer than this.
+VIEW_JOURNAL_SECONDS = 600
+
+
+def _require_live(user) -> None:
+    if not user.has_perm("video.view_live"):
+        raise PermissionDenied(_("Vous n'avez pas le droit de voir le direct des caméras."))
+
+
+def _camera(request, pk) -> Camera:
+    return get_object_or_404(selectors.cameras_visible_to(user=request.user), pk=pk,
+                             enabled=True)
+
+
+def journal_view(request, camera: Camera, where: str) -> None:
+    """Journal that this session watches ``camera`` (once per ``VIEW_JOURNAL_SECONDS``)."""
+    key = f"video-live-{camera.pk}"
+    seen = request.session.get(key)
+    if seen is None or time.time() - seen > VIEW_JOURNAL_SECONDS:
+        services.live_view_open(camera=camera, by=request.user, where=where)
+        request.session[key] = time.time()
+    else:
+        live.watch(camera.pk)
+
+
+def _frame_response(camera: Camera | None) -> HttpResponse:
+    data = live.latest(camera.pk) if camera else None
+    response = HttpResponse(data, content_type="image/jpeg") if data else HttpResponse(status=204)
+    response["Cache-Control"] = "no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    if camera is not None:
+        response["X-Camera-Name"] = quote(camera.name)
+        response["X-Camera-Online"] = "1" if camera.online else "0"
+    return response
+
+
+@never_cache
+@login_required
+def camera_frame(request, pk):
+    """The camera's latest masked frame (204 while none has arrived)."""
+    _require_live(request.user)
+    camera = _camera(request, pk)
+    journal_view(request, camera, where=request.GET.get("from", "console")[:20])
+    return _frame_response(camera)
+
+
+@never_cache
+@login_required
+def camera_live(request, pk):
+    _require_live(request.user)
+    camera = _camera(request, pk)
+    journal_view(request, camera, where="page")
+    return render(request, "video/live.html", {
+        "camera": camera, "refresh_ms": round(1000 / settings.VIDEO_LIVE_FPS)})
+
+
+@never_cache
+@login_required
+def screen_page(request, code):
+    _require_live(request.user)
+    screen = get_object_or_404(selectors.screens_visible_to(user=request.user), code=code)
+    services.screen_view_open(screen=screen, by=request.user)
+    return render(request, "video/screen.html", {
+        "screen": screen, "refresh_ms": round(1000 / settings.VIDEO_LIVE_FPS)})
+
+
+@never_cache
+@login_required
+def screen_frame(request, code):
+    """The latest frame of whatever camera the screen shows now: the page switches with it."""
+    _require_live(request.user)
+    screen = get_object_or_404(Screen.objects.select_related("camera"), code=code)
+    camera = screen.camera if screen.camera and screen.camera.enabled else None
+    if camera is not None:
+        live.watch(camera.pk)
+    return _frame_response(camera)
+
+
+@login_required
+def snapshot_image(request, pk):
+    """An evidence snapshot: masked, faces and persons blurred."""
+    snapshot = get_object_or_404(selectors.snapshots_visible_to(user=request.user), pk=pk)
+    response = FileResponse(snapshot.image.open("rb"), content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
