@@ -1,5 +1,7 @@
 """Cameras on generated clips, for the tests of the analysis loop, evidence, live view, screens."""
 
+import uuid
+
 import pytest
 
 from video.analytics.synthetic import Scene, Walker
@@ -16,6 +18,16 @@ def intruder_scene(seconds_in: float = 3.0) -> Scene:
         Walker(start=(-30, 220), velocity=(45, 0), size=(28, 70), shape="person",
                colour=(40, 40, 60), appears=seconds_in, disappears=None),
     ))
+
+
+@pytest.fixture(autouse=True)
+def own_frames_cache(settings, tmp_path):
+    """Each test its own live frames: a key prefix on Redis, a folder for the file cache."""
+    frames = dict(settings.CACHES["frames"])
+    if frames["BACKEND"].endswith("FileBasedCache"):
+        frames["LOCATION"] = str(tmp_path / "frames")
+    frames["KEY_PREFIX"] = f"test-{uuid.uuid4().hex[:8]}"
+    settings.CACHES = {**settings.CACHES, "frames": frames}
 
 
 @pytest.fixture(scope="session")

@@ -240,3 +240,58 @@ def test_a_slow_background_keeps_an_abandoned_object_in_view(make_camera, intrud
     # MOG2 absorbs a still object after about 0.1 / rate frames: here 3 × 20 s at 5 fps.
     assert 0.1 / gate.learning_rate == pytest.approx(3 * 20 * 5)
     assert analysis.build_pipeline(make_camera("cam-plain", intruder_clip)).motion.learning_rate == -1
+
+
+# --- on the real broker ---------------------------------------------------------------------------
+
+def test_a_window_queues_the_next_one_on_the_video_queue(tram_camera, needs_redis, settings):
+    """The task runs a window, then sends the next to the ``video`` queue of the real broker,
+    where any video worker may take it; the beat starts cameras nobody analyses."""
+    from kombu import Queue
+
+    from controlroom.celery import app
+    from video import tasks
+
+    settings.VIDEO_WINDOW_SECONDS = 1.0
+    queue_name = f"video-test-{tram_camera.pk}-{timezone.now().timestamp():.0f}"
+
+    def routes(table):  # the router is built once from the routes: rebuild it
+        app.conf.task_routes = table
+        app.amqp.flush_routes()
+        app.amqp.__dict__.pop("router", None)
+
+    routes({"video.analyse_camera": {"queue": queue_name}})
+    try:
+        with app.connection_for_write() as connection:
+            queue = connection.SimpleQueue(Queue(queue_name, routing_key=queue_name))
+            assert services.lease_extend(camera_id=tram_camera.pk, token="loop", seconds=1)
+            outcome = tasks.analyse_camera.apply(args=[tram_camera.pk, "loop"]).get()
+            assert outcome["frames"] > 0 and outcome["stopped"] == ""
+
+            message = queue.get(timeout=5)
+            assert message.headers["task"] == "video.analyse_camera"
+            assert message.payload[0] == [tram_camera.pk, "loop"]  # the same loop goes on
+            assert message.headers["expires"] is not None
+            message.ack()
+
+            # A lost worker: its lease runs out, the beat hands the camera to a new loop.
+            Camera.objects.filter(pk=tram_camera.pk).update(
+                lease_until=timezone.now() - timedelta(seconds=1))
+            assert tasks.supervise_cameras.apply().get() == {"offline": 0, "started": 1}
+            restarted = queue.get(timeout=5)
+            camera_id, token = restarted.payload[0]
+            assert camera_id == tram_camera.pk and token not in ("", "loop")
+            restarted.ack()
+            queue.queue.delete()
+            queue.close()
+    finally:
+        routes(settings.CELERY_TASK_ROUTES)
+
+
+def test_the_analysis_task_is_routed_to_the_video_queue():
+    from controlroom.celery import app
+    from video.tasks import analyse_camera
+
+    route = app.amqp.router.route({}, analyse_camera.name)
+    assert route["queue"].name == "video"
+    assert analyse_camera.acks_late
