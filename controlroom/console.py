@@ -38,6 +38,10 @@ def _console_context(request) -> dict:
             "mayApproveCommands": user.has_perm("devices.approve_command"),
             "mayDraftAlerts": user.has_perm("devices.add_populationalert"),
             "mayIssueAlerts": user.has_perm("devices.issue_populationalert"),
+            "mayViewLive": user.has_perm("video.view_live"),
+            "mayRouteScreens": user.has_perm("video.route_screen"),
+            "mayApproveRouting": user.has_perm("video.approve_sensitive_routing"),
+            "mayUnblur": user.has_perm("video.view_unblurred"),
             "deviceKinds": device_kinds(),
             "citizenReportsUrl": (reverse("citizens:staff-reports")
                                   if user.has_perm("citizens.view_report") else ""),
@@ -57,6 +61,15 @@ def _console_context(request) -> dict:
                 "commandStatus": dict(Command.Status.choices),
                 "online": _("en ligne"), "offline": _("hors ligne"), "send": _("Envoyer"),
                 "sensitive": _("sensible"), "videoRules": rule_labels(),
+                "liveView": _("Voir le direct"), "showOnScreen": _("Afficher sur l'écran"),
+                "routed": _("Affichée"), "routingRequested": _("Demande envoyée au superviseur"),
+                "routingReason": _("Caméra sensible : motif de l'affichage (un superviseur "
+                                   "doit l'accorder) :"),
+                "evidence": _("Image de preuve"),
+                "unblur": _("Voir sans floutage"),
+                "unblurReason": _("Motif de la consultation de l'image non floutée (inscrit au "
+                                  "journal) :"),
+                "unblurredNotice": _("Image non floutée : consultation inscrite au journal."),
                 "action": _("Action"), "lastCommand": _("Dernière commande"),
                 "approve": _("Approuver"), "reject": _("Refuser"),
                 "rejectReason": _("Motif du refus :"),

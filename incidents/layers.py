@@ -5,6 +5,7 @@ of features at once and must have them in a fraction of a second.
 """
 
 from django.db.models import CharField, Func
+from django.db.models.fields.json import KT
 
 from incidents import selectors
 from incidents.models import Alert, Incident
@@ -86,18 +87,19 @@ def alerts_layer(*, user) -> dict:
         selectors.alerts_visible_to(user=user)
         .filter(status__in=Alert.OPEN_STATUSES)
         .order_by()
-        .annotate(received=IsoUtc("received_at"), escalated=IsoUtc("escalated_at"))
+        .annotate(received=IsoUtc("received_at"), escalated=IsoUtc("escalated_at"),
+                  snapshot=KT("evidence__snapshot_url"))
         .values_list("pk", "lat", "lon", "title", "severity", "status", "source",
-                     "category__code", "received", "repeat_count", "escalated")
+                     "category__code", "received", "repeat_count", "escalated", "snapshot")
     )
     return collection([
         feature("alert", pk, lat, lon, {
             "title": title, "severity": severity, "status": status, "source": source,
             "category": code, "received_at": received_at, "repeat_count": count,
-            "escalated_at": escalated_at,
+            "escalated_at": escalated_at, "snapshot_url": snapshot,
         })
-        for pk, lat, lon, title, severity, status, source, code, received_at, count, escalated_at
-        in rows
+        for pk, lat, lon, title, severity, status, source, code, received_at, count, escalated_at,
+        snapshot in rows
     ])
 
 

@@ -42,8 +42,10 @@ def _category(code: str) -> Category:
 
 
 def _camera_payload(camera: Camera, **extra) -> dict:
-    return {"camera": camera.code, "name": camera.name, "online": camera.online,
-            "sensitive": camera.sensitive, **extra}
+    """What the consoles' map needs to draw the camera again."""
+    return {"camera": camera.pk, "code": camera.code, "name": camera.name,
+            "online": camera.online, "sensitive": camera.sensitive, "lat": camera.lat,
+            "lon": camera.lon, "analytics": sorted(camera.analytics or {}), **extra}
 
 
 # --- the analysis loop ----------------------------------------------------------------------------
@@ -272,7 +274,7 @@ def snapshot_unblurred(*, snapshot: Snapshot, by, reason: str) -> bytes:
     with snapshot.unblurred.open("rb") as stored:
         data = stored.read()
     journal.record(type="video.snapshot_unblurred", subject=snapshot, actor=by,
-                   payload={"snapshot": snapshot.pk, "camera": snapshot.camera.code,
+                   payload={"snapshot": snapshot.pk, "code": snapshot.camera.code,
                             "reason": reason[:500]})
     return data
 
@@ -342,7 +344,8 @@ def screen_route(*, screen: Screen, camera: Camera | None, by, reason: str = ""
     routing = ScreenRouting.objects.create(screen=screen, camera=camera, requested_by=by,
                                            reason=reason[:300])
     journal.record(type="screen.routing_requested", subject=screen, actor=by,
-                   payload=_screen_payload(screen, requested=camera.code, routing=routing.pk,
+                   payload=_screen_payload(screen, requested=camera.code,
+                                           requested_name=camera.name, routing=routing.pk,
                                            reason=routing.reason))
     return routing
 

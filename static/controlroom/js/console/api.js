@@ -1,6 +1,6 @@
 // JSON calls to the control room's API with the session cookie and the CSRF token.
 
-function csrfToken() {
+export function csrfToken() {
   const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
   return match ? decodeURIComponent(match[1]) : "";
 }

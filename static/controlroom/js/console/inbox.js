@@ -30,7 +30,7 @@ function beep() {
 }
 
 export class Inbox {
-  constructor(list, { labels, config, onChange, onOpenIncident, onError, incidentsForAttach }) {
+  constructor(list, { labels, config, onChange, onOpenIncident, onError, incidentsForAttach, evidence }) {
     this.list = list;
     this.labels = labels;
     this.config = config;
@@ -38,6 +38,7 @@ export class Inbox {
     this.onOpenIncident = onOpenIncident || (() => {});
     this.onError = onError || (() => {});
     this.incidentsForAttach = incidentsForAttach || (() => []);
+    this.evidence = evidence || (() => "");
     this.alerts = new Map();
     this.arrived = new Map(); // alert id → when it arrived live
     this.selected = null;
@@ -114,7 +115,7 @@ export class Inbox {
       `<strong class="title">${escapeHtml(alert.title)}</strong>${repeat}${escalated}</div>` +
       `<div class="meta">${escapeHtml(l.alertSource[alert.source] || alert.source)} · ` +
       `${escapeHtml(l.alertStatus[alert.status] || alert.status)} · <span class="age" data-since="${escapeHtml(alert.received_at)}">${age(alert.received_at)}</span></div>` +
-      this.citizenDetails(alert);
+      this.citizenDetails(alert) + this.evidence(alert);
     if (this.config.mayHandleAlerts) li.append(this.actions(alert));
     return li;
   }

@@ -9,6 +9,7 @@ import { api } from "./api.js";
 import { Incidents } from "./incident.js";
 import { Inbox } from "./inbox.js";
 import { Devices } from "./devices.js";
+import { Video } from "./video.js";
 import { ConsoleMap } from "./map.js";
 
 const config = JSON.parse(document.getElementById("console-config").textContent);
@@ -31,9 +32,15 @@ const devices = new Devices({
   onError: showError,
 });
 
+const video = new Video({
+  approvals: wall ? null : document.getElementById("routing-approvals"), labels, config,
+  onError: showError,
+});
+
 const map = new ConsoleMap(document.getElementById("console-map"), {
   labels, center: config.center, zoom: config.zoom, reportsUrl: config.citizenReportsUrl,
   devicePopup: wall ? null : (props) => devices.popup(props),
+  cameraPopup: wall ? null : (props) => video.popup(props),
   onSelect: (kind, id) => { if (kind === "incident" && incidents) incidents.show(id); },
 });
 
@@ -50,6 +57,7 @@ const inbox = wall ? null : new Inbox(document.getElementById("alert-inbox"), {
   onChange: (alerts) => { document.getElementById("count-alerts").textContent = alerts.length; },
   onOpenIncident: (id) => incidents.show(id),
   incidentsForAttach: () => incidents.open,
+  evidence: (alert) => video.evidence(alert),
 });
 
 function placeIncident(incident) {
@@ -85,6 +93,8 @@ function applyEvent(event) {
     devices.apply(event);
   } else if (event.type.startsWith("population_alert.")) {
     devices.applyPopulation(event);
+  } else if (event.type.startsWith("screen.")) {
+    video.apply(event);
   } else if (event.type.startsWith("camera.") && p.lat != null) {
     map.upsert("camera", { id: p.camera, code: p.code, name: p.name, online: p.online,
       sensitive: p.sensitive, analytics: p.analytics }, p.lat, p.lon);
@@ -147,7 +157,10 @@ async function start() {
   await outline;
   baseline = Math.min(incidentLayer.seq, unitLayer.seq, alertLayer.seq, reportLayer.seq,
     deviceLayer.seq, cameraLayer.seq);
-  if (!wall) await Promise.all([devices.loadApprovals(), devices.loadDrafts()]);
+  if (!wall) {
+    await Promise.all([devices.loadApprovals(), devices.loadDrafts(), video.loadScreens(),
+      video.loadRoutings()]);
+  }
   for (const event of pending) if (event.seq > baseline) applyEvent(event);
   pending = [];
   document.body.dataset.mapReady = "1";

@@ -29,7 +29,7 @@ function dot(colour, className, text = "", glyph = "") {
 }
 
 export class ConsoleMap {
-  constructor(element, { labels, center, zoom, onSelect, reportsUrl, devicePopup }) {
+  constructor(element, { labels, center, zoom, onSelect, reportsUrl, devicePopup, cameraPopup }) {
     this.element = element;
     this.labels = labels;
     this.onSelect = onSelect || (() => {});
@@ -58,6 +58,7 @@ export class ConsoleMap {
     }, { collapsed: false }).addTo(this.map);
     this.reportsUrl = reportsUrl || "";
     this.devicePopup = devicePopup || null;
+    this.cameraPopup = cameraPopup || null;
   }
 
   async loadOutline() {
@@ -114,6 +115,7 @@ export class ConsoleMap {
   popup(kind, p) {
     const l = this.labels;
     if (kind === "device" && this.devicePopup) return this.devicePopup(p);
+    if (kind === "camera" && this.cameraPopup) return this.cameraPopup(p);
     if (kind === "incident") {
       return `<strong>P${p.priority} · ${escapeHtml(p.category_label || p.category)}</strong><br>${escapeHtml(p.title)}<br>` +
         `${escapeHtml(l.incidentStatus[p.status] || p.status)}<br><a href="#incident-${p.id}" data-incident="${p.id}">${escapeHtml(l.open)}</a>`;
