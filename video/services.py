@@ -161,8 +161,9 @@ def snapshot_store(*, camera: Camera, frame: np.ndarray, persons: list[Box],
                        blur_persons=settings.VIDEO_BLUR_PERSONS, blur_faces=True)
     plain = sanitise(frame, masks=masks, blur_persons=False, blur_faces=False)
     height, width = frame.shape[:2]
+    retention = timedelta(days=settings.VIDEO_SNAPSHOT_RETENTION_DAYS)
     snapshot = Snapshot(camera=camera, taken_at=taken_at, width=width, height=height,
-                        expires_at=taken_at + timedelta(days=settings.VIDEO_SNAPSHOT_RETENTION_DAYS))
+                        expires_at=taken_at + retention)
     snapshot.image.save("snapshot.jpg", ContentFile(live.encode(blurred, width=width, quality=85)),
                         save=False)
     snapshot.unblurred.save("snapshot.jpg", ContentFile(live.encode(plain, width=width,

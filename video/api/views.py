@@ -13,9 +13,9 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from video import selectors, services
-from video.views import journal_view
 from video.api import serializers as s
 from video.models import Screen
+from video.views import journal_view
 
 
 def _valid(serializer_class, request):
