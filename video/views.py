@@ -20,6 +20,8 @@ from video.models import Camera, Screen
 
 # A live view is journaled when it starts, and again if it lasts longer than this.
 VIEW_JOURNAL_SECONDS = 600
+# Where a frame is asked from, as the journal records it (anything else counts as the console).
+VIEW_PLACES = {"console", "page", "admin", "api"}
 
 
 def _require_live(user) -> None:
@@ -60,7 +62,8 @@ def camera_frame(request, pk):
     """The camera's latest masked frame (204 while none has arrived)."""
     _require_live(request.user)
     camera = _camera(request, pk)
-    journal_view(request, camera, where=request.GET.get("from", "console")[:20])
+    where = request.GET.get("from", "console")
+    journal_view(request, camera, where=where if where in VIEW_PLACES else "console")
     return _frame_response(camera)
 
 
