@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from datetime import time as clock_time
 
+import cv2
 from django.conf import settings
 from django.utils import timezone
 
@@ -157,7 +158,7 @@ class Statistics:
         for zone in zones:
             if zone.kind != "zone":
                 continue
-            polygon = zone.pixels(width, height)
+            polygon = zone.pixels(width, height).astype("float32")
             count = sum(1 for track in analysis.tracks if track.missed == 0
                         and _inside(polygon, track.box.bottom_center))
             counts = self.rows.setdefault((zone.name, period), Counts())
@@ -174,10 +175,7 @@ class Statistics:
 
 
 def _inside(polygon, point) -> bool:
-    import cv2
-
-    return cv2.pointPolygonTest(polygon.astype("float32"), (float(point[0]), float(point[1])),
-                                False) >= 0
+    return cv2.pointPolygonTest(polygon, (float(point[0]), float(point[1])), False) >= 0
 
 
 # --- one window -----------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from video import live, selectors, services
-from video.models import Camera, Screen
+from video.models import Camera
 
 # A live view is journaled when it starts, and again if it lasts longer than this.
 VIEW_JOURNAL_SECONDS = 600
@@ -92,7 +92,7 @@ def screen_page(request, code):
 def screen_frame(request, code):
     """The latest frame of whatever camera the screen shows now: the page switches with it."""
     _require_live(request.user)
-    screen = get_object_or_404(Screen.objects.select_related("camera"), code=code)
+    screen = get_object_or_404(selectors.screens_visible_to(user=request.user), code=code)
     camera = screen.camera if screen.camera and screen.camera.enabled else None
     if camera is not None:
         live.watch(camera.pk)
