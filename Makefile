@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: run test install migrate demo messages bench-live bench-console bench-video clean
+.PHONY: run test install migrate demo messages bench-live bench-console bench-video bench-sound clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ bench-console: install
 
 bench-video: install
 	$(BIN)/python bench/video_pipeline.py $(BENCH_ARGS)
+
+bench-sound: install
+	$(BIN)/python bench/acoustics.py $(BENCH_ARGS)
+	$(BIN)/python bench/acoustic_location.py
 
 clean:
 	rm -rf var/ .pytest_cache

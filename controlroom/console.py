@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from controlroom import selectors
+from devices.sound import LABELS as sound_labels_lazy
 from video.catalogue import rule_labels
 
 
@@ -38,6 +39,7 @@ def _console_context(request) -> dict:
             "mayApproveCommands": user.has_perm("devices.approve_command"),
             "mayDraftAlerts": user.has_perm("devices.add_populationalert"),
             "mayIssueAlerts": user.has_perm("devices.issue_populationalert"),
+            "mayViewCameras": user.has_perm("video.view_camera"),
             "mayViewLive": user.has_perm("video.view_live"),
             "mayRouteScreens": user.has_perm("video.route_screen"),
             "mayApproveRouting": user.has_perm("video.approve_sensitive_routing"),
@@ -66,6 +68,13 @@ def _console_context(request) -> dict:
                 "routingReason": _("Caméra sensible : motif de l'affichage (un superviseur "
                                    "doit l'accorder) :"),
                 "evidence": _("Image de preuve"),
+                "sound": {
+                    "kinds": {kind: str(text) for kind, text in sound_labels().items()},
+                    "confidence": _("confiance"),
+                    "located": _("Localisé par %(count)s capteurs à ±%(radius)s m"),
+                    "echoes": _("%(count)s arrivée(s) écartée(s) (échos)"),
+                },
+                "nearCameras": _("Caméras à proximité"),
                 "unblur": _("Voir sans floutage"),
                 "unblurReason": _("Motif de la consultation de l'image non floutée (inscrit au "
                                   "journal) :"),
@@ -119,6 +128,10 @@ def _console_context(request) -> dict:
             },
         },
     }
+
+
+def sound_labels() -> dict:
+    return dict(sound_labels_lazy)
 
 
 def event_labels() -> dict:

@@ -227,10 +227,12 @@ CELERY_BEAT_SCHEDULE = {
     "roll-up-telemetry": {"task": "devices.roll_up_telemetry", "schedule": 900.0},
     "supervise-cameras": {"task": "video.supervise_cameras", "schedule": 10.0},
     "expire-snapshots": {"task": "video.expire_snapshots", "schedule": 3600.0},
+    "supervise-sound-sensors": {"task": "devices.supervise_sound_sensors", "schedule": 10.0},
 }
-# Video analysis has its own queue, so its long windows never delay the other tasks; a worker
-# serves it with ``-Q video`` (``make run`` starts one worker for both queues).
-CELERY_TASK_ROUTES = {"video.analyse_camera": {"queue": "video"}}
+# Video and sound analyses have their own queues, so their long windows never delay the other
+# tasks; workers serve them with ``-Q video`` and ``-Q sound``.
+CELERY_TASK_ROUTES = {"video.analyse_camera": {"queue": "video"},
+                      "devices.analyse_sound_sensor": {"queue": "sound"}}
 
 # --- Authentication, sessions, lockout ------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
@@ -390,6 +392,28 @@ VIDEO_STATISTICS_MINUTES = env_int("VIDEO_STATISTICS_MINUTES", 5)
 VIDEO_LIVE_FPS = float(os.environ.get("VIDEO_LIVE_FPS", "3"))
 VIDEO_LIVE_WIDTH = env_int("VIDEO_LIVE_WIDTH", 640)
 VIDEO_UNBLUR_REASON_MIN_LENGTH = 10
+
+# --- Sound analytics ------------------------------------------------------------------------
+# Each sensor is analysed in windows of this many seconds, like the cameras. No audio is ever
+# kept: only levels and sound events leave the analysis.
+SOUND_WINDOW_SECONDS = float(os.environ.get("SOUND_WINDOW_SECONDS", "60"))
+SOUND_RETRY_BACKOFF_SECONDS = tuple(
+    float(v) for v in env_list("SOUND_RETRY_BACKOFF_SECONDS", "10,30,60,120,300"))
+# Levels go to telemetry (laeq_db, lafmax_db) once per period of this many seconds.
+SOUND_LEVEL_SECONDS = env_int("SOUND_LEVEL_SECONDS", 10)
+# An MQTT sensor that sends no frame for this long has its window closed as failed.
+SOUND_MQTT_IDLE_SECONDS = float(os.environ.get("SOUND_MQTT_IDLE_SECONDS", "15"))
+# Sensor clocks are synchronised to about this much (GPS, PTP): multilateration's timing error.
+SOUND_CLOCK_JITTER_SECONDS = float(os.environ.get("SOUND_CLOCK_JITTER_SECONDS", "0.001"))
+# A user-supplied ONNX audio model (input [1, samples], output one score per label), e.g.
+# SOUND_CLASSIFIER_MODEL=/models/sons.onnx SOUND_CLASSIFIER_LABELS=detonation,scream,chien.
+SOUND_CLASSIFIER = (
+    {"path": os.environ["SOUND_CLASSIFIER_MODEL"],
+     "labels": env_list("SOUND_CLASSIFIER_LABELS", ""),
+     "window_seconds": float(os.environ.get("SOUND_CLASSIFIER_WINDOW_SECONDS", "1")),
+     "threshold": float(os.environ.get("SOUND_CLASSIFIER_THRESHOLD", "0.5"))}
+    if os.environ.get("SOUND_CLASSIFIER_MODEL") else None
+)
 
 # --- Maps -----------------------------------------------------------------------------------
 LEAFLET_CONFIG = {

@@ -27,6 +27,7 @@ urlpatterns = [
     path("open311/", include("citizens.open311_urls")),
     path("cap/flux.atom", device_views.cap_feed, name="cap-feed"),
     path("cap/<str:identifier>.xml", device_views.cap_message, name="cap-message"),
+    path("capteurs-sonores/", device_views.sound_sensors, name="sound-sensors"),
     path("", include("video.urls")),
     path("", include("citizens.urls")),
 ]

@@ -2,11 +2,14 @@ from django.contrib import admin
 from django.db import models
 
 from controlroom.admin import JournaledAdmin, ReadOnlyMixin, SectorFromPointAdmin
+from devices import sound
 from devices.models import (
     AlertRecipient,
     Command,
     Device,
     PopulationAlert,
+    SoundEvent,
+    SoundSensor,
     TelemetryRule,
 )
 
@@ -56,3 +59,29 @@ class PopulationAlertAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("created_at", "msg_type", "headline", "severity", "status", "identifier",
                     "sent")
     list_filter = ("status", "msg_type", "severity")
+
+
+@admin.register(SoundSensor)
+class SoundSensorAdmin(JournaledAdmin):
+    """Sound analysis settings of a sound sensor; switching it on or off and changing its hours
+    are journaled, and shown on the public register."""
+
+    list_display = ("device", "source", "purpose", "enabled", "listen_start", "listen_end",
+                    "last_audio_at", "rejected_frames", "last_error")
+    list_filter = ("enabled", "source")
+    search_fields = ("device__name", "device__code", "purpose")
+    readonly_fields = ("last_audio_at", "rejected_frames", "last_error", "failures", "retry_at")
+    autocomplete_fields = ("device",)
+
+    def save_model(self, request, obj, form, change):
+        sound.sensor_save(sensor=obj, by=request.user, created=not change)
+
+
+@admin.register(SoundEvent)
+class SoundEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """What the sensors detected (type, confidence, levels), never audio."""
+
+    list_display = ("started_at", "sensor", "kind", "confidence", "peak_db", "laeq_db", "alert",
+                    "location")
+    list_filter = ("kind",)
+    date_hierarchy = "started_at"

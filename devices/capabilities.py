@@ -92,6 +92,9 @@ KINDS: dict[str, Kind] = {
         "stop": Action(_("Arrêter")),
     }),
     "noise_sensor": Kind(_("Sonomètre"), metrics=("laeq_db",)),
+    # Detects sound events (detonations, screams, breaking glass, night music); never keeps audio.
+    "sound_sensor": Kind(_("Capteur sonore (détection d'événements)"),
+                         metrics=("laeq_db", "lafmax_db")),
     "people_counter": Kind(_("Compteur de personnes"), metrics=("people",)),
     "air_quality": Kind(_("Capteur de qualité de l'air"), metrics=("pm25", "pm10", "no2")),
 }

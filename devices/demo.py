@@ -54,3 +54,6 @@ def load(context: dict) -> None:
             time_start=time(22, 0), time_end=time(7, 0),
             category=Category.objects.get(code="nuisance_sonore"), severity=3,
         )
+    from devices import sound_demo
+
+    sound_demo.load(context)

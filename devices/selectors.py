@@ -3,13 +3,38 @@
 from django.db.models import Count, QuerySet
 
 from controlroom import geo
-from devices.models import Command, CommandGroup, Device
+from devices.models import (
+    Command,
+    CommandGroup,
+    Device,
+    SoundEvent,
+    SoundLocation,
+    SoundSensor,
+)
 
 
 def devices_visible_to(*, user) -> QuerySet[Device]:
     if not user.has_perm("devices.view_device"):
         return Device.objects.none()
     return Device.objects.select_related("sector")
+
+
+def sound_sensors_visible_to(*, user) -> QuerySet[SoundSensor]:
+    if not user.has_perm("devices.view_soundsensor"):
+        return SoundSensor.objects.none()
+    return SoundSensor.objects.select_related("device")
+
+
+def sound_events_visible_to(*, user) -> QuerySet[SoundEvent]:
+    if not user.has_perm("devices.view_soundevent"):
+        return SoundEvent.objects.none()
+    return SoundEvent.objects.select_related("sensor__device")
+
+
+def sound_locations_visible_to(*, user) -> QuerySet[SoundLocation]:
+    if not user.has_perm("devices.view_soundlocation"):
+        return SoundLocation.objects.none()
+    return SoundLocation.objects.filter(radius_m__isnull=False)
 
 
 def commands_visible_to(*, user) -> QuerySet[Command]:

@@ -1,4 +1,5 @@
 from celery import shared_task
+from django.conf import settings
 
 from devices import services
 
@@ -37,3 +38,36 @@ def notify_population_alert(alert_id: int) -> dict:
     from devices import population
 
     return population.population_alert_notify(alert_id=alert_id)
+
+
+def _enqueue_sound(sensor_id: int, token: str) -> None:
+    # A message older than a window is stale: the beat will have started the sensor again.
+    from controlroom import leases
+
+    analyse_sound_sensor.apply_async(args=[sensor_id, token],
+                                     expires=settings.SOUND_WINDOW_SECONDS + leases.MARGIN_SECONDS)
+
+
+@shared_task(name="devices.analyse_sound_sensor", acks_late=True, reject_on_worker_lost=False,
+             ignore_result=True)
+def analyse_sound_sensor(sensor_id: int, token: str) -> dict:
+    """One window of a sound sensor's analysis (``sound`` queue), then the next one queued."""
+    from devices.sound_analysis import analyse_window
+
+    result = analyse_window(sensor_id, token=token)
+    if not result.stopped:
+        _enqueue_sound(sensor_id, token)
+    return {"seconds": round(result.seconds, 1), "events": result.events,
+            "rejected": result.rejected, "stopped": result.stopped}
+
+
+@shared_task(name="devices.supervise_sound_sensors", ignore_result=True)
+def supervise_sound_sensors() -> int:
+    """Start the sensors nobody analyses: new ones, those whose hours begin, those whose loop
+    stopped (retried with backoff) and those whose worker was lost."""
+    from devices import sound
+
+    started = sound.sensors_due()
+    for sensor_id, token in started:
+        _enqueue_sound(sensor_id, token)
+    return len(started)

@@ -1,13 +1,19 @@
-"""Public CAP 1.2 messages and their Atom feed: population alerts are public information."""
+"""Public pages of the devices app: CAP 1.2 messages and their Atom feed (population alerts
+are public information), and the register of sound sensors (what they listen for, when, and
+what is kept), the transparency the CNIL asks of any sensor on the public way."""
 
 from django.conf import settings
 from django.http import Http404, HttpResponse
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from devices import cap, population
-from devices.models import PopulationAlert
+from django_ratelimit.core import is_ratelimited
+
+from controlroom import selectors as zones
+from devices import cap, population, sound
+from devices.models import PopulationAlert, SoundSensor
 
 FEED_SIZE = 100
 
@@ -43,3 +49,23 @@ def cap_feed(request):
     response = HttpResponse(body, content_type="application/atom+xml; charset=utf-8")
     response["Access-Control-Allow-Origin"] = "*"
     return response
+
+
+@require_GET
+def sound_sensors(request):
+    """The public register of sound sensors. Rate-limited like the other public pages."""
+    if is_ratelimited(request, group="public-register", key="ip",
+                      rate=settings.CITIZEN_TRACKING_RATE, method=["GET"], increment=True):
+        return HttpResponse("Trop de requêtes : réessayez dans une minute.", status=429,
+                            content_type="text/plain; charset=utf-8")
+    sensors = (SoundSensor.objects.filter(device__active=True).select_related(
+        "device", "device__sector").order_by("device__name"))
+    rows = [{"name": s.device.name, "sector": s.device.sector, "lat": round(s.device.lat, 4),
+             "lon": round(s.device.lon, 4), "purpose": s.purpose, "enabled": s.enabled,
+             "hours": sound.hours_text(s),
+             "detections": [sound.label(kind) for kind in (s.detections or sound.LABELS)]}
+            for s in sensors]
+    return render(request, "devices/sound_sensors.html",
+                  {"sensors": rows, "city": zones.city_current(),
+                   "level_seconds": settings.SOUND_LEVEL_SECONDS,
+                   "retention_hours": settings.TELEMETRY_RAW_RETENTION_HOURS})

@@ -88,18 +88,21 @@ def alerts_layer(*, user) -> dict:
         .filter(status__in=Alert.OPEN_STATUSES)
         .order_by()
         .annotate(received=IsoUtc("received_at"), escalated=IsoUtc("escalated_at"),
-                  snapshot=KT("evidence__snapshot_url"))
+                  snapshot=KT("evidence__snapshot_url"), radius=KT("evidence__radius_m"))
         .values_list("pk", "lat", "lon", "title", "severity", "status", "source",
-                     "category__code", "received", "repeat_count", "escalated", "snapshot")
+                     "category__code", "received", "repeat_count", "escalated", "snapshot",
+                     "radius")
     )
     return collection([
         feature("alert", pk, lat, lon, {
             "title": title, "severity": severity, "status": status, "source": source,
             "category": code, "received_at": received_at, "repeat_count": count,
             "escalated_at": escalated_at, "snapshot_url": snapshot,
+            # A sound located by several sensors: its uncertainty radius (m).
+            "radius_m": float(radius) if radius else None,
         })
         for pk, lat, lon, title, severity, status, source, code, received_at, count, escalated_at,
-        snapshot in rows
+        snapshot, radius in rows
     ])
 
 

@@ -22,6 +22,9 @@ TAXONOMY = [
     ("vol", "Vol", "securite", 2, ["patrol_car", "motorbike"]),
     ("intrusion", "Intrusion", "securite", 2, ["patrol_car", "dog_unit"]),
     ("objet_abandonne", "Objet abandonné", "securite", 2, ["patrol_car", "foot_patrol"]),
+    ("coup_de_feu", "Détonation / coup de feu", "securite", 1, ["patrol_car", "ambulance"]),
+    ("cri_detresse", "Cri de détresse", "securite", 1, ["patrol_car", "foot_patrol"]),
+    ("bris_de_verre", "Bris de verre", "securite", 2, ["patrol_car"]),
     # Secours
     ("personne_au_sol", "Personne au sol", "secours", 2, ["foot_patrol", "ambulance"]),
     ("incendie", "Incendie", "secours", 1, ["fire_engine", "patrol_car"]),

@@ -11,6 +11,20 @@ def cameras_visible_to(*, user) -> QuerySet[Camera]:
     return Camera.objects.select_related("sector")
 
 
+def cameras_nearest(*, user, lat: float, lon: float, limit: int = 3,
+                    within_m: float = 1000.0) -> list[tuple[Camera, float]]:
+    """The cameras nearest to a point (within ``within_m``), with their distance: the ones to
+    look through first at an incident or a located sound."""
+    from controlroom import geo
+
+    found = []
+    for camera in cameras_visible_to(user=user).filter(enabled=True):
+        distance = geo.distance_m(lat, lon, camera.lat, camera.lon)
+        if distance <= within_m:
+            found.append((camera, distance))
+    return sorted(found, key=lambda pair: pair[1])[:limit]
+
+
 def snapshots_visible_to(*, user) -> QuerySet[Snapshot]:
     """Evidence snapshots are seen by whoever handles alerts or may view cameras' events."""
     if not (user.has_perm("video.view_snapshot") or user.has_perm("incidents.view_alert")):

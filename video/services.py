@@ -5,7 +5,6 @@ Every view of an unblurred image, every live view opened and every routing to a 
 journaled. Permissions are checked here, whoever calls.
 """
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -14,31 +13,23 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
-from controlroom import journal
+from controlroom import journal, leases
 from controlroom.errors import StateConflict
-from incidents.models import Alert, Category
+from incidents.models import Alert
 from incidents.services import alerts as alert_services
 from incidents.services.common import require
-from incidents.services.incidents import category_ensure_defaults
+from incidents.services.incidents import category_for
 from video import catalogue, live
 from video.analytics.privacy import sanitise
 from video.analytics.types import Box, Event
 from video.models import Camera, Screen, ScreenRouting, Snapshot, VideoEvent, ZoneStatistic
 
 SYSTEM = "system:video"
-LEASE_MARGIN_SECONDS = 30  # a window may start late (queue) or end late (last frame, writes)
-
-
-def _category(code: str) -> Category:
-    category = Category.objects.filter(code=code).first()
-    if category is None:
-        category_ensure_defaults()
-        category = Category.objects.get(code=code)
-    return category
+LEASE_MARGIN_SECONDS = leases.MARGIN_SECONDS
 
 
 def _camera_payload(camera: Camera, **extra) -> dict:
@@ -52,37 +43,17 @@ def _camera_payload(camera: Camera, **extra) -> dict:
 
 def lease_extend(*, camera_id: int, token: str, seconds: float, now: datetime | None = None
                  ) -> bool:
-    """Hold (or keep) the right to analyse the camera for ``seconds`` more.
-
-    Granted to the token that holds the lease, or to anyone once it has run out; refused for a
-    camera out of service. Two workers can never analyse the same camera at once.
-    """
-    now = now or timezone.now()
-    until = now + timedelta(seconds=max(0.0, seconds) + LEASE_MARGIN_SECONDS)
-    free = Q(lease_token=token) | Q(lease_until__isnull=True) | Q(lease_until__lt=now)
-    return bool(Camera.objects.filter(free, pk=camera_id, enabled=True)
-                .update(lease_token=token, lease_until=until))
+    """Hold (or keep) the right to analyse the camera for ``seconds`` more (``leases.extend``)."""
+    return leases.extend(Camera, pk=camera_id, token=token, seconds=seconds, now=now)
 
 
 def lease_release(*, camera_id: int, token: str) -> None:
-    Camera.objects.filter(pk=camera_id, lease_token=token).update(lease_token="", lease_until=None)
+    leases.release(Camera, pk=camera_id, token=token)
 
 
 def cameras_due(*, now: datetime | None = None) -> list[tuple[int, str]]:
-    """Enabled cameras nobody analyses (never started, stopped, or whose worker was lost), whose
-    retry delay is over: each gets a fresh lease, to be handed to a new analysis loop."""
-    now = now or timezone.now()
-    due = []
-    candidates = (Camera.objects.filter(enabled=True)
-                  .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-                  .filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now))
-                  .values_list("pk", flat=True))
-    for camera_id in candidates:
-        token = secrets.token_hex(16)
-        if lease_extend(camera_id=camera_id, token=token,
-                        seconds=settings.VIDEO_WINDOW_SECONDS, now=now):
-            due.append((camera_id, token))
-    return due
+    """Enabled cameras nobody analyses, whose retry delay is over, each with a fresh lease."""
+    return leases.due(Camera, seconds=settings.VIDEO_WINDOW_SECONDS, now=now)
 
 
 def camera_frames_seen(*, camera_id: int, fps: float, position: float | None = None,
@@ -104,21 +75,11 @@ def camera_frames_seen(*, camera_id: int, fps: float, position: float | None = N
                        payload=_camera_payload(camera))
 
 
-def retry_delay(failures: int) -> float:
-    backoff = settings.VIDEO_RETRY_BACKOFF_SECONDS or (30.0,)
-    return backoff[min(max(failures, 1), len(backoff)) - 1]
-
-
 def camera_failed(*, camera_id: int, error: str, now: datetime | None = None) -> float:
     """The stream could not be read: try again later, each time a little later."""
-    now = now or timezone.now()
     with transaction.atomic():
-        camera = Camera.objects.select_for_update().get(pk=camera_id)
-        camera.failures += 1
-        delay = retry_delay(camera.failures)
-        Camera.objects.filter(pk=camera_id).update(
-            failures=camera.failures, retry_at=now + timedelta(seconds=delay),
-            last_error=error[:300], lease_token="", lease_until=None)
+        camera, delay = leases.failed(Camera, pk=camera_id, error=error,
+                                      backoff=settings.VIDEO_RETRY_BACKOFF_SECONDS, now=now)
         journal.record(type="camera.connection_failed", subject=camera, actor=SYSTEM,
                        payload=_camera_payload(camera, error=error[:300],
                                                failures=camera.failures, retry_in=delay))
@@ -139,7 +100,7 @@ def cameras_check_heartbeats(*, now: datetime | None = None) -> int:
                            payload=_camera_payload(camera))
             alert_services.alert_receive(
                 by=SYSTEM, source=Alert.Source.CAMERA,
-                category=_category(catalogue.CAMERA_OFFLINE_CATEGORY),
+                category=category_for(catalogue.CAMERA_OFFLINE_CATEGORY),
                 title=f"Caméra hors ligne : {camera.name}", lat=camera.lat, lon=camera.lon,
                 severity=3,
                 evidence={"camera": camera.code, "last_frame_at": camera.last_frame_at.isoformat(),
@@ -205,7 +166,7 @@ def event_record(*, camera: Camera, event: Event, frame: np.ndarray, persons: li
             category_code = catalogue.RULE_CATEGORIES.get(event.rule)
             alert = None
             if category_code:
-                category = _category(category_code)
+                category = category_for(category_code)
                 alert = alert_services.alert_receive(
                     by=SYSTEM, source=Alert.Source.CAMERA, category=category,
                     title=f"{label}{where} — {camera.name}", lat=camera.lat, lon=camera.lon,

@@ -2,7 +2,15 @@ from django.utils.translation import gettext
 from rest_framework import serializers
 
 from devices import cap, capabilities
-from devices.models import Command, CommandGroup, Device, PopulationAlert
+from devices.models import (
+    Command,
+    CommandGroup,
+    Device,
+    PopulationAlert,
+    SoundEvent,
+    SoundLocation,
+    SoundSensor,
+)
 
 
 class DeviceSerializer(serializers.ModelSerializer):
@@ -120,3 +128,39 @@ class FollowUpSerializer(serializers.Serializer):
     severity = serializers.ChoiceField(choices=cap.SEVERITIES, required=False)
     urgency = serializers.ChoiceField(choices=cap.URGENCIES, required=False)
     expires = serializers.DateTimeField(required=False)
+
+
+class SoundSensorSerializer(serializers.ModelSerializer):
+    """A sound sensor's settings and state; its stream address never leaves the server."""
+
+    code = serializers.CharField(source="device.code", read_only=True)
+    name = serializers.CharField(source="device.name", read_only=True)
+    lat = serializers.FloatField(source="device.lat", read_only=True)
+    lon = serializers.FloatField(source="device.lon", read_only=True)
+    online = serializers.BooleanField(source="device.online", read_only=True)
+
+    class Meta:
+        model = SoundSensor
+        fields = ["id", "device", "code", "name", "lat", "lon", "online", "source", "purpose",
+                  "listen_start", "listen_end", "listen_days", "detections", "night_start",
+                  "night_end", "music_threshold_db", "music_min_seconds", "enabled",
+                  "last_audio_at", "rejected_frames", "last_error"]
+        read_only_fields = fields
+
+
+class SoundEventSerializer(serializers.ModelSerializer):
+    sensor_code = serializers.CharField(source="sensor.device.code", read_only=True)
+
+    class Meta:
+        model = SoundEvent
+        fields = ["id", "sensor", "sensor_code", "kind", "confidence", "started_at", "ended_at",
+                  "peak_db", "laeq_db", "bands", "alert", "location"]
+        read_only_fields = fields
+
+
+class SoundLocationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SoundLocation
+        fields = ["id", "kind", "emitted_at", "lat", "lon", "radius_m", "sensors", "rejected",
+                  "residual_ms", "alert"]
+        read_only_fields = fields

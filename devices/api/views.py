@@ -52,6 +52,40 @@ class DeviceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return Response(s.CommandSerializer(command).data, status=status.HTTP_201_CREATED)
 
 
+class SoundSensorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                         viewsets.GenericViewSet):
+    """Sound sensors: their purpose, hours, detections and state. Never audio."""
+
+    serializer_class = s.SoundSensorSerializer
+    filterset_fields = ["enabled", "source"]
+
+    def get_queryset(self):
+        return selectors.sound_sensors_visible_to(user=self.request.user).order_by("device__name")
+
+
+class SoundEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                        viewsets.GenericViewSet):
+    """What the sound sensors detected: type, confidence, time and levels."""
+
+    serializer_class = s.SoundEventSerializer
+    filterset_fields = ["sensor", "kind", "alert", "location"]
+
+    def get_queryset(self):
+        return selectors.sound_events_visible_to(user=self.request.user).order_by("-started_at")
+
+
+class SoundLocationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                           viewsets.GenericViewSet):
+    """Impulses located by three sensors or more, with their uncertainty radius."""
+
+    serializer_class = s.SoundLocationSerializer
+    filterset_fields = ["kind", "alert"]
+
+    def get_queryset(self):
+        return selectors.sound_locations_visible_to(user=self.request.user).order_by(
+            "-emitted_at")
+
+
 class CommandViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Commands and their status; critical ones are approved or rejected by a second person."""
 

@@ -166,6 +166,24 @@ def alert_repeat(*, alert: Alert, by, severity: int = 4, source_ref: str = "", *
                         source_ref=source_ref, **extra)
 
 
+@transaction.atomic
+def alert_locate(*, alert: Alert, by, lat: float, lon: float, radius_m: float,
+                 evidence: dict | None = None) -> Alert:
+    """Move an open alert to a better estimate of where it happens (e.g. a sound located by
+    several sensors), with its uncertainty radius; ``evidence`` keys are added to its evidence."""
+    require(by, "incidents.change_alert", "Vous n'avez pas le droit de traiter les alertes.")
+    alert = _locked_open(alert)
+    lat, lon = checked_point(lat, lon)
+    alert.set_point(lat, lon)
+    alert.sector = zones.sector_at(lat=lat, lon=lon)
+    alert.evidence = _check_evidence({**(alert.evidence or {}), **(evidence or {}),
+                                      "radius_m": round(float(radius_m), 1)})
+    alert.save(update_fields=["lat", "lon", "h3", "sector", "evidence"])
+    _record(alert, "alert.located", by, radius_m=alert.evidence["radius_m"],
+            evidence=alert.evidence)
+    return alert
+
+
 def _locked_open(alert: Alert) -> Alert:
     alert = Alert.objects.select_for_update().get(pk=alert.pk)
     if not alert.is_open:

@@ -32,6 +32,15 @@ def category_ensure_defaults() -> int:
     return created
 
 
+def category_for(code: str) -> Category:
+    """The category of ``code``, creating the default taxonomy's if it is missing."""
+    category = Category.objects.filter(code=code).first()
+    if category is None:
+        category_ensure_defaults()
+        category = Category.objects.get(code=code)
+    return category
+
+
 def _permissions(by) -> set[str]:
     if by is None or isinstance(by, str):
         return {lifecycle.HANDLE, lifecycle.SUPERVISE}

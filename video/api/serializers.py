@@ -24,6 +24,14 @@ class CameraSerializer(serializers.ModelSerializer):
                 for name in sorted(camera.analytics or {})]
 
 
+class NearCameraSerializer(CameraSerializer):
+    distance_m = serializers.IntegerField(read_only=True)
+
+    class Meta(CameraSerializer.Meta):
+        fields = [*CameraSerializer.Meta.fields, "distance_m"]
+        read_only_fields = fields
+
+
 class LiveSerializer(serializers.Serializer):
     frame_url = serializers.CharField()
     refresh_ms = serializers.IntegerField()

@@ -34,6 +34,27 @@ class CameraViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def get_queryset(self):
         return selectors.cameras_visible_to(user=self.request.user).order_by("name")
 
+    @extend_schema(
+        parameters=[OpenApiParameter("lat", OpenApiTypes.FLOAT, required=True),
+                    OpenApiParameter("lon", OpenApiTypes.FLOAT, required=True),
+                    OpenApiParameter("limit", OpenApiTypes.INT, description="1 to 10 (3)")],
+        responses=s.NearCameraSerializer(many=True))
+    @action(detail=False, methods=["get"])
+    def nearest(self, request):
+        """The cameras nearest to a point, within 1 km, nearest first."""
+        try:
+            lat = float(request.query_params["lat"])
+            lon = float(request.query_params["lon"])
+            limit = int(request.query_params.get("limit", 3))
+        except (KeyError, ValueError):
+            raise ValidationError({"detail": "Indiquez lat et lon (nombres) et limit (entier)."}
+                                  ) from None
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180 and 1 <= limit <= 10):
+            raise ValidationError({"detail": "Point hors limites ou limit hors de 1 à 10."})
+        found = selectors.cameras_nearest(user=request.user, lat=lat, lon=lon, limit=limit)
+        return Response([{**s.CameraSerializer(camera).data, "distance_m": round(distance)}
+                         for camera, distance in found])
+
     @extend_schema(request=None, responses=s.LiveSerializer)
     @action(detail=True, methods=["post"])
     def live(self, request, pk=None):

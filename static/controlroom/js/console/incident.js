@@ -78,12 +78,14 @@ export class Incidents {
         api(`/api/incidents/${id}/`), api(`/api/incidents/${id}/procedures/`),
         api(`/api/incidents/${id}/timeline/`),
       ];
-      if (this.config.mayDispatch) requests.push(api(`/api/incidents/${id}/suggestions/`));
+      requests.push(this.config.mayDispatch ? api(`/api/incidents/${id}/suggestions/`) : { data: [] });
       const [incident, runs, timeline, suggestions] = (await Promise.all(requests)).map((r) => r.data);
+      const cameras = this.config.mayViewCameras
+        ? (await api(`/api/cameras/nearest/?lat=${incident.lat}&lon=${incident.lon}&limit=3`)).data : [];
       this.shown = id;
       this.incidents.set(id, incident);
       const scroll = this.view.scrollTop;
-      this.render(incident, runs, timeline, suggestions || []);
+      this.render(incident, runs, timeline, suggestions || [], cameras);
       if (keepScroll) this.view.scrollTop = scroll;
       this.panel.hidden = false;
       this.view.dataset.incidentId = id;
@@ -97,7 +99,7 @@ export class Incidents {
     this.panel.hidden = true;
   }
 
-  render(incident, runs, timeline, suggestions) {
+  render(incident, runs, timeline, suggestions, cameras = []) {
     const l = this.labels;
     const header = el("header", { class: "incident-head" },
       el("h2", {}, el("span", { class: `badge s${incident.priority}` }, `P${incident.priority}`), " ", incident.title),
@@ -114,7 +116,7 @@ export class Incidents {
       : null;
     const run = runs.find((r) => r.status === "active") || runs[0];
     this.view.replaceChildren(header, transitions, this.stepper(run), this.dispatch(incident, suggestions),
-      this.notes(), this.timeline(timeline));
+      this.cameras(cameras), this.notes(), this.timeline(timeline));
   }
 
   stepper(run) {
@@ -170,6 +172,18 @@ export class Incidents {
       engaged.length ? el("ul", { class: "engaged" }, ...engaged) : el("p", { class: "empty" }, l.noUnit),
       offered.length ? el("h4", {}, l.suggested) : null,
       offered.length ? el("ul", { class: "suggested" }, ...offered) : null);
+  }
+
+  /** The cameras nearest to the incident (a located sound, a citizen's report…): where to look. */
+  cameras(cameras) {
+    const l = this.labels;
+    if (!cameras.length) return null;
+    const items = cameras.map((camera) => el("li", { "data-near-camera": camera.id },
+      `${camera.name} · ${camera.distance_m} m${camera.online ? "" : ` · ${l.offline}`} `,
+      this.config.mayViewLive
+        ? el("a", { href: `/video/cameras/${Number(camera.id)}/direct/`, target: "_blank", rel: "noopener" }, l.liveView)
+        : null));
+    return el("section", { class: "near-cameras" }, el("h3", {}, l.nearCameras), el("ul", {}, ...items));
   }
 
   notes() {

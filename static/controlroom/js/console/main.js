@@ -10,6 +10,7 @@ import { Incidents } from "./incident.js";
 import { Inbox } from "./inbox.js";
 import { Devices } from "./devices.js";
 import { Video } from "./video.js";
+import { soundEvidence } from "./sound.js";
 import { ConsoleMap } from "./map.js";
 
 const config = JSON.parse(document.getElementById("console-config").textContent);
@@ -57,7 +58,7 @@ const inbox = wall ? null : new Inbox(document.getElementById("alert-inbox"), {
   onChange: (alerts) => { document.getElementById("count-alerts").textContent = alerts.length; },
   onOpenIncident: (id) => incidents.show(id),
   incidentsForAttach: () => incidents.open,
-  evidence: (alert) => video.evidence(alert),
+  evidence: (alert) => video.evidence(alert) + soundEvidence(alert, labels),
 });
 
 function placeIncident(incident) {
@@ -75,10 +76,10 @@ function applyEvent(event) {
   if (event.type.startsWith("alert.")) {
     if (inbox) inbox.apply(event);
     if (p.status === "new" || p.status === "acknowledged") {
-      map.upsert("alert", {
-        id: p.alert, title: p.title, severity: p.severity, status: p.status, source: p.source,
-        category: p.category,
-      }, p.lat, p.lon);
+      const props = { id: p.alert, title: p.title, severity: p.severity, status: p.status,
+        source: p.source, category: p.category };
+      if (p.radius_m != null) props.radius_m = p.radius_m;
+      map.upsert("alert", props, p.lat, p.lon);
     } else {
       map.remove("alert", p.alert);
     }
@@ -172,6 +173,10 @@ window.controlRoomConsole = {
   featureCount: () => map.size,
   hasFeature: (key) => map.has(key),
   openPopup: (key) => map.openPopup(key),
+  soundArea: (alertId) => {
+    const circle = map.areas.get(alertId);
+    return circle ? { radius: circle.getRadius(), ...circle.getLatLng() } : null;
+  },
 };
 
 // --- keyboard ------------------------------------------------------------------------------------

@@ -45,8 +45,11 @@ export class ConsoleMap {
       unit: L.layerGroup(),
     };
     this.markers = new Map();
+    // Where a located sound may have come from: a circle of its uncertainty radius per alert.
+    this.areas = new Map();
+    this.areaLayer = L.layerGroup();
     this.sectors = L.layerGroup();
-    for (const layer of [this.sectors, ...Object.values(this.layers)]) layer.addTo(this.map);
+    for (const layer of [this.sectors, this.areaLayer, ...Object.values(this.layers)]) layer.addTo(this.map);
     L.control.layers(null, {
       [labels.layerNames.sectors]: this.sectors,
       [labels.layerNames.incidents]: this.layers.incident,
@@ -86,6 +89,7 @@ export class ConsoleMap {
   }
 
   makeMarker(kind, props, [lon, lat]) {
+    if (kind === "alert") this.area(props.id, lat, lon, props.radius_m);
     const marker = L.marker([lat, lon], { icon: this.icon(kind, props), keyboard: false });
     marker.props = props;
     marker.bindPopup(() => this.popup(kind, marker.props));
@@ -144,6 +148,7 @@ export class ConsoleMap {
     const existing = this.markers.get(key);
     if (existing) {
       existing.props = { ...existing.props, ...props };
+      if (kind === "alert") this.area(props.id, lat, lon, existing.props.radius_m);
       existing.setLatLng([lat, lon]);
       existing.setIcon(this.icon(kind, existing.props));
       if (this.layers[kind].refreshClusters) this.layers[kind].refreshClusters(existing);
@@ -158,6 +163,26 @@ export class ConsoleMap {
     if (!marker) return;
     this.layers[kind].removeLayer(marker);
     this.markers.delete(key);
+    if (kind === "alert") this.area(id, 0, 0, null);
+  }
+
+  /** Draw, move or drop the uncertainty circle of a located alert. */
+  area(id, lat, lon, radius) {
+    const existing = this.areas.get(id);
+    const metres = Number(radius);
+    if (!radius || !Number.isFinite(metres) || metres <= 0) {
+      if (existing) { this.areaLayer.removeLayer(existing); this.areas.delete(id); }
+      return;
+    }
+    if (existing) {
+      existing.setLatLng([lat, lon]);
+      existing.setRadius(metres);
+      return;
+    }
+    const circle = L.circle([lat, lon], { radius: metres, color: "#ff6b6b", weight: 2,
+      fillOpacity: 0.15, interactive: false, className: "sound-area" });
+    this.areas.set(id, circle);
+    this.areaLayer.addLayer(circle);
   }
 
   has(key) {

@@ -1,0 +1,259 @@
+"""The sound analysis as the workers run it, end to end: a recording or an edge sensor's MQTT
+frames in, events, alerts, levels and journal out, and never a sample of audio written."""
+
+import base64
+import json
+import logging
+import re
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from django.apps import apps
+from django.conf import settings as django_settings
+from django.core import serializers
+
+from devices import sound
+from devices.acoustics import synth
+from devices.acoustics.frames import HEADER, MAGIC, encode_frame
+from devices.drivers import topic
+from devices.drivers.mqtt import client as mqtt_client
+from devices.models import Device, SoundEvent, SoundSensor, TelemetryReading
+from devices.sound_analysis import analyse_window
+from devices.sound_demo import write as write_wav
+from incidents.models import Alert
+from tests.devices.test_sound import make_sensor  # noqa: F401  (fixture)
+
+RATE = 16000
+
+
+def street_minute(seed: int = 11) -> np.ndarray:
+    """A minute of street traffic with a scream at 10 s, a shot at 30 s and glass at 45 s."""
+    rng = np.random.default_rng(seed)
+    track = synth.scale_to_level(synth.background(rng, "traffic", 60, RATE), 62.0, RATE)
+    for sound_at, event in ((10, synth.scream(rng, RATE)), (30, synth.gunshot(rng, RATE)),
+                            (45, synth.glass(rng, RATE))):
+        track = synth.mix(event, track, 18.0, offset=sound_at * RATE, rng=rng)
+    return np.clip(track, -1, 1).astype(np.float32)
+
+
+@pytest.fixture
+def recording(tmp_path):
+    samples = street_minute()
+    path = write_wav(tmp_path / "rue.wav", samples)
+    pcm = np.round(samples * 32767).astype("<i2")
+    return path, pcm
+
+
+def run_file(sensor, path) -> object:
+    SoundSensor.objects.filter(pk=sensor.pk).update(stream_url=str(path))
+    [(sensor_id, token)] = sound.sensors_due()
+    return analyse_window(sensor_id, token=token, seconds=600, realtime=False)
+
+
+def test_a_recording_gives_its_events_alerts_and_levels(make_sensor, recording):
+    sensor = make_sensor("son-rue")
+    result = run_file(sensor, recording[0])
+    assert result.stopped == "" and result.seconds == pytest.approx(60, abs=0.1)
+    kinds = sorted(SoundEvent.objects.values_list("kind", flat=True))
+    assert kinds == ["detonation", "glass", "scream"]
+    shot = SoundEvent.objects.get(kind="detonation")
+    scream = SoundEvent.objects.get(kind="scream")
+    assert (shot.started_at - scream.started_at).total_seconds() == pytest.approx(20, abs=1.0)
+    categories = set(Alert.objects.values_list("category__code", flat=True))
+    assert categories == {"cri_detresse", "coup_de_feu", "bris_de_verre"}
+    levels = TelemetryReading.objects.filter(device=sensor.device, metric="laeq_db")
+    assert levels.count() == 6  # a reading every 10 s
+    assert all(55 < value < 80 for value in levels.values_list("value", flat=True))
+    sensor.refresh_from_db()
+    assert sensor.last_audio_at is not None and sensor.failures == 0
+    assert Device.objects.get(pk=sensor.device_id).online
+
+
+def test_a_disabled_detection_stays_silent(make_sensor, recording):
+    sensor = make_sensor("son-cris", detections=["scream"])
+    run_file(sensor, recording[0])
+    assert list(SoundEvent.objects.values_list("kind", flat=True)) == ["scream"]
+
+
+# --- privacy: nothing written holds audio --------------------------------------------------------
+
+def _pcm_windows(pcm: np.ndarray) -> np.ndarray:
+    """Every run of 4 samples (8 bytes) of the input, as sorted 64-bit words; runs of
+    near-silence (indistinguishable from any zeros) are left out."""
+    raw = pcm.astype("<i2").tobytes()
+    words = [np.frombuffer(raw[k:k + (len(raw) - k) // 8 * 8], "<u8") for k in (0, 2, 4, 6)]
+    loud = np.lib.stride_tricks.sliding_window_view(np.abs(pcm.astype(np.int32)) >= 16, 4)
+    loud = loud.any(axis=1)
+    kept = [w[loud[k // 2::4][:len(w)]] for k, w in zip((0, 2, 4, 6), words, strict=True)]
+    return np.unique(np.concatenate(kept))
+
+
+def _binary_runs(blob: bytes, windows: np.ndarray) -> bool:
+    for k in range(8):
+        words = np.frombuffer(blob[k:k + (len(blob) - k) // 8 * 8], "<u8")
+        if len(words) and np.isin(words, windows).any():
+            return True
+    return False
+
+
+NUMBERS = re.compile(rb"-?\d+(?:\.\d+)?(?:[\s,;]+-?\d+(?:\.\d+)?){3,}")
+BASE64 = re.compile(rb"[A-Za-z0-9+/_-]{16,}")
+HEX = re.compile(rb"[0-9a-fA-F]{16,}")
+
+
+def assert_no_audio(blob: bytes, pcm: np.ndarray) -> None:
+    """No run of the input's samples in ``blob``: raw 16-bit, as numbers in text (integers or
+    floats in full scale), base64 or hex."""
+    windows = _pcm_windows(pcm)
+    assert not _binary_runs(blob, windows), "raw samples written"
+    as_ints = {tuple(w) for w in np.lib.stride_tricks.sliding_window_view(pcm.astype(int), 4)
+               if np.abs(w).max() >= 16}
+    for match in NUMBERS.finditer(blob):
+        values = [float(v) for v in re.findall(rb"-?\d+(?:\.\d+)?", match.group())]
+        for scale in (1.0, 32767.0, 32768.0):
+            ints = [round(v * scale) for v in values]
+            assert not any(tuple(ints[i:i + 4]) in as_ints for i in range(len(ints) - 3)), (
+                f"samples written as numbers: {match.group()[:60]!r}")
+    for token in BASE64.findall(blob):
+        for k in range(4):
+            part = token[k:]
+            part = part[:len(part) // 4 * 4]
+            try:
+                decoded = base64.b64decode(part, altchars=b"-_" if b"-" in part or b"_" in part
+                                           else None)
+            except ValueError:
+                continue
+            assert not _binary_runs(decoded, windows), "samples written in base64"
+    for token in HEX.findall(blob):
+        for k in range(2):
+            part = token[k:]
+            decoded = bytes.fromhex(part[:len(part) // 2 * 2].decode())
+            assert not _binary_runs(decoded, windows), "samples written in hex"
+
+
+def _everything_written(since: float, skip: Path, caplog) -> bytes:
+    """Every row of every table (journal included), every log line, every Redis value and every
+    file written under the project's folders since ``since``."""
+    chunks = [serializers.serialize("json", model.objects.all()).encode()
+              for model in apps.get_models()]
+    chunks.append(caplog.text.encode())
+    if django_settings.REDIS_URL:
+        import redis
+
+        server = redis.Redis.from_url(django_settings.REDIS_URL)
+        for key in server.scan_iter(count=1000):
+            kind = server.type(key)
+            if kind == b"string":
+                chunks.append(server.get(key) or b"")
+            elif kind == b"list":
+                chunks.extend(server.lrange(key, 0, -1))
+            elif kind == b"zset":
+                chunks.extend(server.zrange(key, 0, -1))
+            elif kind == b"hash":
+                chunks.extend(server.hgetall(key).values())
+    for root in {Path(django_settings.VAR_DIR), Path(django_settings.MEDIA_ROOT), skip.parent}:
+        if not root.is_dir():
+            continue
+        for path in root.rglob("*"):
+            if path.is_file() and path != skip and path.stat().st_mtime >= since:
+                chunks.append(path.read_bytes())
+    return b"\n".join(chunks)
+
+
+def test_a_minute_of_audio_leaves_nothing_of_itself_anywhere(make_sensor, recording, caplog):
+    path, pcm = recording
+    caplog.set_level(logging.DEBUG)
+    since = time.time() - 1
+    sensor = make_sensor("son-prive", calibration_db=100.0)
+    result = run_file(sensor, path)
+    assert result.events >= 3 and result.levels >= 6  # the whole path ran
+    blob = _everything_written(since, path, caplog)
+    assert b"detonation" in blob and b"laeq_db" in blob
+    assert_no_audio(blob, pcm)
+
+
+@pytest.mark.parametrize("leak", ["raw", "json", "floats", "base64", "hex"])
+def test_the_audio_detector_catches_each_way_of_writing_samples(recording, leak):
+    """The proof above cannot pass by blindness: each encoding of a few samples is caught."""
+    pcm = recording[1]
+    start = int(np.argmax(np.abs(pcm)))  # a loud part
+    run = pcm[start:start + 6]
+    written = {
+        "raw": run.astype("<i2").tobytes(),
+        "json": json.dumps(run.tolist()).encode(),
+        "floats": " ".join(f"{v / 32768:.6f}" for v in run).encode(),
+        "base64": base64.b64encode(pcm[start:start + 12].astype("<i2").tobytes()),
+        "hex": pcm[start:start + 12].astype("<i2").tobytes().hex().encode(),
+    }[leak]
+    with pytest.raises(AssertionError):
+        assert_no_audio(b'{"journal": "x", "payload": ' + written + b"}", pcm)
+
+
+# --- an edge sensor over MQTT ---------------------------------------------------------------------
+
+def _malformed(now: float) -> list[bytes]:
+    good = encode_frame(now, np.zeros(400, np.float32))
+    return [
+        b"not a frame at all",
+        b"XXXX" + good[4:],                                   # unknown format
+        good[:HEADER.size + 10],                              # truncated
+        encode_frame(now, np.zeros(400, np.float32), sample_rate=8000),  # wrong rate
+        HEADER.pack(MAGIC, RATE, 0, 1, 1, 1, 4) + b"\0" * 8,  # no clock
+    ]
+
+
+def test_mqtt_frames_are_analysed_and_malformed_ones_counted(make_sensor, mqtt, settings):
+    settings.SOUND_MQTT_IDLE_SECONDS = 3
+    sensor = make_sensor("son-edge", source=SoundSensor.Source.MQTT, stream_url="")
+    rng = np.random.default_rng(5)
+    clip = synth.scale_to_level(synth.background(rng, "babble", 8, RATE), 60.0, RATE)
+    clip = synth.mix(synth.scream(rng, RATE), clip, 15.0, offset=3 * RATE, rng=rng)
+    name = topic(settings.MQTT_TOPIC_PREFIX, sensor.device.address, "audio")
+    stop = threading.Event()
+
+    def publish():
+        publisher = mqtt_client(settings.MQTT_URL, "test-edge")
+        publisher.loop_start()
+        t = time.time() - 60
+        time.sleep(0.5)  # the analysis subscribes first
+        block = RATE // 4
+        for number, start in enumerate(range(0, len(clip), block)):
+            publisher.publish(name, encode_frame(t, clip[start:start + block], sequence=number))
+            t += block / RATE
+            if number == 4:
+                for payload in _malformed(t):
+                    publisher.publish(name, payload)
+            time.sleep(0.06)
+        quiet = synth.scale_to_level(synth.background(rng, "babble", 1, RATE), 55.0, RATE)
+        while not stop.is_set():  # the sensor keeps sending its street's sound
+            publisher.publish(name, encode_frame(t, quiet[:block]))
+            t += block / RATE
+            time.sleep(0.06)
+        publisher.loop_stop()
+        publisher.disconnect()
+
+    sender = threading.Thread(target=publish, daemon=True)
+    sender.start()
+    try:
+        [(sensor_id, token)] = sound.sensors_due()
+        result = analyse_window(sensor_id, token=token, seconds=5)
+    finally:
+        stop.set()
+        sender.join(5)
+    assert result.stopped == "" and result.rejected == 5
+    sensor.refresh_from_db()
+    assert sensor.rejected_frames == 5 and sensor.failures == 0
+    assert list(SoundEvent.objects.values_list("kind", flat=True)) == ["scream"]
+
+
+def test_an_mqtt_sensor_that_falls_silent_fails_and_is_retried(make_sensor, mqtt, settings):
+    settings.SOUND_MQTT_IDLE_SECONDS = 1
+    sensor = make_sensor("son-muet", source=SoundSensor.Source.MQTT, stream_url="")
+    [(sensor_id, token)] = sound.sensors_due()
+    result = analyse_window(sensor_id, token=token, seconds=5)
+    assert result.stopped == "source"
+    sensor.refresh_from_db()
+    assert sensor.failures == 1 and "Aucune trame audio" in sensor.last_error
