@@ -257,3 +257,65 @@ def test_an_mqtt_sensor_that_falls_silent_fails_and_is_retried(make_sensor, mqtt
     assert result.stopped == "source"
     sensor.refresh_from_db()
     assert sensor.failures == 1 and "Aucune trame audio" in sensor.last_error
+
+
+def test_a_sensor_reconnects_once_its_stream_is_back(make_sensor, recording, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.SOUND_RETRY_BACKOFF_SECONDS = (10.0,)
+    sensor = make_sensor("son-retour", heartbeat_seconds=60)
+    [(sensor_id, token)] = sound.sensors_due()
+    assert analyse_window(sensor_id, token=token, realtime=False).stopped == "source"
+    SoundSensor.objects.filter(pk=sensor.pk).update(stream_url=str(recording[0]))
+    [(sensor_id, token)] = sound.sensors_due(now=timezone.now() + timedelta(seconds=11))
+    result = analyse_window(sensor_id, token=token, seconds=600, realtime=False)
+    assert result.stopped == "" and result.seconds > 59
+    sensor.refresh_from_db()
+    assert sensor.failures == 0 and sensor.last_error == "" and sensor.retry_at is None
+
+
+def test_a_window_queues_the_next_one_on_the_sound_queue(make_sensor, recording, needs_redis,
+                                                         settings):
+    """The task runs a window, then sends the next to the ``sound`` queue of the real broker;
+    the beat starts sensors nobody analyses (a lost worker's lease runs out)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from kombu import Queue
+
+    from controlroom.celery import app
+    from devices import tasks
+
+    settings.SOUND_WINDOW_SECONDS = 1.0
+    sensor = make_sensor("son-queue", stream_url=str(recording[0]))
+    queue_name = f"sound-test-{sensor.pk}-{timezone.now().timestamp():.0f}"
+
+    def routes(table):  # the router is built once from the routes: rebuild it
+        app.conf.task_routes = table
+        app.amqp.flush_routes()
+        app.amqp.__dict__.pop("router", None)
+
+    routes({"devices.analyse_sound_sensor": {"queue": queue_name}})
+    try:
+        with app.connection_for_write() as connection:
+            queue = connection.SimpleQueue(Queue(queue_name, routing_key=queue_name))
+            [(sensor_id, token)] = sound.sensors_due()
+            outcome = tasks.analyse_sound_sensor.apply(args=[sensor_id, token]).get()
+            assert outcome["seconds"] >= 1.0 and outcome["stopped"] == ""
+            message = queue.get(timeout=5)
+            assert message.headers["task"] == "devices.analyse_sound_sensor"
+            assert message.payload[0] == [sensor_id, token]
+            assert message.headers["expires"] is not None
+            message.ack()
+            SoundSensor.objects.filter(pk=sensor_id).update(
+                lease_until=timezone.now() - timedelta(seconds=1))
+            assert tasks.supervise_sound_sensors.apply().get() == 1
+            restarted = queue.get(timeout=5)
+            assert restarted.payload[0][0] == sensor_id and restarted.payload[0][1] != token
+            restarted.ack()
+            queue.queue.delete()
+            queue.close()
+    finally:
+        routes(settings.CELERY_TASK_ROUTES)
