@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 STATE_EVERY_SECONDS = 5.0  # how often a running window records the sensor's state
 _analysers: dict[int, tuple[tuple, Analyser]] = {}
+_resume_at: dict[int, float] = {}  # where each sensor's file stopped, in sensor time
 _analysers_lock = threading.Lock()  # the sound worker runs a pool of threads
 
 
@@ -65,6 +66,7 @@ def _analyser_for(sensor: SoundSensor) -> Analyser:
 def forget(sensor_id: int) -> None:
     with _analysers_lock:
         _analysers.pop(sensor_id, None)
+        _resume_at.pop(sensor_id, None)
 
 
 def source_for(sensor: SoundSensor, *, realtime: bool = True):
@@ -76,7 +78,10 @@ def source_for(sensor: SoundSensor, *, realtime: bool = True):
                           sample_rate=sensor.sample_rate,
                           idle_seconds=settings.SOUND_MQTT_IDLE_SECONDS,
                           name=f"sound-{sensor.device.code}")
-    return StreamSource(sensor.stream_url, sample_rate=sensor.sample_rate, realtime=realtime)
+    with _analysers_lock:
+        resume = _resume_at.get(sensor.pk)
+    return StreamSource(sensor.stream_url, sample_rate=sensor.sample_rate, realtime=realtime,
+                        resume=resume)
 
 
 class LevelPeriods:
@@ -148,6 +153,8 @@ def analyse_window(sensor_id: int, *, token: str, seconds: float | None = None,
         source = source or source_for(sensor, realtime=realtime)
         for t, samples in source:
             levels, events = analyser.feed(t, samples)
+            with _analysers_lock:
+                _resume_at[sensor.pk] = t + len(samples) / sensor.sample_rate
             result.blocks += 1
             result.seconds += len(samples) / sensor.sample_rate
             _hand_over(sensor, periods.add(levels), events, result)

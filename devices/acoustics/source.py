@@ -60,17 +60,23 @@ class StreamSource:
     """Audio of ``url`` (RTSP, HTTP, a file…) as (time, samples) blocks of ``block_seconds``.
 
     ``realtime`` paces a file at its own rate, looped and in step with the clock; otherwise a
-    file is read once, as fast as possible, from ``start`` (its time, default now).
+    file is read once, as fast as possible, from ``start`` (its time, default now). ``resume``
+    is where a looping file's previous reading stopped: the new one carries on from there, so
+    the analysis sees one unbroken stream (if it is no more than ``RESUME_SECONDS`` behind).
     """
+
+    RESUME_SECONDS = 30.0
 
     def __init__(self, url: str, *, sample_rate: int = 16000, block_seconds: float = 0.25,
                  realtime: bool = True, start: float | None = None,
+                 resume: float | None = None,
                  clock: Callable[[], float] = time.time, timeout: float = 10.0):
         self.url = url
         self.sample_rate = sample_rate
         self.block = max(1, round(block_seconds * sample_rate))
         self.realtime = realtime
         self.start = start
+        self.resume = resume
         self.clock = clock
         self.timeout = timeout
         self.stats = SourceStats()
@@ -155,6 +161,8 @@ class StreamSource:
         if duration <= 0:
             raise StreamError("Fichier audio vide.")
         now = self.clock()
+        if self.resume is not None and 0 <= now - self.resume <= self.RESUME_SECONDS:
+            now = self.resume  # behind the clock by the pause between readings: catch up
         loop_start = math.floor(now / duration) * duration
         skip = now - loop_start
         while True:

@@ -87,3 +87,18 @@ def test_unreadable_streams_raise_a_clear_error_without_the_address(tmp_path):
     broken.write_bytes(b"RIFF not really a wave file")
     with pytest.raises(StreamError):
         list(StreamSource(str(broken), realtime=False))
+
+
+def test_a_looping_file_resumes_where_its_last_reading_stopped(ramp):
+    """A new reading (the next analysis window) carries on from the previous one's end when it
+    is only a little behind the clock, so the analysis sees one unbroken stream."""
+    path, expected = ramp
+    source = StreamSource(str(path), realtime=True, resume=1001.25, clock=lambda: 1003.0)
+    t, samples = next(iter(source))
+    assert t == pytest.approx(1001.25)
+    assert np.abs(samples[:200] - expected[round(2.25 * RATE):round(2.25 * RATE) + 200]).max() < 1e-4
+    source.close()
+    late = StreamSource(str(path), realtime=True, resume=900.0, clock=lambda: 1003.0)
+    t, _ = next(iter(late))
+    assert t == pytest.approx(1003.0)  # too far behind: in step with the clock again
+    late.close()
