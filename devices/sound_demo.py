@@ -24,6 +24,7 @@ SECONDS = 120  # every file: they loop together
 BACKGROUND_DB = 58.0  # street background, dB(A) with the default calibration (120 dB)
 SHOT_AT = 47.3217, 5.0405  # rue de la Liberté, between the square and the town hall
 SHOT_TIMES = (40.0, 41.1)  # two shots in each loop
+SCREAM_SEED = 3  # a long cry, rising then falling
 PURPOSE_SHOTS = ("Détecter les détonations et en localiser l'origine pour envoyer une patrouille "
                  "et orienter les caméras.")
 
@@ -58,11 +59,6 @@ def _position(place: str, north: float, east: float) -> tuple[float, float]:
     return PLACES[place][0] + north / 111_000, PLACES[place][1] + east / 75_000
 
 
-def _level(signal: np.ndarray, db: float, calibration_db: float = 120.0) -> np.ndarray:
-    rms = float(np.sqrt(np.mean(signal.astype(np.float64) ** 2))) or 1.0
-    return signal * (10 ** ((db - calibration_db) / 20) / rms)
-
-
 def _place(track: np.ndarray, sound: np.ndarray, at: float) -> None:
     start = int(round(at * SAMPLE_RATE))
     end = min(len(track), start + len(sound))
@@ -74,12 +70,15 @@ def scene(code: str, kind: str, lat: float, lon: float, seed: int) -> np.ndarray
     rng = np.random.default_rng(seed)
     length = SECONDS * SAMPLE_RATE
     background = "babble" if kind == "music" else "traffic"
-    track = _level(synth.background(rng, background, SECONDS, SAMPLE_RATE), BACKGROUND_DB)
+    track = synth.scale_to_level(synth.background(rng, background, SECONDS, SAMPLE_RATE),
+                                 BACKGROUND_DB, SAMPLE_RATE)
     track = track[:length].astype(np.float64)
     if kind == "music":
-        _place(track, _level(synth.music(rng, SECONDS, SAMPLE_RATE), 75.0), 0.0)
+        _place(track, synth.scale_to_level(synth.music(rng, SECONDS, SAMPLE_RATE), 75.0,
+                                           SAMPLE_RATE), 0.0)
     elif kind == "scream":
-        _place(track, _level(synth.scream(rng, SAMPLE_RATE), 80.0), 70.0)
+        scream = synth.scream(np.random.default_rng(SCREAM_SEED), SAMPLE_RATE)
+        _place(track, synth.scale_to_level(scream, 80.0, SAMPLE_RATE), 70.0)
     elif kind == "shots":
         distance = distance_m(lat, lon, *SHOT_AT)
         for shot_number, shot_at in enumerate(SHOT_TIMES):
