@@ -79,8 +79,10 @@ def plan(clips: int) -> list[tuple[str, str | None]]:
     return tasks
 
 
-def analyse(samples: np.ndarray, t0: float, music: MusicSettings) -> tuple[list, float]:
+def analyse(samples: np.ndarray, t0: float, music: MusicSettings,
+            trace: list | None = None) -> tuple[list, float]:
     analyser = Analyser(SR, music=music)
+    analyser._trace = trace
     events = []
     cpu = time.process_time()
     for start in range(0, len(samples), BLOCK):
@@ -90,8 +92,8 @@ def analyse(samples: np.ndarray, t0: float, music: MusicSettings) -> tuple[list,
     return events, time.process_time() - cpu
 
 
-def run_clip(task) -> dict:
-    index, seed, truth, kind = task
+def make_clip(index: int, seed: int, truth: str, kind: str | None):
+    """Clip ``index`` of the set drawn from ``seed``: samples, start time, label, info."""
     rng = np.random.default_rng([seed, index])
     t0 = NIGHT + index * 86400.0  # every clip at 23:00, a day apart
     if truth in ("music", "music_day", "music_quiet"):
@@ -108,7 +110,14 @@ def run_clip(task) -> dict:
     else:
         samples, info = synth.scene(rng, truth, sample_rate=SR, kind=kind)
         label = truth if truth in KINDS else "none"
-    events, cpu = analyse(samples, t0, MusicSettings(min_seconds=MUSIC_SECONDS, active=night))
+    return samples, t0, label, info
+
+
+def run_clip(task, trace: list | None = None) -> dict:
+    index, seed, truth, kind = task
+    samples, t0, label, info = make_clip(index, seed, truth, kind)
+    events, cpu = analyse(samples, t0, MusicSettings(min_seconds=MUSIC_SECONDS, active=night),
+                          trace)
     onset_errors = []  # of the shots detected (an event within 0.1 s)
     starts = [e.start for e in events if e.kind == "detonation"]
     for onset in info.get("onsets", []):
@@ -118,14 +127,16 @@ def run_clip(task) -> dict:
     return {"truth": truth, "label": label, "kind": kind or info.get("kind"),
             "background": info.get("background"), "snr": info.get("snr_db"),
             "predicted": sorted({e.kind for e in events}), "events": len(events),
-            "seconds": len(samples) / SR, "cpu": cpu, "onset_errors": onset_errors}
+            "seconds": len(samples) / SR, "cpu": cpu, "onset_errors": onset_errors,
+            "start": t0, "offset": info.get("offset"), "onsets": info.get("onsets", [])}
 
 
-def street_hour(task) -> dict:
+def street_hour(task, trace: list | None = None) -> dict:
     """One hour (or less) of street sound with confusers, through one Analyser."""
     seed, index, seconds, per_hour = task
     rng = np.random.default_rng([seed, 10_000 + index])
     analyser = Analyser(SR, music=MusicSettings(min_seconds=MUSIC_SECONDS, active=night))
+    analyser._trace = trace
     t0 = NIGHT + 86400.0 * (10_000 + index)
     chunk, fade = 60.0, int(0.5 * SR)
     ramp = np.linspace(0, 1, fade, dtype=np.float32)
@@ -160,7 +171,7 @@ def street_hour(task) -> dict:
         near = [what for at, what in distractors if at - 1.0 <= event.start <= at + 6.0]
         alarms.append((event.kind, near[0] if near else "background"))
     return {"seconds": position / SR, "alarms": alarms, "distractors": len(distractors),
-            "cpu": cpu}
+            "cpu": cpu, "confusers": distractors}
 
 
 def cost(seed: int) -> dict:

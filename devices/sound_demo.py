@@ -89,7 +89,7 @@ def scene(code: str, kind: str, lat: float, lon: float, seed: int) -> np.ndarray
             amplitude = 0.9 * 10.0 / max(distance, 10.0)
             delay = distance / SPEED_OF_SOUND
             if code == ECHOED:
-                amplitude, delay = amplitude * 0.5, delay + 0.025
+                amplitude, delay = amplitude * 0.7, delay + 0.025
             _place(track, shot * (amplitude / peak), shot_at + delay)
     return np.clip(track, -1.0, 1.0).astype(np.float32)
 

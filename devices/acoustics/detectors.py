@@ -22,10 +22,12 @@ import math
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from scipy import signal
 
+from . import stumps
 from .classifier import Classifier
 from .levels import (
     HOPS_PER_SECOND,
@@ -42,6 +44,7 @@ GAP_TOLERANCE = 0.02  # seconds: farther than that from the expected time, a blo
 GROUP = 25  # hops (0.5 s) between updates of the background estimate
 HISTORY = 8 * HOPS_PER_SECOND  # hops of per-hop figures kept for event summaries
 RING_SECONDS = 2.0  # samples kept for onset refinement (more if the classifier needs it)
+PIECE = 4000  # the longest piece of a block analysed at once (a quarter second at 16 kHz)
 TINY = 1e-20
 MUSIC_BEAT = 0.35  # beat strength above which the street is taken to have music playing
 
@@ -160,15 +163,19 @@ class Analyser:
             self._origin = float(t0)
         if not len(samples):
             return levels, events
-        self._samples += len(samples)
-        self._ring = np.concatenate((self._ring, samples))
-        excess = len(self._ring) - self._ring_size
-        if excess > 0:
-            self._ring = self._ring[excess:]
-            self._ring_start += excess
-        batch = self._front.process(samples)
-        if batch is not None:
-            self._process(batch, levels, events)
+        # Long blocks are taken a quarter second at a time, so that the ring of recent samples
+        # still holds what the detectors look back at: the same result whatever the blocks.
+        for start in range(0, len(samples), PIECE):
+            piece = samples[start:start + PIECE]
+            self._samples += len(piece)
+            self._ring = np.concatenate((self._ring, piece))
+            excess = len(self._ring) - self._ring_size
+            if excess > 0:
+                self._ring = self._ring[excess:]
+                self._ring_start += excess
+            batch = self._front.process(piece)
+            if batch is not None:
+                self._process(batch, levels, events)
         return levels, events
 
     def flush(self) -> tuple[list[Levels], list[SoundEvent]]:
@@ -679,60 +686,42 @@ def _ramp(value: float, bad: float, good: float) -> float:
     return min(1.0, max(0.0, (value - bad) / (good - bad)))
 
 
+IMPULSE_MODEL = Path(__file__).with_name("impulses.json")
+# The figures the impulse judge weighs (see ``_Impulses.figures``).
+IMPULSE_FEATURES = (
+    "rise_ms", "crest", "hi_late_share", "hi_over_mid", "lo_db", "lo_rise", "mid_rise",
+    "hi_rise", "a_excess", "peak_excess", "jump", "bb_excess", "lo_share", "hi_share",
+    "tail_db", "tonal_late", "ringing_hops", "hi_decay", "triggers", "rhythm", "hops",
+    "tinkles", "later_db", "beat",
+)
+_impulse_models: dict[str, stumps.Stumps] | None = None
+
+
+def impulse_models() -> dict[str, stumps.Stumps]:
+    global _impulse_models
+    if _impulse_models is None:
+        _impulse_models = stumps.load(IMPULSE_MODEL)
+    return _impulse_models
+
+
 def judge_impulse(f: dict) -> tuple[str | None, float]:
     """Detonation, glass or nothing, from an impulse's figures; and the confidence.
 
-    Each criterion is a membership in 0..1, from its "bad" value (0) to its "good" one (1): a
-    kind needs every criterion above 0 (so the bad values are the thresholds) and the mean of
-    its memberships is its confidence.
-
-    Detonation: a sharp rise, a high crest factor, low frequencies as well as middle ones, no
-    ringing in the high band; when dominated by low frequencies (explosions, but also door
-    slams and footsteps), a rumble that lasts. Glass: ringing in the high band that is tonal
-    (narrow partials), lasts and decays, after a first impact louder than what follows, at a
-    moderate crest factor (keys are spikier, birds and ringing metal smoother).
+    The figures describe what a shot and breaking glass are known to be. A detonation: a sharp
+    rise, a high crest factor, low frequencies as well as middle ones, no ringing in the high
+    band; when low frequencies dominate (explosions, but also door slams and footsteps), a
+    rumble that lasts; not the fifth of a series (drums, steps), not a thud while music with
+    a beat plays. Glass: ringing in the high band that is tonal (narrow partials), lasts and
+    decays, after a first impact louder than what follows, at a moderate crest factor (keys
+    are spikier, birds and ringing metal smoother). How much each counts, and where the lines
+    lie, is learned offline by boosted stumps (``bench/train_impulses.py``) from generated
+    clips kept apart from the benchmark's; the model is ``impulses.json``.
     """
-    detonation = [
-        _ramp(f["rise_ms"], 1.5, 0.5),
-        _ramp(f["crest"], 3.3, 4.5),
-        _ramp(f["hi_late_share"], 0.8, 0.5),
-        _ramp(f["hi_over_mid"], 12.0, 7.0),
-        _ramp(f["lo_db"], -15.0, -10.0),
-        # Energy over the first 100 ms, not a click of a few milliseconds (a raindrop on
-        # metal, a twig): a blast and its echoes fill the low or middle band.
-        _ramp(max(f["lo_rise"], f["mid_rise"]), 3.0, 6.0),
-        # Heard, not only measured: the unweighted trigger alone also fires on the random
-        # swell of a rumble's lowest frequencies.
-        _ramp(f["a_excess"], 6.0, 10.0),
-    ]
-    if f["lo_db"] > 5.0:
-        detonation.append(_ramp(f["tail_db"], -7.0, -4.0))
-        # A thud while music with a beat plays is its kick drum.
-        detonation.append(_ramp(f["beat"], MUSIC_BEAT, MUSIC_BEAT - 0.1))
-    if f["beat"] >= MUSIC_BEAT:
-        # Music plays: its drums are sharp too; a shot must stand far above them.
-        detonation.append(_ramp(f["peak_excess"], 16.0, 22.0))
-    # The fifth of a series of like impacts within 4 s: drums, footsteps, hammering.
-    detonation.append(_ramp(f["rhythm"], 5, 3))
-    glass = [
-        # The ringing is in the high band: most of what rises is there, or it rises far more
-        # there than elsewhere (a low rumble may swamp the shares, not the rise).
-        max(_ramp(f["hi_late_share"], 0.3, 0.6), _ramp(f["hi_over_mid"], 7.0, 10.0)),
-        _ramp(f["hi_over_mid"], 1.0, 3.0),
-        _ramp(f["ringing_hops"], 3, 7),
-        _ramp(f["tonal_late"], 0.2, 0.4),  # tonal: narrow partials, not noise
-        _ramp(f["tail_db"], -1.5, -4.0),  # it decays...
-        _ramp(f["hi_decay"], -10.0, -14.0),  # ...and is over within half a second
-        _ramp(f["later_db"], -0.5, -3.0),  # one break, then weaker shards: not a jingle...
-        _ramp(f["hops"], 10, 20),  # ...of like ticks, each cutting the look at the last short
-        _ramp(f["crest"], 1.9, 2.3),  # an impact, not a chirp...
-        _ramp(f["crest"], 4.8, 4.0),  # ...nor the spiky ticks of keys
-    ]
     best, confidence = None, 0.0
-    for kind, scores in (("detonation", detonation), ("glass", glass)):
-        score = sum(scores) / len(scores)
-        if min(scores) > 0 and score >= 0.5 and score > confidence:
-            best, confidence = kind, score
+    for kind, model in impulse_models().items():
+        score = model.score(f)
+        if score > model.threshold and model.confidence(score) > confidence:
+            best, confidence = kind, model.confidence(score)
     return best, confidence
 
 
