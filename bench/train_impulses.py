@@ -88,15 +88,6 @@ def fit(impulses: list[dict], kind: str, rounds: int) -> stumps.Stumps:
     return stumps.fit(matrix(kept), labels, IMPULSE_FEATURES, rounds)
 
 
-def clip_scores(impulses: list[dict], model: stumps.Stumps) -> dict:
-    """Per clip (or street hour), the best score of its impulses."""
-    best: dict = {}
-    for i in impulses:
-        score = model.score(i["figures"])
-        best[i["clip"]] = max(best.get(i["clip"], -np.inf), score)
-    return best
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", default="1,7,11,13")
