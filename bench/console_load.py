@@ -34,50 +34,13 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from support import ROOT, daphne, percentile
+from support import ROOT, bench_database_url, daphne, percentile, prepare_database
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 OPERATOR, PASSWORD = "operateur", "demo-dijon"  # the demo's operator (controlroom/demo.py)
 LAYERS = ["incidents", "units", "alerts"]
 PARTNER_CODE = "bench-console"
-
-
-# --- the bench database --------------------------------------------------------------------------
-def bench_database_url(configured: str, name: str | None) -> str:
-    if not configured.startswith(("postgres://", "postgresql://")):
-        return f"sqlite:///{ROOT / 'var' / (name or 'bench-console')}.sqlite3"
-    url = urllib.parse.urlsplit(configured)
-    name = name or f"{url.path.lstrip('/') or 'controlroom'}_console_bench"
-    return urllib.parse.urlunsplit(url._replace(path=f"/{name}"))
-
-
-def prepare_database(url: str, *, reuse: bool) -> bool:
-    """An empty database at ``url`` (or the existing one with ``reuse``). True if it is new."""
-    if url.startswith("sqlite"):
-        path = Path(url.removeprefix("sqlite://"))
-        if reuse and path.exists():
-            return False
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return True
-    import psycopg
-    from psycopg import sql
-
-    parts = urllib.parse.urlsplit(url)
-    name = parts.path.lstrip("/")
-    maintenance = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(maintenance, autocommit=True) as connection:
-        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s",
-                                    [name]).fetchone()
-        if reuse and exists:
-            return False
-        connection.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                           "WHERE datname = %s AND pid <> pg_backend_pid()", [name])
-        connection.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
-        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    return True
 
 
 def manage(*args: str) -> float:
@@ -341,7 +304,7 @@ async def bench_browser(args, base: str, token: str) -> int:
 
 
 def main(args) -> int:
-    url = bench_database_url(os.environ.get("DATABASE_URL", ""), args.database)
+    url = bench_database_url(os.environ.get("DATABASE_URL", ""), args.database, "console_bench")
     os.environ["DATABASE_URL"] = url  # for the subprocesses and for Django in this one
     engine = "PostgreSQL" if url.startswith("postgres") else "SQLite"
     layer = "Redis" if os.environ.get("REDIS_URL") else "in-memory"

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -56,3 +57,40 @@ def percentile(values, q):
         return float("nan")
     index = min(len(values) - 1, max(0, round(q / 100 * (len(values) - 1))))
     return values[index]
+
+
+def bench_database_url(configured: str, name: str | None, default: str) -> str:
+    """A database of the benchmark's own beside the configured one (``<name>_<default>``)."""
+    if not configured.startswith(("postgres://", "postgresql://")):
+        return f"sqlite:///{ROOT / 'var' / (name or default.replace('_', '-'))}.sqlite3"
+    url = urllib.parse.urlsplit(configured)
+    name = name or f"{url.path.lstrip('/') or 'controlroom'}_{default}"
+    return urllib.parse.urlunsplit(url._replace(path=f"/{name}"))
+
+
+def prepare_database(url: str, *, reuse: bool) -> bool:
+    """An empty database at ``url`` (or the existing one with ``reuse``). True if it is new."""
+    if url.startswith("sqlite"):
+        path = Path(url.removeprefix("sqlite://"))
+        if reuse and path.exists():
+            return False
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return True
+    import psycopg
+    from psycopg import sql
+
+    parts = urllib.parse.urlsplit(url)
+    name = parts.path.lstrip("/")
+    maintenance = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(maintenance, autocommit=True) as connection:
+        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                                    [name]).fetchone()
+        if reuse and exists:
+            return False
+        connection.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                           "WHERE datname = %s AND pid <> pg_backend_pid()", [name])
+        connection.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return True

@@ -133,7 +133,7 @@ def main() -> None:
             model = fit([i for i in impulses if i["seed"] != seed], kind, args.rounds)
             held_out[seed] = [(i, model.score(i["figures"])) for i in impulses
                               if i["seed"] == seed]
-        for threshold in sorted({-0.5, 0.0, 0.5, 1.0, thresholds[kind]}):
+        for threshold in sorted({*np.arange(-0.5, 1.51, 0.25).round(2), thresholds[kind]}):
             fired = {i["clip"] for scored in held_out.values() for i, score in scored
                      if score > threshold}
             actual = sum(1 for truth, _ in clips_of.values() if truth == kind)

@@ -51,6 +51,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     SUPERVISOR: [
         *_STAFF, *_OPERATIONS,
         "incidents.close_incident", "incidents.skip_mandatory_step",
+        "incidents.view_replay",
         "devices.approve_command", "devices.issue_populationalert",
         "video.view_unblurred", "video.approve_sensitive_routing",
     ],

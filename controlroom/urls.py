@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from controlroom import console, views
 from devices import views as device_views
+from incidents import views as incident_views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
@@ -17,6 +18,7 @@ urlpatterns = [
     path("ville.geojson", console.city_geojson, name="city-geojson"),
     path("console/", console.console, name="console"),
     path("console/wall/", console.wall, name="console-wall"),
+    path("console/replay/", incident_views.replay, name="console-replay"),
     path(
         "connexion/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

@@ -2,9 +2,10 @@
 
 from datetime import time
 
+from controlroom.services import configuration_save
 from devices import services
 from devices.models import Device, TelemetryRule
-from incidents.demo import PLACES
+from incidents.demo import DEMO_ACTOR, PLACES
 from incidents.models import Category
 
 # code, name, kind, place, offset (m north, m east), simulation settings
@@ -45,7 +46,8 @@ def load(context: dict) -> None:
                         heartbeat_seconds=120)
         device.set_point(lat, lon)
         device.sector = sector_at(lat=lat, lon=lon)
-        device.save()
+        # Journaled like an administrator's creation: replay draws it from then on.
+        configuration_save(instance=device, by=DEMO_ACTOR, created=True)
         services.device_report(device=device)
     if not TelemetryRule.objects.filter(name="Bruit nocturne").exists():
         TelemetryRule.objects.create(

@@ -14,10 +14,11 @@ import numpy as np
 from django.conf import settings
 
 from controlroom.geo import distance_m
+from controlroom.services import configuration_save
 from devices.acoustics import synth
 from devices.acoustics.locate import SPEED_OF_SOUND
 from devices.models import Device, SoundSensor
-from incidents.demo import PLACES
+from incidents.demo import DEMO_ACTOR, PLACES
 
 SAMPLE_RATE = 16000
 SECONDS = 120  # every file: they loop together
@@ -123,7 +124,7 @@ def load(context: dict) -> None:
                         heartbeat_seconds=60)
         device.set_point(lat, lon)
         device.sector = sector_at(lat=lat, lon=lon)
-        device.save()
+        configuration_save(instance=device, by=DEMO_ACTOR, created=True)
         services.device_report(device=device)
         purpose = {
             "music": "Constater le tapage nocturne (musique amplifiée) sur la place.",

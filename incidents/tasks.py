@@ -18,3 +18,10 @@ def move_demo_units() -> int:
     from incidents import demo
 
     return demo.units_move()
+
+
+@shared_task(name="incidents.replay_checkpoints")
+def replay_checkpoints() -> int:
+    from incidents import replay
+
+    return replay.checkpoints_extend()

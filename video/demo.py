@@ -9,7 +9,8 @@ from pathlib import Path
 
 from django.conf import settings
 
-from incidents.demo import PLACES
+from controlroom.services import configuration_save
+from incidents.demo import DEMO_ACTOR, PLACES
 from video.analytics.synthetic import Flame, Scene, Walker
 from video.analytics.types import Box
 from video.models import Camera, Screen
@@ -110,8 +111,8 @@ def load(context: dict) -> None:
                         detector=Camera.Detector.MOTION)
         camera.set_point(lat, lon)
         camera.sector = sector_at(lat=lat, lon=lon)
-        camera.full_clean()
-        camera.save()
+        # Journaled like an administrator's creation: replay draws it from then on.
+        configuration_save(instance=camera, by=DEMO_ACTOR, created=True)
     for code, name, place in SCREENS:
         Screen.objects.get_or_create(code=code, defaults={"name": name, "place": place})
     context.setdefault("notes", []).append(

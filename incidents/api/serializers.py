@@ -238,3 +238,34 @@ class SuggestionSerializer(serializers.Serializer):
     unit = UnitSerializer()
     distance_m = serializers.FloatField()
     eta_seconds = serializers.FloatField()
+
+
+class ReplayFilterSerializer(serializers.Serializer):
+    """One incident or one sector to narrow a replay to (both optional)."""
+
+    incident = serializers.IntegerField(required=False, min_value=1)
+    sector = serializers.IntegerField(required=False, min_value=1)
+
+    def validate_sector(self, value):
+        from controlroom.models import Sector
+
+        sector = Sector.objects.filter(pk=value).first()
+        if sector is None:
+            raise serializers.ValidationError("Secteur inconnu.")
+        return sector
+
+
+class ReplayStateQuerySerializer(ReplayFilterSerializer):
+    at = serializers.DateTimeField(help_text="The instant to rebuild (ISO 8601).")
+
+
+class ReplayEventsQuerySerializer(ReplayFilterSerializer):
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+
+    def validate(self, attrs):
+        if attrs["end"] <= attrs["start"]:
+            raise serializers.ValidationError({"end": ["La fin doit suivre le début."]})
+        if (attrs["end"] - attrs["start"]).total_seconds() > 7 * 86400:
+            raise serializers.ValidationError({"end": ["Une période de 7 jours au plus."]})
+        return attrs

@@ -13,5 +13,7 @@ router.register("procedure-steps", views.StepViewSet, basename="procedure-step")
 
 urlpatterns = [
     path("layers/<slug:name>.geojson", views.LayerView.as_view(), name="map-layer"),
+    path("replay/state/", views.ReplayStateView.as_view(), name="replay-state"),
+    path("replay/events/", views.ReplayEventsView.as_view(), name="replay-events"),
     *router.urls,
 ]

@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 
 from controlroom import journal
 from controlroom.api.serializers import EventSerializer
-from incidents import layers, selectors
+from incidents import layers, replay, selectors
 from incidents.api import serializers as s
 from incidents.api.authentication import (
     PartnerRateThrottle,
@@ -309,3 +309,35 @@ class LayerView(APIView):
         response["Vary"] = "Accept-Encoding"
         response["X-Journal-Seq"] = str(seq)
         return response
+
+
+def _may_replay(request) -> None:
+    if not request.user.has_perm("incidents.view_replay"):
+        raise PermissionDenied("Le rejeu est réservé aux superviseurs.")
+
+
+class ReplayStateView(APIView):
+    """What the console showed at an instant, rebuilt from the journal."""
+
+    @extend_schema(parameters=[s.ReplayStateQuerySerializer],
+                   responses={200: OpenApiTypes.OBJECT})
+    def get(self, request):
+        _may_replay(request)
+        query = s.ReplayStateQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        at = query.validated_data["at"]
+        state = replay.state_at(at=at)
+        return Response(replay.present(state, at, incident=query.validated_data.get("incident"),
+                                       sector=query.validated_data.get("sector")))
+
+
+class ReplayEventsView(APIView):
+    """The journal's events over a period, for the replay's timeline."""
+
+    @extend_schema(parameters=[s.ReplayEventsQuerySerializer],
+                   responses={200: OpenApiTypes.OBJECT})
+    def get(self, request):
+        _may_replay(request)
+        query = s.ReplayEventsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return Response(replay.timeline(**query.validated_data))

@@ -3,6 +3,7 @@
 from incidents.models.alerts import Alert, PartnerSystem
 from incidents.models.incidents import Category, Incident
 from incidents.models.procedures import ProcedureRun, ProcedureTemplate, StepRun, StepTemplate
+from incidents.models.replay import ReplayCheckpoint
 from incidents.models.units import Assignment, Unit
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "PartnerSystem",
     "ProcedureRun",
     "ProcedureTemplate",
+    "ReplayCheckpoint",
     "StepRun",
     "StepTemplate",
     "Unit",
