@@ -130,10 +130,12 @@ function drawScreens(screens) {
 }
 
 // --- the timeline -----------------------------------------------------------------------------
+// Times have microseconds, the browser milliseconds: each event is placed one millisecond
+// later, so that moving to it includes it.
 async function loadTimeline() {
   const { data } = await api(`${replay.eventsUrl}?${query({
     start: new Date(view.start).toISOString(), end: new Date(view.end).toISOString() })}`);
-  view.events = data.events.map((event) => ({ ...event, ms: Date.parse(event.time) }));
+  view.events = data.events.map((event) => ({ ...event, ms: Date.parse(event.time) + 1 }));
   const truncated = $("replay-truncated");
   truncated.hidden = !data.truncated;
   truncated.textContent = replay.labels.truncated.replace("%(count)s", data.events.length);
