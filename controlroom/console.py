@@ -44,6 +44,7 @@ def _console_context(request) -> dict:
             "mayRouteScreens": user.has_perm("video.route_screen"),
             "mayApproveRouting": user.has_perm("video.approve_sensitive_routing"),
             "mayUnblur": user.has_perm("video.view_unblurred"),
+            "mayReplay": user.has_perm("incidents.view_replay"),
             "deviceKinds": device_kinds(),
             "citizenReportsUrl": (reverse("citizens:staff-reports")
                                   if user.has_perm("citizens.view_report") else ""),
@@ -123,6 +124,7 @@ def _console_context(request) -> dict:
                 "suggested": _("Unités proposées"), "assign": _("Engager"),
                 "notePlaceholder": _("Note pour la main courante…"), "addNote": _("Ajouter la note"),
                 "timeline": _("Chronologie"),
+                "report": _("Compte rendu"), "replay": _("Rejouer"),
                 "reasonPrompt": _("Motif :"),
                 "more": _("… et %(count)s autres"),
             },

@@ -19,6 +19,10 @@ urlpatterns = [
     path("console/", console.console, name="console"),
     path("console/wall/", console.wall, name="console-wall"),
     path("console/replay/", incident_views.replay, name="console-replay"),
+    path("incidents/<int:pk>/compte-rendu/", incident_views.incident_report,
+         name="incident-report"),
+    path("incidents/<int:pk>/compte-rendu.pdf", incident_views.incident_report_pdf,
+         name="incident-report-pdf"),
     path(
         "connexion/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

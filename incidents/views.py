@@ -2,7 +2,9 @@
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import render
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -58,3 +60,43 @@ def replay(request):
     context["sectors"] = Sector.objects.order_by("name").values_list("pk", "name")
     context["incident"] = request.GET.get("incident", "")
     return render(request, "console/replay.html", context)
+
+
+def _report(request, pk: int) -> dict:
+    from incidents import reports
+    from incidents.models import Incident
+
+    if not request.user.has_perm("incidents.view_replay"):
+        raise PermissionDenied(_("Les comptes rendus sont réservés aux superviseurs."))
+    incident = get_object_or_404(Incident.objects.select_related("category", "sector"), pk=pk)
+    report = reports.incident_report(incident)
+    labels = {**event_labels(), **replay_event_labels()}
+    for row in report["timeline"]:
+        row["label"] = labels.get(row["event"].type, row["event"].type)
+    return report
+
+
+@never_cache
+@login_required
+def incident_report(request, pk: int):
+    """The after-action report of an incident, printable."""
+    return render(request, "incidents/report.html", _report(request, pk))
+
+
+@never_cache
+@login_required
+def incident_report_pdf(request, pk: int):
+    """The same report as a PDF download (rendered here, nothing fetched)."""
+    report = _report(request, pk)
+    try:
+        from weasyprint import HTML
+    except OSError:  # Pango missing on this server
+        return HttpResponse(_("Le PDF n'est pas disponible sur ce serveur (Pango manque) : "
+                              "imprimez la page du compte rendu."), status=503,
+                            content_type="text/plain; charset=utf-8")
+    html = render_to_string("incidents/report.html", {**report, "pdf": True}, request=request)
+    pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'attachment; filename="compte-rendu-{report["incident"].reference}.pdf"')
+    return response

@@ -108,9 +108,11 @@ async def test_the_slider_and_playback_redraw_the_map_as_it_was(
     # Narrowed to the first incident: its story only, and at the end, an empty map.
     await page.get_by_label("Incident n°").fill(str(first.pk))
     await page.get_by_role("button", name="Charger").click()
-    await page.wait_for_function("() => document.querySelectorAll('#replay-timeline li').length")
+    await page.wait_for_function(
+        "(reference) => { const items = [...document.querySelectorAll('#replay-timeline li')];"
+        " return items.length > 2 && items.every((li) => li.textContent.includes(reference)); }",
+        arg=first.reference)
     summaries = await page.locator("#replay-timeline li").all_inner_texts()
-    assert all(first.reference in text for text in summaries)
     assert not any(second.reference in text for text in summaries)
     await slider.press("End")
     await wait_seq(page, head)

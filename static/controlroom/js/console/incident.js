@@ -108,6 +108,10 @@ export class Incidents {
         incident.sector_name ? ` · ${incident.sector_name}` : ""),
       incident.address ? el("p", {}, incident.address) : null,
       incident.description ? el("p", { class: "description" }, incident.description) : null,
+      this.config.mayReplay ? el("p", { class: "meta" },
+        el("a", { href: `/incidents/${incident.id}/compte-rendu/`, target: "_blank", rel: "noopener" },
+          l.report), " · ",
+        el("a", { href: `/console/replay/?incident=${incident.id}` }, l.replay)) : null,
       el("button", { type: "button", class: "link close", "data-action": "close" }, l.close),
     );
     const transitions = this.config.mayChangeIncidents
