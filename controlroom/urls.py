@@ -23,6 +23,11 @@ urlpatterns = [
          name="incident-report"),
     path("incidents/<int:pk>/compte-rendu.pdf", incident_views.incident_report_pdf,
          name="incident-report-pdf"),
+    path("crises/", incident_views.crises, name="crises"),
+    path("crises/<int:pk>/", incident_views.crisis_room, name="crisis-room"),
+    path("crises/<int:pk>/compte-rendu/", incident_views.crisis_report, name="crisis-report"),
+    path("crises/<int:pk>/compte-rendu.pdf", incident_views.crisis_report_pdf,
+         name="crisis-report-pdf"),
     path(
         "connexion/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

@@ -20,11 +20,17 @@ def healthz(request):
 @login_required
 def home(request):
     viewer = selectors.viewer_for(request.user)
+    crises = []
+    if request.user.is_authenticated:
+        from incidents.crisis_reads import crises_visible_to
+
+        crises = crises_visible_to(request.user).filter(status="open")[:10]
     return render(
         request,
         "controlroom/home.html",
         {
             "may_watch": viewer.may_watch,
+            "crises": crises,
             "city": selectors.city_current(),
             "tiles_url": settings.LEAFLET_CONFIG["TILES"],
             "live_labels": {

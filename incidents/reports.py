@@ -214,3 +214,73 @@ def incident_report(incident: Incident, *, now: datetime | None = None) -> dict:
         "map": map_extract(incident, events, until),
         "camera_radius_m": CAMERA_RADIUS_M,
     }
+
+
+# --- crises -----------------------------------------------------------------------------------
+def _projection(lat0: float, lon0: float):
+    scale = math.cos(math.radians(lat0))
+
+    def xy(lat, lon):
+        return (round((lon - lon0) * 111_320 * scale), round((lat0 - lat) * 110_540))
+
+    return xy
+
+
+def crisis_map(crisis) -> dict:
+    """The crisis area, its drawings and incidents, as SVG shapes (metres around the centre)."""
+    incidents = list(crisis.incidents.all())
+    drawings = list(crisis.drawings.filter(removed_at=None))
+    points = [(i.lat, i.lon) for i in incidents]
+    rings = []
+    if crisis.area:
+        rings.append(("area", "", geo.polygon_from_geojson(crisis.area).exterior.coords))
+    for d in drawings:
+        coords = d.geometry["coordinates"]
+        if d.geometry["type"] == "Polygon":
+            rings.append((d.kind, d.label, coords[0]))
+        elif d.geometry["type"] == "LineString":
+            rings.append((d.kind, d.label, coords))
+        else:
+            rings.append((d.kind, d.label, [coords]))
+    for _kind, _label, coords in rings:
+        points += [(lat, lon) for lon, lat, *_ in coords]
+    if not points:
+        return {}
+    lat0 = sum(p[0] for p in points) / len(points)
+    lon0 = sum(p[1] for p in points) / len(points)
+    xy = _projection(lat0, lon0)
+    half = max(400, *(max(abs(v) for v in xy(lat, lon)) * 1.15 for lat, lon in points))
+    shapes = []
+    for kind, label, coords in rings:
+        projected = [xy(lat, lon) for lon, lat, *_ in coords]
+        shapes.append({"kind": kind, "label": label, "single": len(projected) == 1,
+                       "x": projected[0][0], "y": projected[0][1],
+                       "points": " ".join(f"{x},{y}" for x, y in projected),
+                       "closed": kind in ("area", "perimeter", "evacuation_zone")})
+    return {"view": f"{-half} {-half} {2 * half} {2 * half}", "stroke": round(half / 150, 1),
+            "radius": round(half / 40, 1), "font": round(half / 18), "shapes": shapes,
+            "incidents": [{"x": xy(i.lat, i.lon)[0], "y": xy(i.lat, i.lon)[1],
+                           "reference": i.reference} for i in incidents]}
+
+
+def crisis_report(crisis, *, now: datetime | None = None) -> dict:
+    from incidents.crisis_reads import figures, population_alerts
+
+    now = now or timezone.now()
+    incidents = []
+    for incident in crisis.incidents.select_related("category").order_by("pk"):
+        delays = response_times(incident, story(incident))
+        incidents.append({"incident": incident, "delays": delays})
+    events = Event.objects.filter(subject_app="incidents", subject_model="crisis",
+                                  subject_id=str(crisis.pk)).order_by("seq")
+    return {
+        "crisis": crisis, "generated_at": now, "incidents": incidents,
+        "log": list(crisis.log.select_related("agency", "corrects")),
+        "tasks": list(crisis.tasks.select_related("agency")),
+        "drawings": list(crisis.drawings.filter(removed_at=None)),
+        "population_alerts": list(population_alerts(crisis)),
+        "figures": figures(crisis),
+        "timeline": [{"event": e, "summary": replay.summary(e.type, e.payload)}
+                     for e in events],
+        "map": crisis_map(crisis),
+    }

@@ -1,16 +1,20 @@
 """Pages of the incidents app: the replay of the journal."""
 
+from django import forms
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.cache import never_cache
 
 from controlroom.console import _console_context, event_labels
-from controlroom.models import Event, Sector
+from controlroom.models import Agency, Event, Sector
+from incidents.models import Crisis, Drawing, Incident, Task
 
 
 def replay_event_labels() -> dict:
@@ -64,7 +68,6 @@ def replay(request):
 
 def _report(request, pk: int) -> dict:
     from incidents import reports
-    from incidents.models import Incident
 
     if not request.user.has_perm("incidents.view_replay"):
         raise PermissionDenied(_("Les comptes rendus sont réservés aux superviseurs."))
@@ -83,20 +86,136 @@ def incident_report(request, pk: int):
     return render(request, "incidents/report.html", _report(request, pk))
 
 
-@never_cache
-@login_required
-def incident_report_pdf(request, pk: int):
-    """The same report as a PDF download (rendered here, nothing fetched)."""
-    report = _report(request, pk)
+def _pdf(request, template: str, context: dict, filename: str) -> HttpResponse:
+    """A report page rendered to PDF here (WeasyPrint; nothing is fetched)."""
     try:
         from weasyprint import HTML
     except OSError:  # Pango missing on this server
         return HttpResponse(_("Le PDF n'est pas disponible sur ce serveur (Pango manque) : "
                               "imprimez la page du compte rendu."), status=503,
                             content_type="text/plain; charset=utf-8")
-    html = render_to_string("incidents/report.html", {**report, "pdf": True}, request=request)
+    html = render_to_string(template, {**context, "pdf": True}, request=request)
     pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
     response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = (
-        f'attachment; filename="compte-rendu-{report["incident"].reference}.pdf"')
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+@never_cache
+@login_required
+def incident_report_pdf(request, pk: int):
+    """The same report as a PDF download."""
+    report = _report(request, pk)
+    return _pdf(request, "incidents/report.html", report,
+                f"compte-rendu-{report['incident'].reference}.pdf")
+
+
+# --- the crisis room ----------------------------------------------------------------------------
+class CrisisForm(forms.Form):
+    kind = forms.ChoiceField(label=_lazy("Type"), choices=Crisis.Kind.choices)
+    title = forms.CharField(label=_lazy("Titre"), max_length=200)
+    sector = forms.ModelChoiceField(label=_lazy("Zone (secteur)"), required=False,
+                                    queryset=Sector.objects.order_by("name"),
+                                    empty_label=_lazy("Toute la commune"))
+    incidents = forms.ModelMultipleChoiceField(
+        label=_lazy("Incidents liés"), required=False,
+        queryset=Incident.objects.filter(status__in=Incident.OPEN_STATUSES).order_by("-pk"),
+        widget=forms.CheckboxSelectMultiple)
+    agencies = forms.ModelMultipleChoiceField(
+        label=_lazy("Agences invitées"), required=False,
+        queryset=Agency.objects.filter(operates_control_room=False).order_by("name"),
+        widget=forms.CheckboxSelectMultiple)
+
+
+@never_cache
+@login_required
+def crises(request):
+    """The crises one takes part in; supervisors open one here."""
+    from incidents import crisis_reads
+    from incidents.services import crises as services
+
+    if not request.user.has_perm("incidents.view_incident"):
+        raise PermissionDenied(_("Réservé au personnel et aux agences associées."))
+    may_open = request.user.has_perm("incidents.manage_crisis")
+    form = CrisisForm(request.POST or None) if may_open else None
+    if request.method == "POST":
+        if not may_open:
+            raise PermissionDenied(_("Seul un superviseur ouvre une crise."))
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                crisis = services.crisis_open(
+                    by=request.user, kind=data["kind"], title=data["title"],
+                    area=data["sector"].geometry if data["sector"] else None,
+                    incidents=data["incidents"], agencies=data["agencies"])
+            except ValidationError as error:
+                for field, messages in error.message_dict.items():
+                    form.add_error(field if field in form.fields else None, messages)
+            else:
+                return redirect("crisis-room", crisis.pk)
+    return render(request, "incidents/crises.html", {
+        "crises": crisis_reads.crises_visible_to(request.user)[:100], "form": form})
+
+
+@never_cache
+@login_required
+def crisis_room(request, pk: int):
+    from incidents import crisis_reads
+    from incidents.services.crises import may_take_part
+
+    crisis = get_object_or_404(crisis_reads.crises_visible_to(request.user), pk=pk)
+    if not may_take_part(request.user, crisis):
+        raise PermissionDenied(_("Vous ne participez pas à cette crise."))
+    user = request.user
+    config = {
+        "crisis": crisis.pk, "user": user.get_username(),
+        "agency": user.agency_id, "mayManage": user.has_perm("incidents.manage_crisis"),
+        "apiUrl": f"/api/crises/{crisis.pk}/",
+        "center": settings.LEAFLET_CONFIG["DEFAULT_CENTER"],
+        "zoom": settings.LEAFLET_CONFIG["DEFAULT_ZOOM"],
+        "labels": {
+            "drawingKinds": dict(Drawing.Kind.choices), "taskStatus": dict(Task.Status.choices),
+            "taskKinds": dict(Task.Kind.choices), "correct": _("Corriger"),
+            "correctionOf": _("Correction de l'entrée de %(time)s"),
+            "chooseKind": _("Type du tracé :"), "labelPrompt": _("Libellé (facultatif) :"),
+            "closed": _("Crise close : la salle est en lecture seule."),
+            "incidentStatus": dict(Incident.Status.choices),
+            "figures": _("%(incidents_open)s/%(incidents)s incidents ouverts · %(units_engaged)s "
+                         "unités engagées · %(alerts_in_area)s alertes dans la zone · "
+                         "%(population_alerts)s alertes à la population · %(tasks_open)s/"
+                         "%(tasks)s tâches en cours"),
+            "states": {"connecting": _("connexion…"), "connected": _("connecté"),
+                       "reconnecting": _("reconnexion…"), "filling": _("rattrapage…"),
+                       "closed": _("déconnecté")},
+        },
+    }
+    return render(request, "incidents/crisis_room.html", {
+        "crisis": crisis, "crisis_config": config, "tiles_url": settings.LEAFLET_CONFIG["TILES"],
+        "drawing_kinds": Drawing.Kind.choices, "task_kinds": Task.Kind.choices,
+        "agencies": crisis.agencies.order_by("name"),
+        "other_agencies": Agency.objects.filter(operates_control_room=False).exclude(
+            crises=crisis).order_by("name"),
+    })
+
+
+def _crisis_report(request, pk: int) -> dict:
+    from incidents import reports
+
+    if not request.user.has_perm("incidents.view_replay"):
+        raise PermissionDenied(_("Les comptes rendus sont réservés aux superviseurs."))
+    crisis = get_object_or_404(Crisis, pk=pk)
+    return reports.crisis_report(crisis)
+
+
+@never_cache
+@login_required
+def crisis_report(request, pk: int):
+    return render(request, "incidents/crisis_report.html", _crisis_report(request, pk))
+
+
+@never_cache
+@login_required
+def crisis_report_pdf(request, pk: int):
+    report = _crisis_report(request, pk)
+    return _pdf(request, "incidents/crisis_report.html", report,
+                f"compte-rendu-crise-{report['crisis'].pk}.pdf")
