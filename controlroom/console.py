@@ -26,10 +26,15 @@ def _console_context(request) -> dict:
 
     if not selectors.viewer_for(request.user).may_watch:
         raise PermissionDenied(_("La console est réservée au personnel du poste de pilotage."))
+    from incidents.models import Exercise
+
     user = request.user
+    running = list(Exercise.objects.filter(status=Exercise.Status.RUNNING))
     return {
+        "exercises_running": running,
         "tiles_url": settings.LEAFLET_CONFIG["TILES"],
         "console_config": {
+            "exercises": [{"id": e.pk, "name": e.name} for e in running],
             "user": user.get_username(),
             "mayHandleAlerts": user.has_perm("incidents.change_alert"),
             "mayDispatch": user.has_perm("incidents.dispatch_unit"),
@@ -125,6 +130,8 @@ def _console_context(request) -> dict:
                 "notePlaceholder": _("Note pour la main courante…"), "addNote": _("Ajouter la note"),
                 "timeline": _("Chronologie"),
                 "report": _("Compte rendu"), "replay": _("Rejouer"),
+                "exercise": _("EXERCICE"),
+                "exerciseBanner": _("EXERCICE — incident fictif : aucune action réelle"),
                 "reasonPrompt": _("Motif :"),
                 "more": _("… et %(count)s autres"),
             },

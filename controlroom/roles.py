@@ -51,7 +51,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     SUPERVISOR: [
         *_STAFF, *_OPERATIONS,
         "incidents.close_incident", "incidents.skip_mandatory_step",
-        "incidents.view_replay", "incidents.manage_crisis",
+        "incidents.view_replay", "incidents.manage_crisis", "incidents.run_exercise",
         "devices.approve_command", "devices.issue_populationalert",
         "video.view_unblurred", "video.approve_sensitive_routing",
     ],

@@ -215,6 +215,7 @@ CELERY_BEAT_SCHEDULE = {
     "escalate-alerts": {"task": "incidents.escalate_alerts", "schedule": 15.0},
     "remind-overdue-steps": {"task": "incidents.remind_overdue_steps", "schedule": 15.0},
     "replay-checkpoints": {"task": "incidents.replay_checkpoints", "schedule": 60.0},
+    "advance-exercises": {"task": "incidents.advance_exercises", "schedule": 5.0},
     "move-demo-units": {
         "task": "incidents.move_demo_units",
         "schedule": float(os.environ.get("DEMO_UNITS_MOVE_SECONDS", "10")),

@@ -23,6 +23,8 @@ urlpatterns = [
          name="incident-report"),
     path("incidents/<int:pk>/compte-rendu.pdf", incident_views.incident_report_pdf,
          name="incident-report-pdf"),
+    path("exercices/", incident_views.exercises, name="exercises"),
+    path("exercices/<int:pk>/", incident_views.exercise, name="exercise"),
     path("crises/", incident_views.crises, name="crises"),
     path("crises/<int:pk>/", incident_views.crisis_room, name="crisis-room"),
     path("crises/<int:pk>/compte-rendu/", incident_views.crisis_report, name="crisis-report"),

@@ -293,6 +293,11 @@ class PopulationAlert(models.Model):
     step = models.ForeignKey("incidents.StepRun", null=True, blank=True, on_delete=models.SET_NULL,
                              related_name="+")
     event = models.CharField(_("événement"), max_length=120)
+    # Set on what an exercise created: shown with an "EXERCICE" banner, kept out of statistics
+    # and of the real channels, purged at the end.
+    exercise = models.ForeignKey("incidents.Exercise", null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="+",
+                                 verbose_name=_("exercice"))
     category = models.CharField(_("catégorie CAP"), max_length=20,
                                 choices=_cap_choices(cap.CATEGORIES), default="Safety")
     urgency = models.CharField(_("urgence"), max_length=20, choices=_cap_choices(cap.URGENCIES))

@@ -103,6 +103,10 @@ def population_alert_draft(*, by, references: PopulationAlert | None = None,
     now = timezone.now()
     alert = PopulationAlert(msg_type=msg_type, references=references, created_at=now,
                             created_by=None if isinstance(by, str) else by, **fields)
+    if alert.incident_id and alert.incident.exercise_id:
+        alert.exercise_id = alert.incident.exercise_id
+    elif references is not None:
+        alert.exercise_id = references.exercise_id
     if not alert.sector_id and not alert.polygon:
         raise ValidationError({"area": ["Choisissez la zone : un secteur ou un polygone."]})
     if not alert.area_name and alert.sector_id:
@@ -146,6 +150,15 @@ def population_alert_issue(*, alert: PopulationAlert, by) -> PopulationAlert:
     alert.issued_by = None if isinstance(by, str) else by
     cap.to_xml(to_cap(alert))  # one last check of the exact message that is published
     alert.save()
+    if alert.exercise_id:
+        # An exercise's alert goes nowhere: no feed, no panel, no siren, no notification.
+        _record(alert, "issued", by, commands=[], exercise=alert.exercise_id)
+        step = alert.step
+        if step is not None and step.status == step.Status.PENDING \
+                and step.run.status == "active":
+            procedure_services.step_complete(
+                step=step, by=by, note=f"Alerte d'exercice diffusée (fictive) : {alert.headline}")
+        return alert
     commands = _broadcast(alert, by)
     _record(alert, "issued", by, commands=commands,
             url=reverse("cap-message", args=[alert.identifier]))
@@ -226,6 +239,8 @@ def _notify_later(alert_id: int) -> None:
 def population_alert_notify(*, alert_id: int, base_url: str = "") -> dict:
     """Send the "télé-alerte" to every active recipient: e-mail and/or webhook."""
     alert = PopulationAlert.objects.get(pk=alert_id)
+    if alert.exercise_id:
+        return {"email": 0, "webhook": 0, "failed": [], "exercise": True}
     url = (base_url or settings.PUBLIC_BASE_URL).rstrip("/") + reverse(
         "cap-message", args=[alert.identifier])
     results = {"email": 0, "webhook": 0, "failed": []}

@@ -84,7 +84,11 @@ def command_request(*, device: Device, action: str, params: dict | None, by,
     """Check a command against the device's capabilities and queue it (or hold it for approval).
 
     Critical commands (bollards, sirens, all-red…) wait for a supervisor other than the requester.
+    An exercise never commands real equipment.
     """
+    if incident is not None and incident.exercise_id:
+        raise StateConflict("Exercice : aucune commande n'est envoyée aux équipements réels ; "
+                            "notez l'action dans la procédure.", field="incident")
     require(by, "devices.command_device", "Vous n'avez pas le droit de commander un équipement.")
     if not device.active:
         raise ValidationError({"device": ["Cet équipement est hors service."]})

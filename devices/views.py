@@ -21,7 +21,8 @@ FEED_SIZE = 100
 @require_GET
 def cap_message(request, identifier):
     alert = PopulationAlert.objects.filter(
-        identifier=identifier, status=PopulationAlert.Status.ISSUED).select_related(
+        identifier=identifier, status=PopulationAlert.Status.ISSUED,
+        exercise=None).select_related(
         "references", "sector").first()
     if alert is None:
         raise Http404
@@ -32,7 +33,8 @@ def cap_message(request, identifier):
 
 @require_GET
 def cap_feed(request):
-    issued = (PopulationAlert.objects.filter(status=PopulationAlert.Status.ISSUED)
+    issued = (PopulationAlert.objects.filter(status=PopulationAlert.Status.ISSUED,
+                                             exercise=None)
               .order_by("-sent")[:FEED_SIZE])
     entries = [{
         "id": f"urn:cap:{settings.CAP_SENDER}:{alert.identifier}",

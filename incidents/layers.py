@@ -52,15 +52,17 @@ def incidents_layer(*, user) -> dict:
         .order_by()
         .annotate(created=IsoUtc("created_at"))
         .values_list("pk", "lat", "lon", "title", "priority", "status", "category__code",
-                     "category__label", "category__domain", "created", "created_at__year")
+                     "category__label", "category__domain", "created", "created_at__year",
+                     "exercise_id")
     )
     return collection([
         feature("incident", pk, lat, lon, {
             "title": title, "priority": priority, "status": status, "category": code,
             "category_label": label, "domain": domain, "created_at": created,
-            "reference": f"INC-{year}-{pk:06d}",
+            "reference": f"INC-{year}-{pk:06d}", "exercise": exercise,
         })
-        for pk, lat, lon, title, priority, status, code, label, domain, created, year in rows
+        for pk, lat, lon, title, priority, status, code, label, domain, created, year, exercise
+        in rows
     ])
 
 
@@ -91,7 +93,7 @@ def alerts_layer(*, user) -> dict:
                   snapshot=KT("evidence__snapshot_url"), radius=KT("evidence__radius_m"))
         .values_list("pk", "lat", "lon", "title", "severity", "status", "source",
                      "category__code", "received", "repeat_count", "escalated", "snapshot",
-                     "radius")
+                     "radius", "exercise_id")
     )
     return collection([
         feature("alert", pk, lat, lon, {
@@ -100,9 +102,10 @@ def alerts_layer(*, user) -> dict:
             "escalated_at": escalated_at, "snapshot_url": snapshot,
             # A sound located by several sensors: its uncertainty radius (m).
             "radius_m": float(radius) if radius else None,
+            "exercise": exercise,
         })
         for pk, lat, lon, title, severity, status, source, code, received_at, count, escalated_at,
-        snapshot, radius in rows
+        snapshot, radius, exercise in rows
     ])
 
 

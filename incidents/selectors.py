@@ -70,7 +70,8 @@ _RINGS = (1, 3, 6)
 
 
 def units_nearest(
-    *, lat: float, lon: float, kinds: list[str] | None = None, limit: int = 5
+    *, lat: float, lon: float, kinds: list[str] | None = None, limit: int = 5,
+    exercise=None,
 ) -> list[Suggestion]:
     """The available units nearest to a point by estimated travel time.
 
@@ -78,7 +79,8 @@ def units_nearest(
     """
     lat, lon = geo.check_point(lat, lon)
     available = Unit.objects.filter(
-        active=True, status=Unit.Status.AVAILABLE, lat__isnull=False, lon__isnull=False
+        active=True, status=Unit.Status.AVAILABLE, lat__isnull=False, lon__isnull=False,
+        exercise=exercise,  # an exercise's own units answer its incidents, and only those
     ).select_related("agency")
     if kinds:
         available = available.filter(kind__in=kinds)
@@ -101,5 +103,7 @@ def units_nearest(
 def incident_suggestions(*, incident: Incident, limit: int = 5) -> list[Suggestion]:
     """Nearest available units of the kinds the category calls for (any kind if none fit)."""
     kinds = incident.category.unit_kinds or None
-    found = units_nearest(lat=incident.lat, lon=incident.lon, kinds=kinds, limit=limit)
-    return found or units_nearest(lat=incident.lat, lon=incident.lon, limit=limit)
+    found = units_nearest(lat=incident.lat, lon=incident.lon, kinds=kinds, limit=limit,
+                          exercise=incident.exercise_id)
+    return found or units_nearest(lat=incident.lat, lon=incident.lon, limit=limit,
+                                  exercise=incident.exercise_id)

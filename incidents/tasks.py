@@ -20,6 +20,13 @@ def move_demo_units() -> int:
     return demo.units_move()
 
 
+@shared_task(name="incidents.advance_exercises")
+def advance_exercises() -> int:
+    from incidents.services import exercises
+
+    return exercises.exercises_advance()
+
+
 @shared_task(name="incidents.replay_checkpoints")
 def replay_checkpoints() -> int:
     from incidents import replay

@@ -9,12 +9,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
 from controlroom.console import _console_context, event_labels
 from controlroom.models import Agency, Event, Sector
-from incidents.models import Crisis, Drawing, Incident, Task
+from incidents.models import Crisis, Drawing, Exercise, Incident, Task
 
 
 def replay_event_labels() -> dict:
@@ -112,17 +112,17 @@ def incident_report_pdf(request, pk: int):
 
 # --- the crisis room ----------------------------------------------------------------------------
 class CrisisForm(forms.Form):
-    kind = forms.ChoiceField(label=_lazy("Type"), choices=Crisis.Kind.choices)
-    title = forms.CharField(label=_lazy("Titre"), max_length=200)
-    sector = forms.ModelChoiceField(label=_lazy("Zone (secteur)"), required=False,
+    kind = forms.ChoiceField(label=gettext_lazy("Type"), choices=Crisis.Kind.choices)
+    title = forms.CharField(label=gettext_lazy("Titre"), max_length=200)
+    sector = forms.ModelChoiceField(label=gettext_lazy("Zone (secteur)"), required=False,
                                     queryset=Sector.objects.order_by("name"),
-                                    empty_label=_lazy("Toute la commune"))
+                                    empty_label=gettext_lazy("Toute la commune"))
     incidents = forms.ModelMultipleChoiceField(
-        label=_lazy("Incidents liés"), required=False,
+        label=gettext_lazy("Incidents liés"), required=False,
         queryset=Incident.objects.filter(status__in=Incident.OPEN_STATUSES).order_by("-pk"),
         widget=forms.CheckboxSelectMultiple)
     agencies = forms.ModelMultipleChoiceField(
-        label=_lazy("Agences invitées"), required=False,
+        label=gettext_lazy("Agences invitées"), required=False,
         queryset=Agency.objects.filter(operates_control_room=False).order_by("name"),
         widget=forms.CheckboxSelectMultiple)
 
@@ -219,3 +219,69 @@ def crisis_report_pdf(request, pk: int):
     report = _crisis_report(request, pk)
     return _pdf(request, "incidents/crisis_report.html", report,
                 f"compte-rendu-crise-{report['crisis'].pk}.pdf")
+
+
+# --- exercises ----------------------------------------------------------------------------------
+class ExerciseForm(forms.Form):
+    scenario = forms.ChoiceField(label=gettext_lazy("Scénario"))
+    speed = forms.FloatField(label=gettext_lazy("Vitesse (1 = temps réel)"), min_value=0.1,
+                             max_value=60, initial=1)
+
+    def __init__(self, *args, **kwargs):
+        from incidents import scenarios
+
+        super().__init__(*args, **kwargs)
+        choices = []
+        for code in scenarios.available():
+            try:
+                choices.append((code, scenarios.load(code).name))
+            except scenarios.ScenarioError:
+                continue
+        self.fields["scenario"].choices = choices
+
+
+def _trainer(request):
+    if not request.user.has_perm("incidents.run_exercise"):
+        raise PermissionDenied(_("Les exercices sont conduits par les formateurs (superviseurs)."))
+
+
+@never_cache
+@login_required
+def exercises(request):
+    """Exercises past and running; a trainer starts one here."""
+    from incidents.services import exercises as services
+
+    _trainer(request)
+    form = ExerciseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            exercise = services.exercise_start(by=request.user,
+                                               scenario=form.cleaned_data["scenario"],
+                                               speed=form.cleaned_data["speed"])
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, messages)
+        else:
+            return redirect("exercise", exercise.pk)
+    return render(request, "incidents/exercises.html", {
+        "exercises": Exercise.objects.all()[:50], "form": form})
+
+
+@never_cache
+@login_required
+def exercise(request, pk: int):
+    """The trainer's view: what was played, and how the trainees did against the procedures."""
+    from incidents.services import exercises as services
+
+    _trainer(request)
+    exercise = get_object_or_404(Exercise, pk=pk)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "finish" and exercise.is_running:
+            services.exercise_finish(exercise=exercise, by=request.user)
+        elif action == "purge" and exercise.status == Exercise.Status.FINISHED:
+            services.exercise_purge(exercise=exercise, by=request.user)
+        elif action == "advance" and exercise.is_running:
+            services.exercise_advance(exercise=exercise)
+        return redirect("exercise", exercise.pk)
+    return render(request, "incidents/exercise.html", services.exercise_scores(exercise))

@@ -43,7 +43,7 @@ class AlertSerializer(serializers.ModelSerializer):
             "severity", "title", "lat", "lon", "h3", "sector", "sector_name", "occurred_at",
             "received_at", "evidence", "dedup_key", "repeat_count", "last_seen_at", "status",
             "acknowledged_by", "acknowledged_at", "ack_delay_seconds", "escalated_at", "incident",
-            "dismiss_reason", "dismiss_note",
+            "dismiss_reason", "dismiss_note", "exercise",
         ]
         read_only_fields = fields
 
@@ -142,7 +142,7 @@ class IncidentSerializer(serializers.ModelSerializer):
             "address", "lat", "lon", "h3", "sector", "sector_name", "status", "status_label",
             "agencies", "created_at", "updated_at", "status_changed_at", "acknowledged_at",
             "resolved_at", "closed_at", "cancel_reason", "alerts", "units", "procedure",
-            "allowed_transitions",
+            "allowed_transitions", "exercise",
         ]
         read_only_fields = fields
 

@@ -2,6 +2,7 @@
 
 from incidents.models.alerts import Alert, PartnerSystem
 from incidents.models.crisis import Crisis, Drawing, LogEntry, Task
+from incidents.models.exercises import Exercise
 from incidents.models.incidents import Category, Incident
 from incidents.models.procedures import ProcedureRun, ProcedureTemplate, StepRun, StepTemplate
 from incidents.models.replay import ReplayCheckpoint
@@ -13,6 +14,7 @@ __all__ = [
     "Category",
     "Crisis",
     "Drawing",
+    "Exercise",
     "Incident",
     "LogEntry",
     "PartnerSystem",

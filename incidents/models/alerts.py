@@ -103,6 +103,11 @@ class Alert(Located):
     )
     occurred_at = models.DateTimeField(_("survenue le"))
     received_at = models.DateTimeField(_("reçue le"), db_index=True)
+    # Set on what an exercise created: shown with an "EXERCICE" banner, kept out of statistics
+    # and of the real channels, purged at the end.
+    exercise = models.ForeignKey("incidents.Exercise", null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="+",
+                                 verbose_name=_("exercice"))
     evidence = models.JSONField(_("éléments"), default=dict, blank=True)
     dedup_key = models.CharField(_("clé de dédoublonnage"), max_length=200, blank=True)
     repeat_count = models.PositiveIntegerField(_("occurrences"), default=1)

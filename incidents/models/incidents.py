@@ -70,6 +70,11 @@ class Incident(Located):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(_("créé le"), db_index=True)
+    # Set on what an exercise created: shown with an "EXERCICE" banner, kept out of statistics
+    # and of the real channels, purged at the end.
+    exercise = models.ForeignKey("incidents.Exercise", null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="+",
+                                 verbose_name=_("exercice"))
     updated_at = models.DateTimeField(_("modifié le"), auto_now=True)
     status_changed_at = models.DateTimeField(_("état modifié le"))
     acknowledged_at = models.DateTimeField(_("pris en compte le"), null=True, blank=True)

@@ -44,6 +44,11 @@ class Unit(models.Model):
     position_at = models.DateTimeField(_("position reçue le"), null=True, blank=True)
     status_changed_at = models.DateTimeField(_("état modifié le"), null=True, blank=True)
     active = models.BooleanField(_("en service"), default=True)
+    # Set on what an exercise created: shown with an "EXERCICE" banner, kept out of statistics
+    # and of the real channels, purged at the end.
+    exercise = models.ForeignKey("incidents.Exercise", null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="+",
+                                 verbose_name=_("exercice"))
 
     class Meta:
         verbose_name = _("unité")

@@ -37,6 +37,7 @@ def _alert_payload(alert: Alert, **extra) -> dict:
         "sector": alert.sector_id,
         "status": alert.status,
         "repeat_count": alert.repeat_count,
+        "exercise": alert.exercise_id,
         **extra,
     }
 
@@ -72,6 +73,7 @@ def alert_receive(
     dedup_key: str = "",
     source_system: str = "",
     source_ref: str = "",
+    exercise=None,
 ) -> Received:
     """Take an alert into the inbox.
 
@@ -131,6 +133,7 @@ def alert_receive(
         last_seen_at=now,
         evidence=evidence,
         dedup_key=dedup_key,
+        exercise=exercise,
     )
     alert.set_point(lat, lon)
     alert.sector = zones.sector_at(lat=lat, lon=lon)
@@ -240,6 +243,8 @@ def alert_attach(*, alert: Alert, incident: Incident, by) -> Alert:
     alert = _locked_open(alert)
     if not incident.is_open:
         raise StateConflict("On ne rattache pas une alerte à un incident terminé.", field="incident")
+    if alert.exercise_id != incident.exercise_id:
+        raise StateConflict("Exercice et réalité ne se mélangent pas.", field="incident")
     if alert.acknowledged_at is None:
         _acknowledge(alert, by)
     alert.status = Alert.Status.ATTACHED
@@ -272,6 +277,7 @@ def alert_open_incident(
         lon=alert.lon,
         priority=priority or min(alert.severity, (category or alert.category).default_priority),
         description=description,
+        exercise=alert.exercise,
     )
     incident_services.incident_transition(incident=incident, to="acknowledged", by=by)
     alert_attach(alert=alert, incident=incident, by=by)

@@ -76,6 +76,7 @@ def incident_create(
     description: str = "",
     address: str = "",
     agencies=(),
+    exercise=None,
 ) -> Incident:
     """Open an incident; the category's guided procedure starts at once."""
     require(by, "incidents.add_incident", "Vous n'avez pas le droit de créer un incident.")
@@ -92,13 +93,15 @@ def incident_create(
         created_by=by if not isinstance(by, str) else None,
         created_at=now,
         status_changed_at=now,
+        exercise=exercise,
     )
     incident.set_point(lat, lon)
     incident.sector = zones.sector_at(lat=lat, lon=lon)
     incident.full_clean()
     incident.save()
     incident.agencies.add(*_own_agencies(), *agencies)
-    incident_record(incident=incident, type="incident.created", by=by, payload=_snapshot(incident))
+    incident_record(incident=incident, type="incident.created", by=by,
+                    payload={**_snapshot(incident), "exercise": incident.exercise_id})
     procedures.run_start(incident=incident, by=by)
     return incident
 

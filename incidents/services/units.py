@@ -38,7 +38,7 @@ def _may_act_on_unit(by, unit: Unit, *, partner_scope: str | None = None) -> Non
 def _unit_payload(unit: Unit, **extra) -> dict:
     return {
         "unit": unit.pk, "call_sign": unit.call_sign, "kind": unit.kind, "status": unit.status,
-        "lat": unit.lat, "lon": unit.lon, **extra,
+        "lat": unit.lat, "lon": unit.lon, "exercise": unit.exercise_id, **extra,
     }
 
 
@@ -64,9 +64,10 @@ def _check_position(lat, lon) -> tuple[float, float]:
 
 
 @transaction.atomic
-def unit_create(*, by, call_sign: str, kind: str, agency, lat=None, lon=None) -> Unit:
+def unit_create(*, by, call_sign: str, kind: str, agency, lat=None, lon=None,
+                exercise=None) -> Unit:
     require(by, "incidents.add_unit", "Vous n'avez pas le droit de créer une unité.")
-    unit = Unit(call_sign=call_sign.strip(), kind=kind, agency=agency)
+    unit = Unit(call_sign=call_sign.strip(), kind=kind, agency=agency, exercise=exercise)
     if lat is not None and lon is not None:
         unit.set_point(*_check_position(lat, lon))
         unit.position_at = timezone.now()
@@ -145,6 +146,10 @@ def unit_assign(*, incident: Incident, unit: Unit, by) -> Assignment:
     unit = Unit.objects.select_for_update().get(pk=unit.pk)
     if not unit.active or unit.status != Unit.Status.AVAILABLE:
         raise StateConflict(f"L'unité {unit.call_sign} n'est pas disponible.", field="units")
+    if unit.exercise_id != incident.exercise_id:
+        raise StateConflict("Exercice et réalité ne se mélangent pas : engagez une unité "
+                            "de l'exercice sur un incident d'exercice, et réciproquement.",
+                            field="units")
     estimate = dispatch.estimate(unit, incident.lat, incident.lon) if unit.has_position else None
     assignment = Assignment.objects.create(
         incident=incident,

@@ -60,6 +60,7 @@ export class Inbox {
       id: p.alert, title: p.title, source: p.source, category: p.category, severity: p.severity,
       status: p.status, repeat_count: p.repeat_count, lat: p.lat, lon: p.lon,
       evidence: p.evidence || (known && known.evidence) || {},
+      exercise: p.exercise ?? (known && known.exercise) ?? null,
     };
     if (event.type === "alert.escalated") alert.escalated_at = event.time;
     if (alert.status === "new" || alert.status === "acknowledged") this.alerts.set(alert.id, alert);
@@ -110,9 +111,10 @@ export class Inbox {
     li.tabIndex = -1;
     const repeat = alert.repeat_count > 1 ? ` <span class="repeat">×${alert.repeat_count}</span>` : "";
     const escalated = alert.escalated_at ? ` <span class="badge warn">${escapeHtml(l.escalated)}</span>` : "";
+    const drill = alert.exercise ? ` <span class="badge exercise">${escapeHtml(l.exercise)}</span>` : "";
     li.innerHTML =
       `<div class="line"><span class="badge s${alert.severity}">S${alert.severity}</span> ` +
-      `<strong class="title">${escapeHtml(alert.title)}</strong>${repeat}${escalated}</div>` +
+      `<strong class="title">${escapeHtml(alert.title)}</strong>${repeat}${escalated}${drill}</div>` +
       `<div class="meta">${escapeHtml(l.alertSource[alert.source] || alert.source)} · ` +
       `${escapeHtml(l.alertStatus[alert.status] || alert.status)} · <span class="age" data-since="${escapeHtml(alert.received_at)}">${age(alert.received_at)}</span></div>` +
       this.citizenDetails(alert) + this.evidence(alert);

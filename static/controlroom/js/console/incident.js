@@ -101,7 +101,8 @@ export class Incidents {
 
   render(incident, runs, timeline, suggestions, cameras = []) {
     const l = this.labels;
-    const header = el("header", { class: "incident-head" },
+    const header = el("header", { class: `incident-head${incident.exercise ? " exercise" : ""}` },
+      incident.exercise ? el("p", { class: "exercise-banner", role: "note" }, l.exerciseBanner) : null,
       el("h2", {}, el("span", { class: `badge s${incident.priority}` }, `P${incident.priority}`), " ", incident.title),
       el("p", { class: "meta" }, `${incident.reference} · ${incident.category_label} · `,
         el("strong", { class: "status" }, l.incidentStatus[incident.status] || incident.status),

@@ -70,9 +70,30 @@ function placeIncident(incident) {
   }, incident.lat, incident.lon);
 }
 
+const runningExercises = new Map((config.exercises || []).map((e) => [e.id, e.name]));
+
+function exerciseBanner(event) {
+  const p = event.payload || {};
+  if (event.type === "exercise.started") runningExercises.set(p.exercise, p.name);
+  else runningExercises.delete(p.exercise);
+  const banner = document.getElementById("exercise-banner");
+  if (!banner) return;
+  if (runningExercises.size) {
+    banner.hidden = false;
+    document.getElementById("exercise-names").textContent = [...runningExercises.values()].join(", ");
+  } else if (event.type !== "exercise.started") {
+    banner.hidden = true;
+  }
+}
+
 function applyEvent(event) {
   const p = event.payload || {};
   const subject = event.subject || {};
+  if (event.type.startsWith("exercise.") && ["exercise.started", "exercise.finished",
+    "exercise.purged"].includes(event.type)) {
+    exerciseBanner(event);
+    return;
+  }
   if (event.type.startsWith("alert.")) {
     if (inbox) inbox.apply(event);
     if (p.status === "new" || p.status === "acknowledged") {
