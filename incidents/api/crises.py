@@ -72,6 +72,8 @@ def _agency(pk):
 class CrisisViewSet(viewsets.ViewSet):
     """Crises: open one, follow it (map, logbook, tasks, figures), close it."""
 
+    queryset = Crisis.objects.none()  # for the schema: ids are the crisis's integer keys
+
     def _crisis(self, request, pk) -> Crisis:
         return get_object_or_404(crisis_reads.crises_visible_to(request.user), pk=pk)
 
@@ -79,7 +81,7 @@ class CrisisViewSet(viewsets.ViewSet):
         crisis.refresh_from_db()
         return Response(crisis_reads.crisis_detail(crisis), status=code)
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(operation_id="crises_list", responses={200: OpenApiTypes.OBJECT})
     def list(self, request):
         return Response([
             {"id": c.pk, "title": c.title, "kind": c.kind, "status": c.status,

@@ -248,6 +248,13 @@ function reload() {
 
 function applyEvent(event) {
   const subject = event.subject || {};
+  // The key figures follow the linked incidents and the population alerts too.
+  const linked = subject.model === "incident" && detail
+    && detail.incidents.some((incident) => incident.id === Number(subject.id));
+  if (linked || event.type === "population_alert.issued") {
+    reload();
+    return;
+  }
   if (subject.model !== "crisis" || Number(subject.id) !== config.crisis) return;
   const p = event.payload || {};
   if (event.type === "crisis.drawing_saved") {
