@@ -66,7 +66,7 @@ function placeIncident(incident) {
   map.upsert("incident", {
     id: incident.id, title: incident.title, priority: incident.priority, status: incident.status,
     category: incident.category, category_label: incident.category_label,
-    domain: incident.category_domain,
+    domain: incident.category_domain, exercise: incident.exercise,
   }, incident.lat, incident.lon);
 }
 
@@ -98,7 +98,7 @@ function applyEvent(event) {
     if (inbox) inbox.apply(event);
     if (p.status === "new" || p.status === "acknowledged") {
       const props = { id: p.alert, title: p.title, severity: p.severity, status: p.status,
-        source: p.source, category: p.category };
+        source: p.source, category: p.category, exercise: p.exercise };
       if (p.radius_m != null) props.radius_m = p.radius_m;
       map.upsert("alert", props, p.lat, p.lon);
     } else {

@@ -99,8 +99,9 @@ export class ConsoleMap {
   }
 
   icon(kind, p) {
+    const drill = p.exercise ? " exercise" : "";
     if (kind === "incident") {
-      return dot(PRIORITY_COLOURS[p.priority] || "#ccc", `incident status-${p.status}`, "",
+      return dot(PRIORITY_COLOURS[p.priority] || "#ccc", `incident status-${p.status}${drill}`, "",
         DOMAIN_GLYPHS[p.domain] || "");
     }
     if (kind === "unit") return dot(UNIT_COLOURS[p.status] || "#ccc", "unit", p.call_sign);
@@ -113,7 +114,7 @@ export class ConsoleMap {
         DEVICE_GLYPHS[p.device_kind] || "•");
     }
     const pulsing = p.status === "new" ? " pulsing" : "";
-    return dot(SEVERITY_COLOURS[p.severity] || "#ccc", `alert${pulsing}`);
+    return dot(SEVERITY_COLOURS[p.severity] || "#ccc", `alert${pulsing}${drill}`);
   }
 
   popup(kind, p) {
