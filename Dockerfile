@@ -10,6 +10,7 @@ COPY incidents incidents
 COPY devices devices
 COPY video video
 COPY citizens citizens
+COPY observatory observatory
 RUN pip install --no-cache-dir .
 COPY . .
 RUN mkdir -p /var/lib/controlroom && python manage.py collectstatic --noinput --verbosity 0

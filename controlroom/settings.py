@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "devices",
     "video",
     "citizens",
+    "observatory",
 ]
 
 MIDDLEWARE = [
@@ -216,6 +217,9 @@ CELERY_BEAT_SCHEDULE = {
     "remind-overdue-steps": {"task": "incidents.remind_overdue_steps", "schedule": 15.0},
     "replay-checkpoints": {"task": "incidents.replay_checkpoints", "schedule": 60.0},
     "advance-exercises": {"task": "incidents.advance_exercises", "schedule": 5.0},
+    "observatory-facts": {"task": "observatory.refresh_facts", "schedule": 600.0},
+    "observatory-forecast": {"task": "observatory.forecast", "schedule": 86400.0},
+    "observatory-anomalies": {"task": "observatory.anomalies", "schedule": 3600.0},
     "move-demo-units": {
         "task": "incidents.move_demo_units",
         "schedule": float(os.environ.get("DEMO_UNITS_MOVE_SECONDS", "10")),
@@ -433,3 +437,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"daphne": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
+
+# --- Observatory ------------------------------------------------------------------------------------
+# An hour's count per sector and category is abnormal when so high a count had less than this
+# probability under the forecast (Poisson tail).
+OBSERVATORY_ANOMALY_LEVEL = float(os.environ.get("OBSERVATORY_ANOMALY_LEVEL", "0.001"))
+# Days of synthetic history the demo loads.
+OBSERVATORY_DEMO_DAYS = int(os.environ.get("OBSERVATORY_DEMO_DAYS", "365"))

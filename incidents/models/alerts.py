@@ -68,6 +68,7 @@ class Alert(Located):
         CITIZEN = "citizen", _("Signalement citoyen")
         PARTNER = "partner", _("Partenaire")
         OPERATOR = "operator", _("Opérateur")
+        OBSERVATORY = "observatory", _("Observatoire (hausse anormale)")
 
     class Status(models.TextChoices):
         NEW = "new", _("nouvelle")

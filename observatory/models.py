@@ -1,0 +1,94 @@
+"""The observatory's data: one fact table that every source feeds, the context (weather, public
+events) and the forecasts with their measured accuracy. Only aggregated, non-personal data:
+a fact is a time, a place (H3 cell, sector), a category, a source and a weight — never a name,
+a text or an image."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Fact(models.Model):
+    class Source(models.TextChoices):
+        ALERT = "alert", _("Alerte")
+        INCIDENT = "incident", _("Incident")
+        CITIZEN_REPORT = "citizen_report", _("Signalement citoyen")
+        SENSOR = "sensor", _("Capteur")
+        VIDEO = "video", _("Vidéo")
+        IMPORT = "import", _("Import")
+        SYNTHETIC = "synthetic", _("Historique synthétique")
+
+    time = models.DateTimeField(_("date"))
+    hour = models.DateTimeField(_("heure"))  # the time truncated to the hour
+    h3 = models.CharField(_("cellule H3"), max_length=16)  # resolution 9
+    sector = models.ForeignKey("controlroom.Sector", null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="+")
+    category = models.SlugField(_("catégorie"), max_length=60)
+    source = models.CharField(_("source"), max_length=20, choices=Source.choices)
+    weight = models.FloatField(_("poids"), default=1.0)
+    # What the fact comes from ("alert:12", "import:3:<row digest>"): feeding twice adds nothing.
+    origin = models.CharField(max_length=120, unique=True)
+
+    class Meta:
+        verbose_name = _("fait")
+        verbose_name_plural = _("faits")
+        indexes = [
+            models.Index(fields=["hour"]),
+            models.Index(fields=["category", "hour"]),
+            models.Index(fields=["sector", "hour"]),
+            models.Index(fields=["h3", "hour"]),
+        ]
+        permissions = [("view_observatory", _("Consulter l'observatoire"))]
+
+
+class WeatherHour(models.Model):
+    hour = models.DateTimeField(_("heure"), unique=True)
+    temperature_c = models.FloatField(_("température (°C)"), null=True, blank=True)
+    rain_mm = models.FloatField(_("pluie (mm)"), default=0)
+
+    class Meta:
+        verbose_name = _("météo horaire")
+        verbose_name_plural = _("météo horaire")
+
+
+class PublicEvent(models.Model):
+    name = models.CharField(_("nom"), max_length=200)
+    starts_at = models.DateTimeField(_("début"))
+    ends_at = models.DateTimeField(_("fin"))
+    lat = models.FloatField()
+    lon = models.FloatField()
+    h3 = models.CharField(max_length=16)
+    attendance = models.PositiveIntegerField(_("affluence attendue"), null=True, blank=True)
+    origin = models.CharField(max_length=120, unique=True)
+
+    class Meta:
+        verbose_name = _("événement public")
+        verbose_name_plural = _("événements publics")
+        ordering = ["starts_at"]
+
+
+class ForecastRun(models.Model):
+    """A 7-day forecast and the evaluation of its model on held-out weeks."""
+
+    created_at = models.DateTimeField(_("calculée le"))
+    origin = models.DateTimeField(_("début de la prévision"))
+    model = models.CharField(_("modèle"), max_length=120)
+    coefficients = models.JSONField(default=dict)
+    # Hold-out evaluation: weeks, share of area, hit rate and PAI of the model and the baseline,
+    # the data it was measured on (date range, facts).
+    evaluation = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name = _("prévision")
+        verbose_name_plural = _("prévisions")
+        ordering = ["-created_at"]
+
+
+class ForecastCell(models.Model):
+    run = models.ForeignKey(ForecastRun, on_delete=models.CASCADE, related_name="cells")
+    h3 = models.CharField(max_length=16)
+    # Expected facts over the 7 days, and per hour of the week from the origin (168 values).
+    expected_week = models.FloatField()
+    expected_hours = models.JSONField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "h3"], name="forecast_cell_unique")]

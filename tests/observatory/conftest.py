@@ -1,0 +1,1 @@
+from tests.incidents.conftest import make_incident, make_unit  # noqa: F401 - shared fixtures
