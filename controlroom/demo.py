@@ -54,6 +54,7 @@ USERS = [
     ("liaison.sdis", "agency_liaison", "sdis21", "Sophie", "Garnier"),
     ("liaison.samu", "agency_liaison", "samu21", "Thomas", "Roux"),
     ("admin", "administrator", "pm-dijon", "Claire", "Lefèvre"),
+    ("analyste", "analyst", "pm-dijon", "Inès", "Fontaine"),
 ]
 
 

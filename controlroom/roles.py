@@ -11,12 +11,14 @@ OPERATOR = "operator"
 SUPERVISOR = "supervisor"
 AGENCY_LIAISON = "agency_liaison"
 ADMINISTRATOR = "administrator"
+ANALYST = "analyst"
 
 ROLE_LABELS = {
     OPERATOR: "Opérateur",
     SUPERVISOR: "Superviseur",
     AGENCY_LIAISON: "Agent de liaison",
     ADMINISTRATOR: "Administrateur",
+    ANALYST: "Analyste",
 }
 
 _STAFF = [
@@ -52,6 +54,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_STAFF, *_OPERATIONS,
         "incidents.close_incident", "incidents.skip_mandatory_step",
         "incidents.view_replay", "incidents.manage_crisis", "incidents.run_exercise",
+        "observatory.view_observatory",
         "devices.approve_command", "devices.issue_populationalert",
         "video.view_unblurred", "video.approve_sensitive_routing",
     ],
@@ -95,6 +98,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "video.view_camera", "video.add_camera", "video.change_camera", "video.view_live",
         "video.view_screen", "video.add_screen", "video.change_screen", "video.delete_screen",
         "video.view_zonestatistic",
+    ],
+    # Analysts read the observatory's aggregated, non-personal figures and nothing else.
+    ANALYST: [
+        "controlroom.view_sector", "controlroom.view_city", "incidents.view_category",
+        "observatory.view_observatory",
     ],
 }
 

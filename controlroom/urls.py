@@ -25,6 +25,7 @@ urlpatterns = [
          name="incident-report-pdf"),
     path("exercices/", incident_views.exercises, name="exercises"),
     path("exercices/<int:pk>/", incident_views.exercise, name="exercise"),
+    path("observatoire/", include("observatory.urls")),
     path("crises/", incident_views.crises, name="crises"),
     path("crises/<int:pk>/", incident_views.crisis_room, name="crisis-room"),
     path("crises/<int:pk>/compte-rendu/", incident_views.crisis_report, name="crisis-report"),

@@ -87,7 +87,8 @@ def test_the_demo_loader_is_idempotent():
     assert Sector.objects.count() == 12
     assert User.objects.get(username="liaison.pn").groups.get().name == "agency_liaison"
     assert journal.verify_chain()[1] is None
-    assert set(ROLE_PERMISSIONS) == {"operator", "supervisor", "agency_liaison", "administrator"}
+    assert set(ROLE_PERMISSIONS) == {"operator", "supervisor", "agency_liaison", "administrator",
+                                     "analyst"}
 
 
 @pytest.mark.django_db

@@ -1,0 +1,128 @@
+"""The observatory's pages: dashboards for supervisors and analysts, figures as JSON and CSV."""
+
+import csv
+from datetime import datetime, time, timedelta
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+
+from controlroom.models import Sector
+from observatory import selectors
+from observatory.models import Fact
+
+
+class FiltersForm(forms.Form):
+    start = forms.DateField(label=gettext_lazy("Du"), required=False,
+                            widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=gettext_lazy("Au (inclus)"), required=False,
+                          widget=forms.DateInput(attrs={"type": "date"}))
+    category = forms.MultipleChoiceField(label=gettext_lazy("Catégories"), required=False)
+    sector = forms.ModelMultipleChoiceField(label=gettext_lazy("Secteurs"), required=False,
+                                            queryset=Sector.objects.order_by("name"))
+    source = forms.MultipleChoiceField(label=gettext_lazy("Sources"), required=False,
+                                       choices=Fact.Source.choices)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        codes = Fact.objects.order_by().values_list("category", flat=True).distinct()
+        self.fields["category"].choices = [(code, code) for code in sorted(codes)]
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end and end < start:
+            raise forms.ValidationError(_("La fin de la période précède son début."))
+        if start and end and (end - start).days > 3 * 366:
+            raise forms.ValidationError(_("Une période de trois ans au plus."))
+        return data
+
+    def filters(self) -> selectors.Filters:
+        data = self.cleaned_data
+        today = timezone.localdate()
+        end = data.get("end") or today
+        start = data.get("start") or end - timedelta(days=90)
+        zone = timezone.get_current_timezone()
+        return selectors.Filters(
+            start=timezone.make_aware(datetime.combine(start, time.min), zone),
+            end=timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min), zone),
+            categories=data.get("category") or [],
+            sectors=[s.pk for s in data.get("sector") or []],
+            sources=data.get("source") or [])
+
+
+def _allowed(request):
+    if not request.user.has_perm("observatory.view_observatory"):
+        raise PermissionDenied(_("L'observatoire est réservé aux superviseurs et aux analystes."))
+
+
+def _form(request) -> FiltersForm:
+    """The filters of the query string (every one optional: the last 90 days by default)."""
+    form = FiltersForm(request.GET)
+    form.is_valid()
+    return form
+
+
+@never_cache
+@login_required
+def dashboard(request):
+    _allowed(request)
+    form = _form(request)
+    latest = selectors.forecast_map()["run"]
+    return render(request, "observatory/dashboard.html", {
+        "form": form, "query": request.GET.urlencode(), "forecast": latest,
+        "tiles_url": settings.LEAFLET_CONFIG["TILES"],
+        "config": {"center": settings.LEAFLET_CONFIG["DEFAULT_CENTER"],
+                   "zoom": settings.LEAFLET_CONFIG["DEFAULT_ZOOM"],
+                   "labels": {"count": _("faits"), "lastYear": _("même semaine l'an passé"),
+                              "expected": _("attendus sur 7 jours"),
+                              "days": [_("lun."), _("mar."), _("mer."), _("jeu."), _("ven."),
+                                       _("sam."), _("dim.")]}},
+    })
+
+
+@never_cache
+@login_required
+def figures(request):
+    """Every dashboard figure for the filters, as JSON."""
+    _allowed(request)
+    form = _form(request)
+    if not form.is_valid():
+        return JsonResponse({"detail": _("Filtres invalides."), "fields": form.errors},
+                            status=400)
+    f = form.filters()
+    return JsonResponse({
+        "period": {"start": f.start.isoformat(), "end": f.end.isoformat()},
+        "categories": selectors.by_category(f), "sectors": selectors.by_sector(f),
+        "hour_of_week": selectors.hour_of_week(f), "trend": selectors.trend(f),
+        "response_times": selectors.response_times(f), "heatmap": selectors.heatmap(f),
+        "forecast": selectors.forecast_map(),
+    })
+
+
+@never_cache
+@login_required
+def export(request, table: str):
+    """One dashboard table as CSV (the filters of the page)."""
+    _allowed(request)
+    if table not in selectors.TABLES:
+        return JsonResponse({"detail": _("Tableau inconnu.")}, status=404)
+    form = _form(request)
+    if not form.is_valid():
+        return JsonResponse({"detail": _("Filtres invalides."), "fields": form.errors},
+                            status=400)
+    build, columns = selectors.TABLES[table]
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="observatoire-{table}.csv"'
+    writer = csv.DictWriter(response, fieldnames=columns, extrasaction="ignore")
+    writer.writeheader()
+    for row in build(form.filters()):
+        writer.writerow(row)
+    return response
