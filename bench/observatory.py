@@ -10,7 +10,8 @@ three-year period, each dashboard figure is computed ``--repeat`` times and its 
 target: under 1 s). Finally the forecast is fitted, evaluated on held-out weeks and stored, with
 its time and its PAI against the baseline.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/controlroom .venv/bin/python bench/observatory.py
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/controlroom \
+        .venv/bin/python bench/observatory.py
 """
 
 import argparse

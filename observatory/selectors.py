@@ -124,7 +124,8 @@ def response_times(f: Filters) -> list[dict]:
         incidents = incidents.filter(sector_id__in=f.sectors)
     rows = incidents.annotate(
         first_assigned=Min("assignments__assigned_at"),
-        first_on_scene=Min("assignments__on_scene_at", filter=Q(assignments__on_scene_at__isnull=False)),
+        first_on_scene=Min("assignments__on_scene_at",
+                           filter=Q(assignments__on_scene_at__isnull=False)),
     ).values_list("created_at", "acknowledged_at", "first_assigned", "first_on_scene",
                   "sector__name")
     groups: dict[tuple, dict[str, list]] = {}
