@@ -54,7 +54,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_STAFF, *_OPERATIONS,
         "incidents.close_incident", "incidents.skip_mandatory_step",
         "incidents.view_replay", "incidents.manage_crisis", "incidents.run_exercise",
-        "observatory.view_observatory",
+        "observatory.view_observatory", "observatory.import_data",
         "devices.approve_command", "devices.issue_populationalert",
         "video.view_unblurred", "video.approve_sensitive_routing",
     ],
@@ -102,7 +102,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     # Analysts read the observatory's aggregated, non-personal figures and nothing else.
     ANALYST: [
         "controlroom.view_sector", "controlroom.view_city", "incidents.view_category",
-        "observatory.view_observatory",
+        "observatory.view_observatory", "observatory.import_data",
     ],
 }
 

@@ -92,3 +92,77 @@ class ForecastCell(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["run", "h3"], name="forecast_cell_unique")]
+
+
+class ImportSource(models.Model):
+    """An outside data source and how its files' columns map to the observatory's fields;
+    saved, so that next month's export imports the same way."""
+
+    class Kind(models.TextChoices):
+        LOGBOOK = "logbook", _("Main courante de police municipale")
+        DAMAGE = "damage", _("Signalements de dégradations du domaine public")
+        WEATHER = "weather", _("Historique météo")
+        EVENTS = "events", _("Calendrier des événements publics")
+
+    # The observatory's fields each kind reads (the mapping gives each one's column name).
+    FIELDS = {
+        Kind.LOGBOOK: ("time", "lat", "lon", "category"),
+        Kind.DAMAGE: ("time", "lat", "lon", "category"),
+        Kind.WEATHER: ("time", "rain_mm", "temperature_c"),
+        Kind.EVENTS: ("name", "start", "end", "lat", "lon", "attendance"),
+    }
+    OPTIONAL = {"weight", "temperature_c", "attendance", "end"}
+
+    name = models.CharField(_("nom"), max_length=120, unique=True)
+    kind = models.CharField(_("type"), max_length=20, choices=Kind.choices)
+    mapping = models.JSONField(_("correspondance des colonnes"), default=dict)
+    # Source category label → taxonomy code ("Tapage nocturne" → "nuisance_sonore").
+    categories = models.JSONField(_("correspondance des catégories"), default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("source importée")
+        verbose_name_plural = _("sources importées")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class ImportRun(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("en attente")
+        RUNNING = "running", _("en cours")
+        DONE = "done", _("terminé")
+        FAILED = "failed", _("échoué")
+
+    source = models.ForeignKey(ImportSource, on_delete=models.PROTECT, related_name="runs")
+    file_name = models.CharField(_("fichier"), max_length=200)
+    # Where the upload waits for the worker; removed once read (the file may hold personal
+    # data: only the mapped columns are ever kept).
+    path = models.CharField(max_length=300, blank=True)
+    sha256 = models.CharField(max_length=64)
+    status = models.CharField(_("état"), max_length=10, choices=Status.choices,
+                              default=Status.PENDING)
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    accepted = models.PositiveIntegerField(default=0)
+    duplicates = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)  # [{"row": n, "reasons": [...]}]
+    message = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey("controlroom.User", null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-created_at"]
+        permissions = [("import_data", _("Importer des données dans l'observatoire"))]
+
+    @property
+    def progress(self) -> int:
+        return round(100 * self.processed / self.total) if self.total else (
+            100 if self.status == self.Status.DONE else 0)

@@ -49,10 +49,15 @@ class _Sectors:
 
 
 def _insert(facts: list[Fact]) -> int:
-    before = Fact.objects.count()
+    """Insert the facts whose origin is new; how many were."""
+    added = 0
     for start in range(0, len(facts), BATCH):
-        Fact.objects.bulk_create(facts[start:start + BATCH], ignore_conflicts=True)
-    return Fact.objects.count() - before
+        batch = {fact.origin: fact for fact in facts[start:start + BATCH]}
+        known = set(Fact.objects.filter(origin__in=list(batch)).values_list("origin", flat=True))
+        new = [fact for origin, fact in batch.items() if origin not in known]
+        Fact.objects.bulk_create(new, ignore_conflicts=True)  # a concurrent feeder: no error
+        added += len(new)
+    return added
 
 
 # --- feeding from the other apps --------------------------------------------------------------
@@ -85,7 +90,42 @@ def facts_refresh(*, since: datetime | None = None) -> dict:
         facts.append(Fact(time=at, hour=_hour(at), h3=cell, sector_id=sectors(cell),
                           category=f"citoyen-{service}"[:60], source=Fact.Source.CITIZEN_REPORT,
                           origin=f"citizen_report:{pk}"))
+    facts += _sensor_and_video_facts(since, sectors)
     return {"read": len(facts), "added": _insert(facts)}
+
+
+# Noise levels at or above this (LAeq over a bucket) count as an exceedance.
+NOISE_LEVEL_DB = 70.0
+
+
+def _sensor_and_video_facts(since: datetime | None, sectors) -> list[Fact]:
+    """Aggregates only: noise buckets over the threshold (weight: hours), and each completed
+    hour of people counted in a camera zone (weight: the most people seen at once)."""
+    from devices.models import TelemetryBucket
+    from video.models import ZoneStatistic
+
+    complete = _hour(timezone.now())
+    facts = []
+    buckets = TelemetryBucket.objects.filter(metric="laeq_db", leq__gte=NOISE_LEVEL_DB,
+                                             start__lt=complete).values_list(
+        "pk", "start", "seconds", "device__h3")
+    counts = ZoneStatistic.objects.filter(period_start__lt=complete - timedelta(hours=1),
+                                          people_max__gt=0).values_list(
+        "pk", "period_start", "people_max", "camera__h3")
+    if since is not None:
+        buckets = buckets.filter(start__gte=since)
+        counts = counts.filter(period_start__gte=since)
+    for pk, at, seconds, cell in buckets.iterator():
+        if cell:
+            facts.append(Fact(time=at, hour=_hour(at), h3=cell, sector_id=sectors(cell),
+                              category="depassement_sonore", source=Fact.Source.SENSOR,
+                              weight=seconds / 3600, origin=f"sensor:{pk}"))
+    for pk, at, people, cell in counts.iterator():
+        if cell:
+            facts.append(Fact(time=at, hour=_hour(at), h3=cell, sector_id=sectors(cell),
+                              category="affluence", source=Fact.Source.VIDEO,
+                              weight=float(people), origin=f"video:{pk}"))
+    return facts
 
 
 # --- the synthetic history --------------------------------------------------------------------
@@ -280,3 +320,161 @@ def geo_centre() -> tuple[float, float]:
     from controlroom.selectors import city_centre
 
     return city_centre() or tuple(settings.LEAFLET_CONFIG["DEFAULT_CENTER"])
+
+
+# --- imports ------------------------------------------------------------------------------------
+def import_source_save(*, name: str, kind: str, mapping: dict, categories: dict | None = None,
+                       source=None):
+    """Create or change a source and its column mapping (checked: every field it needs)."""
+    from django.core.exceptions import ValidationError
+
+    from observatory.models import ImportSource
+
+    if kind not in ImportSource.Kind.values:
+        raise ValidationError({"kind": ["Type de source inconnu."]})
+    needed = [f for f in ImportSource.FIELDS[kind] if f not in ImportSource.OPTIONAL]
+    missing = [f for f in needed if not str(mapping.get(f) or "").strip()]
+    if missing:
+        raise ValidationError({"mapping": [f"Colonne à indiquer pour : {', '.join(missing)}."]})
+    source = source or ImportSource()
+    source.name, source.kind = name.strip(), kind
+    source.mapping = {k: str(v).strip() for k, v in mapping.items() if str(v or "").strip()}
+    source.categories = {str(k).strip(): str(v).strip()
+                         for k, v in (categories or {}).items() if str(k).strip()}
+    source.full_clean()
+    source.save()
+    return source
+
+
+def import_create(*, source, upload, by):
+    """Keep the uploaded file for the worker and queue its import; returns the run."""
+    import hashlib
+    import uuid
+    from pathlib import Path
+
+    from django.core.exceptions import ValidationError
+
+    from observatory import importers
+    from observatory.models import ImportRun
+
+    name = Path(upload.name or "").name[:200]
+    suffix = Path(name).suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise ValidationError({"file": ["Format non pris en charge : CSV ou XLSX seulement."]})
+    if upload.size > importers.MAX_BYTES:
+        raise ValidationError({"file": ["Fichier de plus de 50 Mo."]})
+    folder = Path(settings.VAR_DIR) / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{uuid.uuid4().hex}{suffix}"
+    digest = hashlib.sha256()
+    with path.open("wb") as out:
+        for chunk in upload.chunks():
+            digest.update(chunk)
+            out.write(chunk)
+    run = ImportRun.objects.create(source=source, file_name=name, path=str(path),
+                                   sha256=digest.hexdigest(),
+                                   created_by=None if isinstance(by, str) else by)
+    from observatory import tasks
+
+    transaction.on_commit(lambda: tasks.run_import.delay(run.pk))
+    return run
+
+
+def import_execute(*, run_id: int, chunk: int = 500) -> None:
+    """Read, check and write the rows of an import, saving its progress as it goes."""
+    from pathlib import Path
+
+    from controlroom.selectors import point_in_city
+    from incidents.models import Category
+    from observatory import importers
+    from observatory.models import ImportRun
+
+    run = ImportRun.objects.select_related("source").get(pk=run_id)
+    if run.status not in (ImportRun.Status.PENDING, ImportRun.Status.FAILED):
+        return
+    source = run.source
+    path = Path(run.path)
+    run.status = ImportRun.Status.RUNNING
+    run.save(update_fields=["status"])
+    try:
+        header, rows = importers.read_rows(path, run.file_name)
+    except (importers.FileProblem, OSError) as problem:
+        ImportRun.objects.filter(pk=run.pk).update(
+            status=ImportRun.Status.FAILED, message=str(problem)[:300],
+            finished_at=timezone.now())
+        path.unlink(missing_ok=True)
+        return
+    absent = [c for c in source.mapping.values() if c not in header]
+    if absent:
+        ImportRun.objects.filter(pk=run.pk).update(
+            status=ImportRun.Status.FAILED, finished_at=timezone.now(),
+            message=f"Colonnes absentes du fichier : {', '.join(absent)}"[:300])
+        path.unlink(missing_ok=True)
+        return
+    known = set(Category.objects.values_list("code", flat=True))
+    sectors = _Sectors()
+    run.total, run.processed = len(rows), 0
+    run.accepted = run.rejected = run.duplicates = 0
+    run.errors = []
+    run.save(update_fields=["total", "processed", "accepted", "rejected", "duplicates",
+                            "errors"])
+    for start in range(0, len(rows), chunk):
+        good = []
+        for n, row in enumerate(rows[start:start + chunk], start + 2):  # row 1 is the header
+            checked = importers.check_row(source.kind, source.mapping, source.categories, row,
+                                          known=known,
+                                          in_city=lambda lat, lon: point_in_city(lat=lat,
+                                                                                 lon=lon))
+            if checked.ok:
+                good.append(checked)
+            else:
+                run.rejected += 1
+                if len(run.errors) < 1000:
+                    run.errors.append({"row": n, "reasons": checked.reasons})
+        added = _import_write(source, good, sectors)
+        run.accepted += len(good)
+        run.duplicates += len(good) - added
+        run.processed = min(len(rows), start + chunk)
+        run.save(update_fields=["processed", "accepted", "rejected", "duplicates", "errors"])
+    run.status = ImportRun.Status.DONE
+    run.finished_at = timezone.now()
+    run.save(update_fields=["status", "finished_at"])
+    path.unlink(missing_ok=True)
+    journal.record(type="observatory.import_done", subject=run, actor=ACTOR, payload={
+        "run": run.pk, "source": source.name, "file": run.file_name, "rows": run.total,
+        "accepted": run.accepted, "duplicates": run.duplicates, "rejected": run.rejected})
+
+
+def _import_write(source, rows, sectors) -> int:
+    """Write checked rows; how many were new."""
+    if not rows:
+        return 0
+    kind = source.kind
+    if kind in ("logbook", "damage"):
+        facts = []
+        for row in rows:
+            v = row.values
+            cell = geo.h3_cell(v["lat"], v["lon"])
+            facts.append(Fact(time=v["time"], hour=_hour(v["time"]), h3=cell,
+                              sector_id=sectors(cell), category=v["category"],
+                              source=Fact.Source.IMPORT, weight=v["weight"],
+                              origin=f"import:{source.pk}:{row.digest()}"))
+        return _insert(facts)
+    if kind == "weather":
+        added = 0
+        for row in rows:
+            v = row.values
+            _obj, created = WeatherHour.objects.update_or_create(
+                hour=_hour(v["time"]), defaults={"rain_mm": v["rain_mm"],
+                                                 "temperature_c": v["temperature_c"]})
+            added += created
+        return added
+    before = PublicEvent.objects.count()
+    PublicEvent.objects.bulk_create([
+        PublicEvent(name=r.values["name"], starts_at=r.values["start"], ends_at=r.values["end"],
+                    lat=r.values["lat"], lon=r.values["lon"],
+                    h3=geo.h3_cell(r.values["lat"], r.values["lon"]),
+                    attendance=r.values["attendance"],
+                    origin=f"import:{source.pk}:{r.digest()}") for r in rows],
+        ignore_conflicts=True)
+    return PublicEvent.objects.count() - before

@@ -30,3 +30,10 @@ def anomalies() -> int:
 
     services.facts_refresh(since=timezone.now() - timedelta(hours=3))
     return len(services.anomalies_check())
+
+
+@shared_task(name="observatory.run_import")
+def run_import(run_id: int) -> None:
+    from observatory import services
+
+    services.import_execute(run_id=run_id)

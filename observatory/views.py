@@ -16,7 +16,7 @@ from django.views.decorators.cache import never_cache
 
 from controlroom.models import Sector
 from observatory import selectors
-from observatory.models import Fact
+from observatory.models import Fact, ImportRun, ImportSource
 
 
 class FiltersForm(forms.Form):
@@ -126,3 +126,110 @@ def export(request, table: str):
     for row in build(form.filters()):
         writer.writerow(row)
     return response
+
+
+# --- imports ------------------------------------------------------------------------------------
+class SourceForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("Nom de la source"), max_length=120)
+    kind = forms.ChoiceField(label=gettext_lazy("Type"), choices=ImportSource.Kind.choices)
+    time = forms.CharField(label=gettext_lazy("Colonne date et heure"), required=False)
+    lat = forms.CharField(label=gettext_lazy("Colonne latitude"), required=False)
+    lon = forms.CharField(label=gettext_lazy("Colonne longitude"), required=False)
+    category = forms.CharField(label=gettext_lazy("Colonne catégorie"), required=False)
+    weight = forms.CharField(label=gettext_lazy("Colonne poids (facultatif)"), required=False)
+    rain_mm = forms.CharField(label=gettext_lazy("Colonne pluie (mm)"), required=False)
+    temperature_c = forms.CharField(label=gettext_lazy("Colonne température (°C)"),
+                                    required=False)
+    name_column = forms.CharField(label=gettext_lazy("Colonne nom de l'événement"),
+                                  required=False)
+    start = forms.CharField(label=gettext_lazy("Colonne début"), required=False)
+    end = forms.CharField(label=gettext_lazy("Colonne fin (facultatif)"), required=False)
+    attendance = forms.CharField(label=gettext_lazy("Colonne affluence (facultatif)"),
+                                 required=False)
+    categories = forms.CharField(
+        label=gettext_lazy("Correspondance des catégories (une par ligne : libellé = code)"),
+        required=False, widget=forms.Textarea(attrs={"rows": 4}))
+
+    def mapping(self) -> dict:
+        data = self.cleaned_data
+        mapping = {key: data.get(key, "") for key in ("time", "lat", "lon", "category",
+                                                      "weight", "rain_mm", "temperature_c",
+                                                      "start", "end", "attendance")}
+        mapping["name"] = data.get("name_column", "")
+        return mapping
+
+    def category_map(self) -> dict:
+        pairs = {}
+        for line in (self.cleaned_data.get("categories") or "").splitlines():
+            if "=" in line:
+                label, code = line.split("=", 1)
+                pairs[label.strip()] = code.strip()
+        return pairs
+
+
+class UploadForm(forms.Form):
+    source = forms.ModelChoiceField(label=gettext_lazy("Source"),
+                                    queryset=ImportSource.objects.all())
+    file = forms.FileField(label=gettext_lazy("Fichier CSV ou XLSX"))
+
+
+def _importer(request):
+    if not request.user.has_perm("observatory.import_data"):
+        raise PermissionDenied(_("Les imports sont réservés aux superviseurs et aux analystes."))
+
+
+@never_cache
+@login_required
+def imports(request):
+    from django.core.exceptions import ValidationError
+    from django.shortcuts import redirect
+
+    from observatory import services
+
+    _importer(request)
+    source_form = SourceForm(request.POST if "save_source" in request.POST else None,
+                             prefix="source")
+    upload_form = UploadForm(request.POST if "upload" in request.POST else None,
+                             request.FILES or None, prefix="upload")
+    if "save_source" in request.POST and source_form.is_valid():
+        try:
+            services.import_source_save(name=source_form.cleaned_data["name"],
+                                        kind=source_form.cleaned_data["kind"],
+                                        mapping=source_form.mapping(),
+                                        categories=source_form.category_map())
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                source_form.add_error(field if field in source_form.fields else None, messages)
+        else:
+            return redirect("observatory:imports")
+    if "upload" in request.POST and upload_form.is_valid():
+        try:
+            run = services.import_create(source=upload_form.cleaned_data["source"],
+                                         upload=upload_form.cleaned_data["file"],
+                                         by=request.user)
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                upload_form.add_error(field if field in upload_form.fields else None, messages)
+        else:
+            return redirect("observatory:import", run.pk)
+    return render(request, "observatory/imports.html", {
+        "runs": ImportRun.objects.select_related("source")[:50],
+        "sources": ImportSource.objects.all(), "source_form": source_form,
+        "upload_form": upload_form})
+
+
+@never_cache
+@login_required
+def import_run(request, pk: int):
+    from django.shortcuts import get_object_or_404
+
+    _importer(request)
+    run = get_object_or_404(ImportRun.objects.select_related("source"), pk=pk)
+    if request.headers.get("Accept", "").startswith("application/json") or \
+            request.GET.get("format") == "json":
+        return JsonResponse({"status": run.status, "progress": run.progress,
+                             "total": run.total, "processed": run.processed,
+                             "accepted": run.accepted, "duplicates": run.duplicates,
+                             "rejected": run.rejected, "message": run.message,
+                             "errors": run.errors[:200]})
+    return render(request, "observatory/import.html", {"run": run})

@@ -98,3 +98,33 @@ def test_an_injected_excess_becomes_an_alert_with_its_evidence(history):
     services.anomalies_check(now=hour + timedelta(hours=1))
     assert Alert.objects.filter(source="observatory").count() == 1
     assert ForecastRun.objects.count() == 1
+
+
+def test_sensor_and_video_aggregates_become_facts(city, categories):
+    from django.utils import timezone
+
+    from devices.models import Device, TelemetryBucket
+    from video.models import Camera, ZoneStatistic
+
+    device = Device.objects.create(code="sono", name="Sonomètre", kind="noise_sensor",
+                                   address="sono", lat=REPUBLIQUE[0], lon=REPUBLIQUE[1])
+    camera = Camera.objects.create(code="cam", name="Caméra", stream_url="x.mp4",
+                                   lat=GARE[0], lon=GARE[1])
+    hour = timezone.now().replace(minute=0, second=0, microsecond=0) - timedelta(hours=3)
+    for n, leq in enumerate((75.0, 62.0)):  # one bucket over 70 dB(A), one under
+        TelemetryBucket.objects.create(device=device, metric="laeq_db",
+                                       start=hour + timedelta(minutes=15 * n), seconds=900,
+                                       count=90, mean=leq, minimum=leq - 5, maximum=leq + 5,
+                                       leq=leq)
+    ZoneStatistic.objects.create(camera=camera, zone="parvis", period_start=hour, samples=60,
+                                 people_sum=900, people_max=42)
+    ZoneStatistic.objects.create(camera=camera, zone="parvis", samples=1, people_max=3,
+                                 period_start=timezone.now().replace(minute=0, second=0,
+                                                                     microsecond=0))
+    services.facts_refresh()
+    sensor = Fact.objects.get(source="sensor")
+    assert (sensor.category, sensor.weight, sensor.h3) == ("depassement_sonore", 0.25,
+                                                          device.h3)
+    video = Fact.objects.get(source="video")  # the hour under way is not counted yet
+    assert (video.category, video.weight, video.h3) == ("affluence", 42.0, camera.h3)
+    assert services.facts_refresh()["added"] == 0
