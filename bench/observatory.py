@@ -19,7 +19,8 @@ import os
 import resource
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from support import ROOT, bench_database_url, percentile, prepare_database
 
@@ -53,7 +54,8 @@ def main() -> None:
     from observatory import selectors, services, synthetic
     from observatory.models import Fact
 
-    end = datetime(2026, 12, 1, tzinfo=UTC)
+    # Periods start and end at local midnight, as the dashboards' date filters give them.
+    end = datetime(2026, 12, 1, tzinfo=ZoneInfo("Europe/Paris"))
     if fresh:
         call_command("migrate", verbosity=0)
         city_demo.load({})

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import h3
-from django.db.models import Count, Min, Q
-from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncWeek
+from django.db.models import Count, Min, Q, Sum
+from django.db.models.functions import TruncWeek
 
 from controlroom.models import Sector
-from observatory.models import Fact, ForecastRun
+from observatory.models import DailyCount, Fact, ForecastRun
 
 PARIS = ZoneInfo("Europe/Paris")
 SHIFTS = (("matin", 6, 14), ("après-midi", 14, 22), ("nuit", 22, 6))
@@ -31,8 +31,7 @@ class Filters:
     sectors: list[int] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
 
-    def facts(self, start: datetime | None = None, end: datetime | None = None):
-        rows = Fact.objects.filter(time__gte=start or self.start, time__lt=end or self.end)
+    def _narrow(self, rows):
         if self.categories:
             rows = rows.filter(category__in=self.categories)
         if self.sectors:
@@ -41,27 +40,50 @@ class Filters:
             rows = rows.filter(source__in=self.sources)
         return rows.order_by()
 
+    def facts(self, start: datetime | None = None, end: datetime | None = None):
+        return self._narrow(Fact.objects.filter(time__gte=start or self.start,
+                                                time__lt=end or self.end))
+
+    def whole_days(self, start=None, end=None) -> tuple[date, date] | None:
+        """The local days [first, last) the period covers, when it starts and ends at local
+        midnight (as the dashboards' date filters do); None otherwise."""
+        start, end = (start or self.start).astimezone(PARIS), (end or self.end).astimezone(PARIS)
+        if start.time() != time.min or end.time() != time.min:
+            return None
+        return start.date(), end.date()
+
+    def daily(self, start=None, end=None):
+        """The daily counts of the period, or None when it does not fall on whole days."""
+        days = self.whole_days(start, end)
+        if days is None:
+            return None
+        return self._narrow(DailyCount.objects.filter(day__gte=days[0], day__lt=days[1]))
+
+
+def _counted(f: Filters, key: str):
+    """Counts per ``key`` (category or sector_id), from the daily counts when possible."""
+    daily = f.daily()
+    if daily is not None:
+        return daily.values(key).annotate(n=Sum("count")).order_by("-n", key)
+    return f.facts().values(key).annotate(n=Count("id")).order_by("-n", key)
+
 
 def by_category(f: Filters) -> list[dict]:
-    return [{"category": row["category"], "count": row["n"]} for row in
-            f.facts().values("category").annotate(n=Count("id")).order_by("-n", "category")]
+    return [{"category": row["category"], "count": row["n"]} for row in _counted(f, "category")]
 
 
 def by_sector(f: Filters) -> list[dict]:
     names = dict(Sector.objects.values_list("pk", "name"))
-    rows = f.facts().values("sector_id").annotate(n=Count("id")).order_by("-n")
     return [{"sector": names.get(row["sector_id"], "hors secteur"), "count": row["n"]}
-            for row in rows]
+            for row in _counted(f, "sector_id")]
 
 
 def hour_of_week(f: Filters) -> list[list[int]]:
     """7 rows (Monday first) of 24 counts, in local time."""
     grid = [[0] * 24 for _ in range(7)]
-    rows = (f.facts().annotate(day=ExtractIsoWeekDay("time", tzinfo=PARIS),
-                               h=ExtractHour("time", tzinfo=PARIS))
-            .values("day", "h").annotate(n=Count("id")))
+    rows = f.facts().values("local_dow", "local_hour").annotate(n=Count("id"))
     for row in rows:
-        grid[row["day"] - 1][row["h"]] = row["n"]
+        grid[row["local_dow"] - 1][row["local_hour"]] = row["n"]
     return grid
 
 
@@ -70,9 +92,16 @@ def trend(f: Filters) -> list[dict]:
     shift = timedelta(weeks=52)
 
     def weekly(start, end):
-        rows = (f.facts(start, end).annotate(week=TruncWeek("time", tzinfo=PARIS))
-                .values("week").annotate(n=Count("id")))
-        return {row["week"].date(): row["n"] for row in rows}
+        daily = f.daily(start, end)
+        if daily is None:
+            rows = (f.facts(start, end).annotate(week=TruncWeek("time", tzinfo=PARIS))
+                    .values("week").annotate(n=Count("id")))
+            return {row["week"].date(): row["n"] for row in rows}
+        weeks: dict[date, int] = {}
+        for day, n in daily.values("day").annotate(n=Sum("count")).values_list("day", "n"):
+            monday = day - timedelta(days=day.weekday())
+            weeks[monday] = weeks.get(monday, 0) + n
+        return weeks
 
     now, before = weekly(f.start, f.end), weekly(f.start - shift, f.end - shift)
     weeks = sorted(set(now) | {w + shift for w in before})

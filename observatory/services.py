@@ -49,15 +49,38 @@ class _Sectors:
 
 
 def _insert(facts: list[Fact]) -> int:
-    """Insert the facts whose origin is new; how many were."""
+    """Insert the facts whose origin is new, then recount the days they fall on; how many."""
     added = 0
+    days = set()
     for start in range(0, len(facts), BATCH):
         batch = {fact.origin: fact for fact in facts[start:start + BATCH]}
         known = set(Fact.objects.filter(origin__in=list(batch)).values_list("origin", flat=True))
         new = [fact for origin, fact in batch.items() if origin not in known]
         Fact.objects.bulk_create(new, ignore_conflicts=True)  # a concurrent feeder: no error
+        days.update(fact.local_day for fact in new)
         added += len(new)
+    rollup_days(days)
     return added
+
+
+def rollup_days(days) -> None:
+    """Rebuild the daily counts of these local days from the facts (exact, idempotent)."""
+    from django.db.models import Count, Sum
+
+    from observatory.models import DailyCount
+
+    days = sorted(days)
+    for start in range(0, len(days), 200):
+        chunk = days[start:start + 200]
+        rows = (Fact.objects.filter(local_day__in=chunk).order_by()
+                .values("local_day", "sector_id", "category", "source")
+                .annotate(n=Count("id"), w=Sum("weight")))
+        with transaction.atomic():
+            DailyCount.objects.filter(day__in=chunk).delete()
+            DailyCount.objects.bulk_create([
+                DailyCount(day=r["local_day"], sector_id=r["sector_id"], category=r["category"],
+                           source=r["source"], count=r["n"], weight=r["w"] or 0.0)
+                for r in rows], batch_size=BATCH)
 
 
 # --- feeding from the other apps --------------------------------------------------------------
@@ -79,15 +102,15 @@ def facts_refresh(*, since: datetime | None = None) -> dict:
         incidents = incidents.filter(created_at__gte=since)
         reports = reports.filter(requested_at__gte=since)
     for pk, at, cell, sector, category, repeats in alerts.iterator():
-        facts.append(Fact(time=at, hour=_hour(at), h3=cell, sector_id=sector,
+        facts.append(Fact.of(time=at, h3=cell, sector_id=sector,
                           category=category, source=Fact.Source.ALERT,
                           weight=float(max(1, repeats)), origin=f"alert:{pk}"))
     for pk, at, cell, sector, category in incidents.iterator():
-        facts.append(Fact(time=at, hour=_hour(at), h3=cell, sector_id=sector,
+        facts.append(Fact.of(time=at, h3=cell, sector_id=sector,
                           category=category, source=Fact.Source.INCIDENT,
                           origin=f"incident:{pk}"))
     for pk, at, cell, service in reports.iterator():
-        facts.append(Fact(time=at, hour=_hour(at), h3=cell, sector_id=sectors(cell),
+        facts.append(Fact.of(time=at, h3=cell, sector_id=sectors(cell),
                           category=f"citoyen-{service}"[:60], source=Fact.Source.CITIZEN_REPORT,
                           origin=f"citizen_report:{pk}"))
     facts += _sensor_and_video_facts(since, sectors)
@@ -117,12 +140,12 @@ def _sensor_and_video_facts(since: datetime | None, sectors) -> list[Fact]:
         counts = counts.filter(period_start__gte=since)
     for pk, at, seconds, cell in buckets.iterator():
         if cell:
-            facts.append(Fact(time=at, hour=_hour(at), h3=cell, sector_id=sectors(cell),
+            facts.append(Fact.of(time=at, h3=cell, sector_id=sectors(cell),
                               category="depassement_sonore", source=Fact.Source.SENSOR,
                               weight=seconds / 3600, origin=f"sensor:{pk}"))
     for pk, at, people, cell in counts.iterator():
         if cell:
-            facts.append(Fact(time=at, hour=_hour(at), h3=cell, sector_id=sectors(cell),
+            facts.append(Fact.of(time=at, h3=cell, sector_id=sectors(cell),
                               category="affluence", source=Fact.Source.VIDEO,
                               weight=float(people), origin=f"video:{pk}"))
     return facts
@@ -146,7 +169,7 @@ def synthetic_history_load(*, outline, seed: int = 2026, days: int = 730,
                                       history.category_index)):
         at = datetime.fromtimestamp(float(t), tz=UTC)
         cell = history.cells[c]
-        facts.append(Fact(time=at, hour=_hour(at), h3=cell, sector_id=sectors(cell),
+        facts.append(Fact.of(time=at, h3=cell, sector_id=sectors(cell),
                           category=categories[k], source=Fact.Source.SYNTHETIC,
                           origin=f"synthetic:{seed}:{start:%Y%m%d}:{i}"))
     added = _insert(facts)
@@ -455,7 +478,7 @@ def _import_write(source, rows, sectors) -> int:
         for row in rows:
             v = row.values
             cell = geo.h3_cell(v["lat"], v["lon"])
-            facts.append(Fact(time=v["time"], hour=_hour(v["time"]), h3=cell,
+            facts.append(Fact.of(time=v["time"], h3=cell,
                               sector_id=sectors(cell), category=v["category"],
                               source=Fact.Source.IMPORT, weight=v["weight"],
                               origin=f"import:{source.pk}:{row.digest()}"))

@@ -12,7 +12,7 @@ from controlroom.geo import h3_cell
 from controlroom.models import Sector
 from incidents.services import incidents as incident_services
 from incidents.services import units as unit_services
-from observatory import selectors
+from observatory import selectors, services
 from observatory.models import Fact
 from tests.conftest import PASSWORD
 from tests.incidents.conftest import REPUBLIQUE
@@ -31,10 +31,10 @@ def facts(city):
         (T + timedelta(days=1), "nuisance_sonore", a),  # Wednesday 21:30
         (T - timedelta(weeks=52), "rixe", a),  # the same week a year before
     ]
-    Fact.objects.bulk_create([
-        Fact(time=t, hour=t.replace(minute=0), h3=h3_cell(47.32 + n / 500, 5.04),
-             sector=s, category=c,
-             source="alert", origin=f"test:{n}") for n, (t, c, s) in enumerate(rows)])
+    facts = Fact.objects.bulk_create([
+        Fact.of(time=t, h3=h3_cell(47.32 + n / 500, 5.04), sector=s, category=c,
+                source="alert", origin=f"test:{n}") for n, (t, c, s) in enumerate(rows)])
+    services.rollup_days({fact.local_day for fact in facts})
     return a, b
 
 
@@ -60,6 +60,20 @@ def test_the_trend_compares_with_the_same_week_last_year(facts):
     rows = selectors.trend(period())
     week = next(r for r in rows if r["count"])
     assert week == {"week": "2025-12-01", "count": 4, "last_year": 1}
+
+
+def test_whole_days_read_the_daily_counts_and_agree_with_the_facts(facts):
+    from observatory.models import DailyCount
+
+    paris = selectors.PARIS
+    days = selectors.Filters(start=datetime(2025, 11, 24, tzinfo=paris),
+                             end=datetime(2025, 12, 8, tzinfo=paris))
+    assert days.daily() is not None and period().daily() is None
+    assert DailyCount.objects.filter(day="2025-12-02").get(category="rixe").count == 2
+    assert selectors.by_category(days) == selectors.by_category(period())
+    assert selectors.by_sector(days) == selectors.by_sector(period())
+    assert selectors.trend(days) == [r for r in selectors.trend(period())
+                                     if r["week"] in {"2025-11-24", "2025-12-01"}]
 
 
 def test_the_heat_map_counts_per_cell(facts):

@@ -58,6 +58,14 @@ def test_the_synthetic_history_loads_once_with_its_context(history):
     assert again["facts"] == 0
     assert WeatherHour.objects.count() == 182 * 24 and PublicEvent.objects.exists()
     assert Fact.objects.filter(sector=None).count() < 0.2 * loaded["facts"]
+    # The daily counts the dashboards read add up to the facts, day by day.
+    from django.db.models import Count, Sum
+
+    from observatory.models import DailyCount
+
+    per_day = dict(Fact.objects.order_by().values_list("local_day").annotate(n=Count("id")))
+    rolled = dict(DailyCount.objects.order_by().values_list("day").annotate(n=Sum("count")))
+    assert per_day == rolled
 
 
 def test_the_forecast_run_keeps_its_evaluation_and_its_hours(history):
@@ -85,8 +93,8 @@ def test_an_injected_excess_becomes_an_alert_with_its_evidence(history):
     # A normal hour raises nothing.
     assert services.anomalies_check(now=hour + timedelta(hours=1)) == []
     Fact.objects.bulk_create([
-        Fact(time=hour + timedelta(minutes=3 * n), hour=hour, h3=cell, sector=sector,
-             category="rixe", source="alert", origin=f"test:{n}") for n in range(12)])
+        Fact.of(time=hour + timedelta(minutes=3 * n), h3=cell, sector=sector,
+                category="rixe", source="alert", origin=f"test:{n}") for n in range(12)])
     raised = services.anomalies_check(now=hour + timedelta(hours=1))
     assert len(raised) == 1
     alert = raised[0]
