@@ -82,6 +82,8 @@ def dashboard(request):
         "config": {"center": settings.LEAFLET_CONFIG["DEFAULT_CENTER"],
                    "zoom": settings.LEAFLET_CONFIG["DEFAULT_ZOOM"],
                    "labels": {"count": _("faits"), "lastYear": _("même semaine l'an passé"),
+                              "category": _("Catégorie affichée"),
+                              "allCategories": _("Toutes les catégories"),
                               "expected": _("attendus sur 7 jours"),
                               "days": [_("lun."), _("mar."), _("mer."), _("jeu."), _("ven."),
                                        _("sam."), _("dim.")]}},
@@ -98,6 +100,8 @@ def figures(request):
         return JsonResponse({"detail": _("Filtres invalides."), "fields": form.errors},
                             status=400)
     f = form.filters()
+    if request.GET.get("only") == "heatmap":  # the map's own category selector
+        return JsonResponse({"heatmap": selectors.heatmap(f)})
     return JsonResponse({
         "period": {"start": f.start.isoformat(), "end": f.end.isoformat()},
         "categories": selectors.by_category(f), "sectors": selectors.by_sector(f),

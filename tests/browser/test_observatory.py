@@ -41,6 +41,11 @@ async def test_the_dashboard_draws_its_figures(chromium, page, asgi_server, agen
     assert await page.locator("#hour-of-week td").count() == 7 * 24
     assert await page.locator("#heatmap path.leaflet-interactive").count() > 50
     assert await page.locator("#forecast-map path.leaflet-interactive").count() > 50
+    # The heat map's own category selector redraws it for one category.
+    hexes = await page.locator("#heatmap path.leaflet-interactive").count()
+    await page.get_by_label("Catégorie affichée").select_option("rixe")
+    await page.wait_for_selector("body[data-heatmap-category='rixe']", state="attached")
+    assert 0 < await page.locator("#heatmap path.leaflet-interactive").count() <= hexes
     label = await page.locator("#forecast-label").inner_text()
     assert "PAI" in label and "semaines mises de côté" in label
     await screenshot(page, "observatory")

@@ -68,19 +68,48 @@ function hourOfWeek(grid) {
   element.replaceChildren(head, ...rows);
 }
 
-function hexMap(id, collection, key) {
-  const element = document.getElementById(id);
-  const map = L.map(element, { minZoom: 10, maxZoom: 17 }).setView(config.center, config.zoom);
-  if (root.dataset.tilesUrl) L.tileLayer(root.dataset.tilesUrl, { maxZoom: 19 }).addTo(map);
+function hexLayer(collection, key) {
   const max = Math.max(0, ...collection.features.map((f) => f.properties[key]));
-  const layer = L.geoJSON(collection, {
+  return L.geoJSON(collection, {
     style: (feature) => ({ color: "#0b0f14", weight: 0.5, fillOpacity: 0.75,
       fillColor: shade(feature.properties[key], max) }),
     onEachFeature: (feature, shape) => shape.bindTooltip(
       `${number.format(feature.properties[key])} ${key === "count" ? labels.count : labels.expected}`),
-  }).addTo(map);
-  if (collection.features.length) map.fitBounds(layer.getBounds());
+  });
+}
+
+function hexMap(id, collection, key) {
+  const element = document.getElementById(id);
+  const map = L.map(element, { minZoom: 10, maxZoom: 17 }).setView(config.center, config.zoom);
+  if (root.dataset.tilesUrl) L.tileLayer(root.dataset.tilesUrl, { maxZoom: 19 }).addTo(map);
+  map.hexes = hexLayer(collection, key).addTo(map);
+  if (collection.features.length) map.fitBounds(map.hexes.getBounds());
   return map;
+}
+
+/** A category selector on the heat map: redraws it for one category of the period. */
+function categorySelector(map, categories) {
+  const control = L.control({ position: "topright" });
+  control.onAdd = () => {
+    const select = L.DomUtil.create("select", "map-category");
+    select.setAttribute("aria-label", labels.category);
+    select.append(new Option(labels.allCategories, ""));
+    for (const row of categories) select.append(new Option(row.category, row.category));
+    L.DomEvent.disableClickPropagation(select);
+    select.addEventListener("change", async () => {
+      const url = new URL(root.dataset.figuresUrl, window.location.href);
+      url.searchParams.set("only", "heatmap");
+      url.searchParams.delete("category");
+      if (select.value) url.searchParams.append("category", select.value);
+      const response = await fetch(url, { credentials: "same-origin" });
+      const data = await response.json();
+      map.removeLayer(map.hexes);
+      map.hexes = hexLayer(data.heatmap, "count").addTo(map);
+      document.body.dataset.heatmapCategory = select.value;
+    });
+    return select;
+  };
+  control.addTo(map);
 }
 
 async function start() {
@@ -107,7 +136,7 @@ async function start() {
     ["ack_p50", "Prise en compte p50"], ["ack_p90", "p90"], ["dispatch_p50", "Engagement p50"],
     ["dispatch_p90", "p90"], ["on_scene_p50", "Sur place p50"], ["on_scene_p90", "p90"]],
   data.response_times);
-  hexMap("heatmap", data.heatmap, "count");
+  categorySelector(hexMap("heatmap", data.heatmap, "count"), data.categories);
   hexMap("forecast-map", data.forecast, "expected");
   for (const cell of document.querySelectorAll("td.epoch")) {
     cell.textContent = new Date(Number(cell.dataset.epoch) * 1000).toLocaleDateString();
