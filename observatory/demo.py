@@ -4,7 +4,7 @@ from django.conf import settings
 
 from controlroom.demo import DIJON_OUTLINE
 from observatory import services
-from observatory.models import Fact
+from observatory.models import Fact, ForecastRun
 
 SEED = 2026
 
@@ -21,6 +21,8 @@ def load(context: dict) -> None:
 
 def finish(context: dict) -> None:
     services.facts_refresh()
+    if ForecastRun.objects.exists():
+        return  # refreshed daily by Celery beat; loading the demo again changes nothing
     run = services.forecast_refresh()
     if run is not None:
         e = run.evaluation
