@@ -275,15 +275,18 @@ def expected_by_sector(run: ForecastRun, hour: datetime) -> dict[int | None, flo
 
 
 def category_shares(*, sector: int | None, hour: datetime, weeks: int = 8) -> dict[str, float]:
-    """Each category's share of the facts at this hour of the day (±1 h) over the last
+    """Each category's share of the facts at this local hour of the day (±1 h) over the last
     ``weeks`` weeks in the sector."""
-    since = hour - timedelta(weeks=weeks)
-    counts: dict[str, int] = {}
-    rows = Fact.objects.filter(source__in=FORECAST_SOURCES, sector_id=sector, time__gte=since,
-                               time__lt=hour).values_list("hour", "category")
-    for at, category in rows.iterator():
-        if min(abs(at.hour - hour.hour), 24 - abs(at.hour - hour.hour)) <= 1:
-            counts[category] = counts.get(category, 0) + 1
+    from django.db.models import Count
+
+    from observatory.models import PARIS
+
+    local = hour.astimezone(PARIS).hour
+    rows = (Fact.objects.filter(source__in=FORECAST_SOURCES, sector_id=sector,
+                                time__gte=hour - timedelta(weeks=weeks), time__lt=hour,
+                                local_hour__in=[(local - 1) % 24, local, (local + 1) % 24])
+            .order_by().values_list("category").annotate(n=Count("id")))
+    counts = dict(rows)
     total = sum(counts.values())
     return {category: n / total for category, n in counts.items()} if total else {}
 
@@ -310,11 +313,16 @@ def anomalies_check(*, now: datetime | None = None, level: float | None = None) 
         observed[(sector, category)] = observed.get((sector, category), 0) + 1
     raised = []
     names = dict(Sector.objects.values_list("pk", "name"))
+    shares_of: dict = {}
     for (sector, category), count in sorted(observed.items(), key=lambda kv: -kv[1]):
-        shares = category_shares(sector=sector, hour=hour)
+        if count < 3:
+            continue
+        if sector not in shares_of:
+            shares_of[sector] = category_shares(sector=sector, hour=hour)
+        shares = shares_of[sector]
         mean = expected.get(sector, 0.0) * shares.get(category, 0.0)
         p = fc.poisson_tail(count, mean)
-        if count < 3 or p >= level:
+        if p >= level:
             continue
         from incidents.models import Category
 
