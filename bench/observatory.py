@@ -15,14 +15,13 @@ its time and its PAI against the baseline.
 """
 
 import argparse
-import os
 import resource
 import sys
 import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from support import ROOT, bench_database_url, percentile, prepare_database
+from support import ROOT, django_on_bench_database, percentile
 
 sys.path.insert(0, str(ROOT))
 
@@ -36,17 +35,7 @@ def main() -> None:
     parser.add_argument("--reuse-db", action="store_true")
     args = parser.parse_args()
 
-    url = bench_database_url(os.environ.get("DATABASE_URL", ""), args.database,
-                             "observatory_bench")
-    if url.startswith("sqlite"):
-        print("note: without DATABASE_URL this runs on SQLite; the figures that count are "
-              "PostgreSQL's")
-    fresh = prepare_database(url, reuse=args.reuse_db)
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "controlroom.settings")
-    import django
-
-    django.setup()
+    fresh = django_on_bench_database(args.database, "observatory_bench", reuse=args.reuse_db)
     from django.core.management import call_command
     from django.db import connection
 

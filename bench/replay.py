@@ -26,14 +26,13 @@ T plus the events between it and T, applied forward. Printed:
 
 import argparse
 import json
-import os
 import random
 import resource
 import sys
 import time
 from datetime import UTC, datetime, timedelta
 
-from support import ROOT, bench_database_url, percentile, prepare_database
+from support import ROOT, django_on_bench_database, percentile
 
 sys.path.insert(0, str(ROOT))
 
@@ -265,16 +264,7 @@ def main() -> None:
                         help="keep the journal and checkpoints of a previous run")
     args = parser.parse_args()
 
-    url = bench_database_url(os.environ.get("DATABASE_URL", ""), args.database, "replay_bench")
-    if url.startswith("sqlite"):
-        print("note: without DATABASE_URL this runs on SQLite; the figures that count are "
-              "PostgreSQL's")
-    fresh = prepare_database(url, reuse=args.reuse_db)
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "controlroom.settings")
-    import django
-
-    django.setup()
+    fresh = django_on_bench_database(args.database, "replay_bench", reuse=args.reuse_db)
     from django.core.management import call_command
 
     from controlroom.models import Event

@@ -94,3 +94,19 @@ def prepare_database(url: str, *, reuse: bool) -> bool:
         connection.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
         connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     return True
+
+
+def django_on_bench_database(name: str | None, default: str, *, reuse: bool) -> bool:
+    """Point Django at a database of the benchmark's own (see ``bench_database_url``), empty
+    unless ``reuse``, and set Django up; True if the database is new (to migrate and fill)."""
+    url = bench_database_url(os.environ.get("DATABASE_URL", ""), name, default)
+    if url.startswith("sqlite"):
+        print("note: without DATABASE_URL this runs on SQLite; the figures that count are "
+              "PostgreSQL's")
+    fresh = prepare_database(url, reuse=reuse)
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "controlroom.settings")
+    import django
+
+    django.setup()
+    return fresh

@@ -8,3 +8,10 @@ class StateConflict(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+def form_add_errors(form, error) -> None:
+    """Put a service's ValidationError on the form: on the field it names when the form has it,
+    on the form as a whole otherwise."""
+    for field, messages in error.message_dict.items():
+        form.add_error(field if field in form.fields else None, messages)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
 from controlroom.console import _console_context, event_labels
+from controlroom.errors import form_add_errors
 from controlroom.models import Agency, Event, Sector
 from incidents.models import Crisis, Drawing, Exercise, Incident, Task
 
@@ -149,8 +150,7 @@ def crises(request):
                     area=data["sector"].geometry if data["sector"] else None,
                     incidents=data["incidents"], agencies=data["agencies"])
             except ValidationError as error:
-                for field, messages in error.message_dict.items():
-                    form.add_error(field if field in form.fields else None, messages)
+                form_add_errors(form, error)
             else:
                 return redirect("crisis-room", crisis.pk)
     return render(request, "incidents/crises.html", {
@@ -259,8 +259,7 @@ def exercises(request):
                                                scenario=form.cleaned_data["scenario"],
                                                speed=form.cleaned_data["speed"])
         except ValidationError as error:
-            for field, messages in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, messages)
+            form_add_errors(form, error)
         else:
             return redirect("exercise", exercise.pk)
     return render(request, "incidents/exercises.html", {

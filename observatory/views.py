@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
+from controlroom.errors import form_add_errors
 from controlroom.models import Sector
 from observatory import selectors
 from observatory.models import Fact, ImportRun, ImportSource
@@ -202,8 +203,7 @@ def imports(request):
                                         mapping=source_form.mapping(),
                                         categories=source_form.category_map())
         except ValidationError as error:
-            for field, messages in error.message_dict.items():
-                source_form.add_error(field if field in source_form.fields else None, messages)
+            form_add_errors(source_form, error)
         else:
             return redirect("observatory:imports")
     if "upload" in request.POST and upload_form.is_valid():
@@ -212,8 +212,7 @@ def imports(request):
                                          upload=upload_form.cleaned_data["file"],
                                          by=request.user)
         except ValidationError as error:
-            for field, messages in error.message_dict.items():
-                upload_form.add_error(field if field in upload_form.fields else None, messages)
+            form_add_errors(upload_form, error)
         else:
             return redirect("observatory:import", run.pk)
     return render(request, "observatory/imports.html", {

@@ -7,7 +7,7 @@
 // once.
 
 import { LiveStream } from "./live.js";
-import { api, escapeHtml, parisTime } from "./console/api.js";
+import { api, escapeHtml, parisTime, showError } from "./console/api.js";
 
 const config = JSON.parse(document.getElementById("crisis-config").textContent);
 const labels = config.labels;
@@ -22,14 +22,6 @@ const STYLES = {
 let detail = null;
 const drawings = new Map();
 
-function showError(message) {
-  const box = document.createElement("div");
-  box.className = "toast error";
-  box.setAttribute("role", "alert");
-  box.textContent = message;
-  document.body.append(box);
-  setTimeout(() => box.remove(), 6000);
-}
 
 // --- the map ---------------------------------------------------------------------------------------
 const element = $("crisis-map");

@@ -29,6 +29,16 @@ export async function api(path, { method = "GET", body } = {}) {
   return { data, response };
 }
 
+/** A message that shows for a few seconds at the bottom of the screen. */
+export function showError(message) {
+  const box = document.createElement("div");
+  box.className = "toast error";
+  box.setAttribute("role", "alert");
+  box.textContent = message;
+  document.body.append(box);
+  setTimeout(() => box.remove(), 6000);
+}
+
 /** Text for the screen: escaped, for the few places that build HTML strings (Leaflet popups). */
 export function escapeHtml(value) {
   const span = document.createElement("span");

@@ -5,7 +5,7 @@
 // X-Journal-Seq; every update is an idempotent upsert, so nothing is shown twice.
 
 import { LiveStream } from "../live.js";
-import { api } from "./api.js";
+import { api, showError } from "./api.js";
 import { Incidents } from "./incident.js";
 import { Inbox } from "./inbox.js";
 import { Devices } from "./devices.js";
@@ -18,14 +18,6 @@ const labels = config.labels;
 const wall = document.body.classList.contains("wall");
 const state = document.getElementById("live-state");
 
-function showError(message) {
-  const box = document.createElement("div");
-  box.className = "toast error";
-  box.setAttribute("role", "alert");
-  box.textContent = message;
-  document.body.append(box);
-  setTimeout(() => box.remove(), 6000);
-}
 
 const devices = new Devices({
   approvals: wall ? null : document.getElementById("command-approvals"),

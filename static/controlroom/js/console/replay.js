@@ -4,7 +4,7 @@
 // One request for the state is in flight at a time: while it runs, the instant may move on, and
 // the next request asks for wherever it has got to, so playback never queues stale frames.
 
-import { api, escapeHtml, parisTime } from "./api.js";
+import { api, escapeHtml, parisTime, showError } from "./api.js";
 import { ConsoleMap } from "./map.js";
 
 const config = JSON.parse(document.getElementById("console-config").textContent);
@@ -20,14 +20,6 @@ const map = new ConsoleMap($("console-map"), { labels, center: config.center, zo
 const view = { start: 0, end: 0, at: 0, speed: 1, timer: null, loading: false, wanted: false,
   events: [], seq: null, filters: {} };
 
-function showError(message) {
-  const box = document.createElement("div");
-  box.className = "toast error";
-  box.setAttribute("role", "alert");
-  box.textContent = message;
-  document.body.append(box);
-  setTimeout(() => box.remove(), 6000);
-}
 
 /** "2026-12-03T21:05:00" in the browser's time zone, for datetime-local inputs. */
 function localInput(ms) {
