@@ -1,0 +1,44 @@
+"""An exercise seen from the console in headless Chromium: the EXERCICE banner appears when the
+trainer starts it, its alerts carry a badge, and its incident says it is fictitious."""
+
+import pytest
+from channels.db import database_sync_to_async
+
+from tests.browser.test_console import log_in, prepare_city, screenshot
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.asyncio(loop_scope="module"),
+]
+
+
+@database_sync_to_async
+def start_exercise(people):
+    from incidents.services import exercises
+
+    return exercises.exercise_start(by=people["supervisor"], scenario="nuit-festive")
+
+
+async def test_an_exercise_is_unmistakable_on_the_console(page, asgi_server, people, agencies):
+    await prepare_city(agencies)
+    await page.set_viewport_size({"width": 1600, "height": 1000})
+    await log_in(page, asgi_server, people["operator"])
+    banner = page.locator("#exercise-banner")
+    assert await banner.is_hidden()
+
+    exercise = await start_exercise(people)
+    await banner.wait_for(state="visible")
+    assert "EXERCICE EN COURS" in await banner.inner_text()
+    assert exercise.name in await banner.inner_text()
+    item = page.locator("#alert-inbox li", has_text="Exercice — rassemblement")
+    await item.wait_for()
+    assert "EXERCICE" in await item.locator(".badge.exercise").inner_text()
+
+    await item.get_by_role("button", name="Acquitter").click()
+    await page.wait_for_selector("#alert-inbox li.status-acknowledged")
+    await page.locator("#alert-inbox li", has_text="Exercice — rassemblement").get_by_role(
+        "button", name="Ouvrir un incident").click()
+    note = page.locator("#incident-view .exercise-banner")
+    await note.wait_for()
+    assert "incident fictif" in await note.inner_text()
+    await screenshot(page, "console-exercise")
