@@ -193,10 +193,20 @@ def forecast_map(run: ForecastRun | None = None) -> dict:
                 "evaluation": run.evaluation, "coefficients": run.coefficients}}
 
 
+DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+
+
+def hour_of_week_rows(f: Filters) -> list[dict]:
+    """The hour-of-week grid as rows (a day each, one column per hour), for CSV."""
+    return [{"day": DAYS[day], **{f"{hour}h": n for hour, n in enumerate(hours)}}
+            for day, hours in enumerate(hour_of_week(f))]
+
+
 TABLES = {
     "categories": (by_category, ["category", "count"]),
     "sectors": (by_sector, ["sector", "count"]),
     "trend": (trend, ["week", "count", "last_year"]),
+    "hour_of_week": (hour_of_week_rows, ["day", *(f"{hour}h" for hour in range(24))]),
     "response_times": (response_times, ["sector", "shift", "incidents", "ack_p50", "ack_p90",
                                         "dispatch_p50", "dispatch_p90", "on_scene_p50",
                                         "on_scene_p90"]),

@@ -124,6 +124,9 @@ def test_csv_downloads_and_who_sees_the_observatory(client, facts, agencies):
     bad = client.get("/observatoire/chiffres.json", {"start": "2025-12-09", "end": "2025-11-25"})
     assert bad.status_code == 400 and "précède" in str(bad.json()["fields"])
     assert client.get("/observatoire/export/nothing.csv").status_code == 404
+    grid = list(csv.DictReader(io.StringIO(client.get(
+        "/observatoire/export/hour_of_week.csv", query).content.decode())))
+    assert [row["day"] for row in grid][:2] == ["lundi", "mardi"] and grid[1]["21h"] == "3"
     operator = config.user_ensure(username="op2", password=PASSWORD, role="operator",
                                   agency=agencies["pm"])
     client.force_login(operator)
