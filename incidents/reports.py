@@ -24,7 +24,7 @@ from incidents.models import Alert, Incident, ProcedureRun, StepRun
 
 CAMERA_RADIUS_M = 500
 CAMERA_EVENTS = ("camera.live_viewed", "screen.routed", "screen.routing_requested",
-                 "screen.routing_approved", "video.snapshot_unblurred")
+                 "video.snapshot_unblurred")
 
 
 @dataclass(frozen=True)
@@ -146,6 +146,15 @@ def cameras_viewed(incident: Incident, until: datetime) -> list[dict]:
     return rows
 
 
+def _projection(lat0: float, lon0: float):
+    scale = math.cos(math.radians(lat0))
+
+    def xy(lat, lon):
+        return (round((lon - lon0) * 111_320 * scale), round((lat0 - lat) * 110_540))
+
+    return xy
+
+
 def map_extract(incident: Incident, events: list[Event], until: datetime) -> dict:
     """An SVG map around the incident: sectors, alerts, the engaged units' tracks."""
     points = [(incident.lat, incident.lon)]
@@ -165,12 +174,7 @@ def map_extract(incident: Incident, events: list[Event], until: datetime) -> dic
                 tracks[int(unit)].append((payload["lat"], payload["lon"]))
     points += [point for track in tracks.values() for point in track]
 
-    lat0, lon0 = incident.lat, incident.lon
-    scale = math.cos(math.radians(lat0))
-
-    def xy(lat, lon):
-        return ((lon - lon0) * 111_320 * scale, (lat0 - lat) * 110_540)
-
+    xy = _projection(incident.lat, incident.lon)
     projected = [xy(lat, lon) for lat, lon in points]
     half = max(400.0, *(max(abs(x), abs(y)) * 1.15 for x, y in projected))
     sectors = []
@@ -188,12 +192,12 @@ def map_extract(incident: Incident, events: list[Event], until: datetime) -> dic
         "stroke": round(half / 150, 1), "radius": round(half / 40, 1),
         "font": round(half / 18),
         "sectors": sectors,
-        "alerts": [{"x": round(xy(lat, lon)[0]), "y": round(xy(lat, lon)[1]), "title": title}
+        "alerts": [{"x": xy(lat, lon)[0], "y": xy(lat, lon)[1], "title": title}
                    for lat, lon, title in alerts],
         "tracks": [{"call_sign": units[unit],
                     "points": " ".join(f"{x:.0f},{y:.0f}" for x, y in
                                        (xy(lat, lon) for lat, lon in track)),
-                    "end": tuple(round(v) for v in xy(*track[-1]))}
+                    "end": xy(*track[-1])}
                    for unit, track in tracks.items() if track],
     }
 
@@ -217,15 +221,6 @@ def incident_report(incident: Incident, *, now: datetime | None = None) -> dict:
 
 
 # --- crises -----------------------------------------------------------------------------------
-def _projection(lat0: float, lon0: float):
-    scale = math.cos(math.radians(lat0))
-
-    def xy(lat, lon):
-        return (round((lon - lon0) * 111_320 * scale), round((lat0 - lat) * 110_540))
-
-    return xy
-
-
 def crisis_map(crisis) -> dict:
     """The crisis area, its drawings and incidents, as SVG shapes (metres around the centre)."""
     incidents = list(crisis.incidents.all())
