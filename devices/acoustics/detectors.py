@@ -468,11 +468,15 @@ class _Impulses:
     LOOK = 30  # hops (0.6 s)
     SAME_LEVEL = 10 ** (-4 / 10)
     MIN_GAP = 0.15  # seconds
+    LOCAL = 50  # hops (1 s): the sound just before an impulse, its "local" level
+    RING = 128  # hops of band energies kept (the local second and a segment after it)
 
     def __init__(self, analyser: Analyser):
         self.a = analyser
         self.kinds = analyser.kinds & {"detonation", "glass"}
         self.previous = np.zeros((3, SUBHOPS))  # the last sub-hops seen, of each energy
+        self.bands = np.zeros((self.RING, len(_BANDS)))  # per-hop band energies, by hop % RING
+        self.stored = 0  # hops stored so far
         self.open: dict | None = None
         self.mask_level = 0.0
         self.mask_sub = 0
@@ -480,6 +484,8 @@ class _Impulses:
 
     def run(self, first_hop: int, f: _Features) -> list[SoundEvent]:
         events = []
+        self.bands[np.arange(first_hop, first_hop + f.count) % self.RING] = f.bands
+        self.stored = first_hop + f.count
         values = f.subs.reshape(3, -1)
         before = np.concatenate((self.previous, values), axis=1)
         self.previous = before[:, -SUBHOPS:]
@@ -556,10 +562,36 @@ class _Impulses:
                      "rhythm": self.rhythm(index, strength),
                      "onset_a": value, "before": before, "floor_sub": f.floor_sub,
                      "subs": [value], "triggers": 0, "rows": [],
-                     "floor_bands": f.floor_bands}
+                     "floor_bands": f.floor_bands, "local": self.local(hop)}
+
+    def local(self, hop: int) -> np.ndarray:
+        """Median band energies over the second before ``hop`` (the hop just before left out:
+        its frame may already hold the onset). Unlike the background, which rises slowly,
+        it follows a street that just got louder: rain starting, a truck arriving."""
+        first = max(0, hop - self.LOCAL, self.stored - self.RING)
+        if hop - 1 - first < 5:
+            return np.full(len(_BANDS), np.nan)
+        hops = np.arange(first, hop - 1) % self.RING
+        return np.median(self.bands[hops], axis=0) + TINY
 
     def collect(self, row: int, f: _Features) -> None:
-        self.open["rows"].append((f.bands[row].tolist(), f.tonality(self.a, row)))
+        o = self.open
+        o["rows"].append((f.bands[row].tolist(), f.tonality(self.a, row)))
+        if 2 <= len(o["rows"]) - 1 <= 7:
+            o.setdefault("peaks", []).append(self.peaks(f.power[row]))
+
+    def peaks(self, power: np.ndarray) -> np.ndarray:
+        """Bins above 1.5 kHz holding a spectral peak 10 dB above the background, within 25 dB
+        of the strongest (the window's side lobes are lower) and standing 6 dB out of its
+        neighbourhood; widened by a bin, for the next hops to match."""
+        low, high = self.a._high
+        level = 10 * np.log10(power[low:high] / self.a._floor.bins[low:high] + TINY)
+        height = max(10.0, float(np.max(level)) - 25.0)
+        found, _ = signal.find_peaks(level, height=height, prominence=6.0, distance=3)
+        mask = np.zeros(high - low, bool)
+        for shift in (-1, 0, 1):
+            mask[np.clip(found + shift, 0, high - low - 1)] = True
+        return mask
 
     def finish(self, hop: int) -> list[SoundEvent]:
         return self.decide(hop * SUBHOPS) if self.open is not None else []
@@ -622,6 +654,11 @@ class _Impulses:
             "hi_decay": 10 * math.log10(np.mean(excess[peak_row + 15:peak_row + 25, 3] if
                                                 len(excess) > peak_row + 15 else [0.0])
                                         / (np.max(excess[:peak_row + 3, 3]) + TINY) + TINY),
+            # How far each band rises over the first 100 ms above the second just before.
+            **{f"{name}_local": 10 * math.log10(np.mean(bands[:5, column]) / o["local"][column])
+               for name, column in (("bb", 0), ("lo", 1), ("mid", 2), ("hi", 3))},
+            "tonal_onset": float(tonal[peak_row]) if len(tonal) else 0.0,
+            "partials": _partials(o.get("peaks", [])),
             "triggers": o["triggers"],
             "rhythm": o["rhythm"],
             "hops": len(rows),
@@ -679,6 +716,17 @@ class _Impulses:
 
 
 
+def _partials(masks: list) -> int:
+    """How many distinct partials ring: spectral peaks found at the same place (within a bin)
+    in at least four of the six hops 40 to 140 ms after the onset. A noise's chance peaks move
+    from hop to hop; glass breaking rings with several partials, a clinked glass with one to
+    three."""
+    if len(masks) < 4:
+        return 0
+    steady = np.sum(masks, axis=0) >= 4
+    return int(np.sum(steady[1:] & ~steady[:-1]) + steady[0])
+
+
 def _ramp(value: float, bad: float, good: float) -> float:
     """Membership in 0..1: 0 at ``bad``, 1 at ``good``, linear between (either order)."""
     if value != value:  # NaN: not measured, no evidence either way
@@ -687,12 +735,16 @@ def _ramp(value: float, bad: float, good: float) -> float:
 
 
 IMPULSE_MODEL = Path(__file__).with_name("impulses.json")
-# The figures the impulse judge weighs (see ``_Impulses.figures``).
+# The figures the impulse judge weighs (see ``_Impulses.figures``). The music's beat is not
+# one of them: measured over the last 12 s, it is not there yet at the start of a stream, so a
+# judge learned on short clips would take its absence for a sign of a shot and fire less on
+# the same shot heard in a long stream.
 IMPULSE_FEATURES = (
     "rise_ms", "crest", "hi_late_share", "hi_over_mid", "lo_db", "lo_rise", "mid_rise",
     "hi_rise", "a_excess", "peak_excess", "jump", "bb_excess", "lo_share", "hi_share",
     "tail_db", "tonal_late", "ringing_hops", "hi_decay", "triggers", "rhythm", "hops",
-    "tinkles", "later_db", "beat",
+    "tinkles", "later_db", "bb_local", "lo_local", "mid_local", "hi_local",
+    "tonal_onset", "partials",
 )
 _impulse_models: dict[str, stumps.Stumps] | None = None
 

@@ -53,12 +53,14 @@ class Stumps:
 
 
 def fit(x: np.ndarray, y: np.ndarray, features: tuple[str, ...], rounds: int = 80,
-        cuts: int = 40) -> Stumps:
+        cuts: int = 40, weights: np.ndarray | None = None) -> Stumps:
     """Fit ``rounds`` stumps to samples ``x`` (n x features, NaN allowed) and labels ``y``
-    (true for the kind). Candidate thresholds are ``cuts`` quantiles of each feature."""
+    (true for the kind). Candidate thresholds are ``cuts`` quantiles of each feature.
+    ``weights``: how much each sample counts at the start (all alike if not given)."""
     n, m = x.shape
     signs = np.where(y, 1.0, -1.0)
-    weights = np.full(n, 1.0 / n)
+    weights = np.full(n, 1.0) if weights is None else np.asarray(weights, np.float64)
+    weights = weights / weights.sum()
     candidates = []
     for j in range(m):
         column = x[:, j]

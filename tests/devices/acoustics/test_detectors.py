@@ -129,6 +129,46 @@ def test_event_figures_are_consistent():
     assert all(round(level, 1) == level for level in event.bands.values())
 
 
+def impulse_figures(clip: np.ndarray) -> list[dict]:
+    analyser = Analyser(SR)
+    analyser._trace = []
+    run(clip, analyser=analyser)
+    return [f for f in analyser._trace if f["detector"] == "impulse"]
+
+
+def test_the_rise_over_the_second_before_follows_a_street_that_just_got_louder():
+    """Rain 15 dB louder from 4 s on: the slow background still lags behind at 4.6 s, the
+    median of the second before does not. A drop from a gutter then stands out of the slow
+    background by much more than out of the rain around it."""
+    rng = np.random.default_rng(21)
+    quiet = synth.scale_to_level(synth.background(rng, "rain", 4.0), 48.0)
+    loud = synth.scale_to_level(synth.background(rng, "rain", 4.0), 63.0)
+    clip = np.concatenate((quiet, loud))
+    click = np.zeros(int(0.05 * SR), np.float32)
+    click[0] = 1.0
+    click = synth.reverberate(click, rng, SR, rt60=0.2, drr_db=12.0, echoes=0)
+    clip = synth.mix(click, clip, 6.0, int(4.6 * SR))
+
+    [figures] = [f for f in impulse_figures(clip) if abs(f["time"] - (T0 + 4.6)) < 0.05]
+
+    assert figures["bb_excess"] - figures["bb_local"] >= 5.0
+    assert figures["mid_rise"] - figures["mid_local"] >= 5.0
+
+
+def test_breaking_glass_rings_with_more_partials_than_a_clinked_glass():
+    def partials(make, seed):
+        rng = np.random.default_rng(seed)
+        street = synth.scale_to_level(synth.background(rng, "traffic", 4.0), 52.0)
+        clip = synth.mix(make(rng), street, 15.0, 2 * SR)
+        return max(f["partials"] for f in impulse_figures(clip))
+
+    glass = [partials(lambda rng: synth.glass(rng, SR), seed) for seed in range(30, 36)]
+    clinks = [partials(lambda rng: synth.distractor(rng, "clink", SR), seed)
+              for seed in range(30, 36)]
+
+    assert np.median(glass) >= np.median(clinks) + 3
+
+
 # --- the stream: block sizes, gaps, memory ------------------------------------------------------
 
 def busy_street(seed: int, seconds: float = 16.0) -> np.ndarray:
