@@ -84,7 +84,8 @@ async def run_client(url, cookie, client, first_seq, last_holder, done: asyncio.
             if message["kind"] == "event" and message["type"] == "bench.tick":
                 client.latencies.append(time.time() - message["payload"]["t"])
                 client.seqs.append(message["seq"])
-            seq = message.get("seq", 0) if message["kind"] == "event" else message.get("delivered", 0)
+            seq = (message.get("seq", 0) if message["kind"] == "event"
+                   else message.get("delivered", 0))
             if done.is_set() and last_holder[0] is not None and seq >= last_holder[0]:
                 return
 

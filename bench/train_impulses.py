@@ -1,11 +1,11 @@
 #!/usr/bin/env python
 """Fit the impulse judge (detonation, breaking glass) on generated clips; write its model.
 
-The analyser measures figures of every abrupt sound (rise time, crest factor, band balance,
-ringing, decay, rhythm, the level of the second before…; see ``_Impulses.figures``). Which combination of them
-makes a shot or breaking glass is learned here, by boosted decision stumps
-(``devices/acoustics/stumps.py``), from the same generator as the benchmark but from other
-seeds (default 1, 7, 11, 13, 17, 19, 23 and 29; the benchmark's evaluation seed is 2026):
+The analyser measures figures of every abrupt sound (rise time, crest factor, band balance, ringing
+partials, decay, rhythm, the rise over the second before…; see ``_Impulses.figures``). Which
+combination of them makes a shot or breaking glass is learned here, by boosted decision stumps
+(``devices/acoustics/stumps.py``), from the same generator as the benchmark but from other seeds
+(default 1, 7, 11, 13, 17, 19, 23 and 29; the benchmark's evaluation seed is 2026):
 
 - a detonation example is an impulse within 20 ms of a shot's true onset; the other impulses
   of a burst (echoes, reverberation) are left out;

@@ -454,13 +454,13 @@ class _SecondAccumulator:
 class _Impulses:
     """Abrupt sounds, judged on their first 0.6 s.
 
-    Trigger: a 5 ms sub-hop whose energy, A-weighted, unweighted (a distant blast is mostly
-    low frequencies, which A-weighting hides) or above 2 kHz (glass breaking in a rumble), is
-    12 dB above the background and 10 dB above the 20 ms before it. While a sound is being looked at, a new trigger as strong as it (within
-    4 dB) and at least 150 ms later is the next shot of a burst: the first is judged on what
-    came before. Weaker triggers are its echoes, reverberation or shards. After a decision,
-    triggers stay masked below the last sound's strength, lowered 4 dB and then 15 dB per
-    second, so its tail cannot pass for a new sound.
+    Trigger: a 5 ms sub-hop whose energy, A-weighted, unweighted (a distant blast is mostly low
+    frequencies, which A-weighting hides) or above 2 kHz (glass breaking in a rumble), is 12 dB
+    above the background and 10 dB above the 20 ms before it. While a sound is being looked at, a
+    new trigger as strong as it (within 4 dB) and at least 150 ms later is the next shot of a burst:
+    the first is judged on what came before. Weaker triggers are its echoes, reverberation or
+    shards. After a decision, triggers stay masked below the last sound's strength, lowered 4 dB and
+    then 15 dB per second, so its tail cannot pass for a new sound.
     """
 
     EXCESS = 10 ** (12 / 10)

@@ -65,9 +65,10 @@ class HopBatch:
     ``energy``: sum of squared A-weighted samples per hop; ``sub``: the same per 5 ms sub-hop
     (hops x 4); ``flat_sub``: the same unweighted (low-frequency blasts, which A-weighting
     hides); ``high_sub``: the same for the samples' first difference, a +6 dB/octave tilt that
-    lets the high frequencies (breaking glass in a rumble) dominate; ``fast``: highest Fast mean square in the hop; ``power``: power spectrum of the
-    40 ms Hann frame ending with the hop (hops x bins), scaled so that it sums to the frame's
-    mean square; ``samples``: the raw samples of these hops.
+    lets the high frequencies (breaking glass in a rumble) dominate; ``fast``: highest Fast
+    mean square in the hop; ``power``: power spectrum of the 40 ms Hann frame ending with the
+    hop (hops x bins), scaled so that it sums to the frame's mean square; ``samples``:
+    the raw samples of these hops.
     """
 
     __slots__ = ("index", "energy", "sub", "flat_sub", "high_sub", "fast", "power", "samples")
