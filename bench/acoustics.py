@@ -3,7 +3,7 @@
 hours of street background, and what one sensor costs in CPU and memory.
 
 The evaluation set is generated from ``--seed`` (default 2026). The detectors' thresholds were
-tuned on clips from seeds 1 and 7, the impulse judge learned on seeds 1 to 29
+tuned on clips from seeds 1 and 7, the impulse judge learned on eight seeds from 1 to 29
 (``bench/train_impulses.py``), and the tests use seeds 3 to 41: none of them is 2026, so
 this is a held-out set (of the same generator, which is all a synthetic benchmark can offer).
 
