@@ -287,6 +287,7 @@ def main() -> None:
         print(f"\nFalse alarms over {seconds / 3600:.2f} h of street sound with "
               f"{sum(h['distractors'] for h in hour_results)} confusers: {len(alarms)}, "
               f"{rate:.2f} per sensor-hour (target ≤ 1: {'OK' if rate <= 1 else 'ABOVE TARGET'})")
+        verdicts.append(rate <= 1)
         for (kind, source), count in Counter(alarms).most_common():
             print(f"  {kind} ← {source}: {count}")
         hour_cpu = sum(h["cpu"] for h in hour_results) / seconds

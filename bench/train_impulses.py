@@ -16,9 +16,12 @@ combination of them makes a shot or breaking glass is learned here, by boosted d
   allows at most one per sensor-hour.
 
 It first prints a leave-one-seed-out estimate (fit on the other seeds, judged on the one left
-out, clip by clip as the benchmark counts), then fits on all the seeds and writes the model.
+out, clip by clip as the benchmark counts), then fits on all the seeds and writes the model. The
+scores each kind needs (``--threshold``) are read off that estimate: the two judges' street alarms
+together stay near half the benchmark's allowance of one per sensor-hour, the rest being left to
+the scream and music detectors and to streets noisier than the generated ones.
 
-    .venv/bin/python bench/train_impulses.py --clips 520 --hours 3 --cache /tmp/impulses.pkl
+    .venv/bin/python bench/train_impulses.py --clips 520 --hours 6 --cache /tmp/impulses.pkl
 """
 
 import argparse
@@ -95,12 +98,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", default="1,7,11,13,17,19,23,29")
     parser.add_argument("--clips", type=int, default=520, help="clips per seed")
-    parser.add_argument("--hours", type=int, default=3, help="street hours per seed")
-    parser.add_argument("--rounds", type=int, default=80)
+    parser.add_argument("--hours", type=int, default=6, help="street hours per seed")
+    parser.add_argument("--rounds", type=int, default=240)
     parser.add_argument("--street-weight", type=float, default=4.0,
                         help="how much an impulse of the street hours counts against one of a "
                         "clip: each that fires is a false alarm an operator sees")
-    parser.add_argument("--threshold", default="detonation=0.2,glass=0.25",
+    parser.add_argument("--threshold", default="detonation=0.5,glass=0.5",
                         help="score each kind needs, as kind=value pairs")
     parser.add_argument("--workers", type=int, default=os.cpu_count())
     parser.add_argument("--out", type=Path, default=IMPULSE_MODEL)
@@ -149,7 +152,7 @@ def main() -> None:
                             if clip in clips_of and clips_of[clip][0] != kind)
             street = sum(1 for scored in held_out.values() for i, score in scored
                          if i["truth"] == "street" and score > threshold)
-            print(f"  threshold {threshold:+.1f}: recall {hits / actual:.3f}, precision "
+            print(f"  threshold {threshold:+.2f}: recall {hits / actual:.3f}, precision "
                   f"{hits / max(1, hits + sum(wrong.values())):.3f}, street alarms "
                   f"{street / max(1, len(streams)):.2f}/h; false: "
                   + ", ".join(f"{source} {n}" for source, n in wrong.most_common(6)))
