@@ -129,11 +129,9 @@ def test_a_footstep_just_before_a_shot_does_not_hide_it():
     clip = synth.mix(step, street, 8.0, offset - int(0.09 * SR))
     clip = synth.mix(synth.gunshot(rng, SR, kind="pistol"), clip, 20.0, offset)
 
-    analyser = Analyser(SR)
-    analyser._trace = []
-    _, events = run(clip, analyser=analyser)
+    events, figures = traced(clip)
 
-    judged = [f["time"] - T0 for f in analyser._trace if f["detector"] == "impulse"]
+    judged = [f["time"] - T0 for f in figures]
     assert any(abs(t - (offset / SR - 0.09)) <= 0.02 for t in judged)  # the step, on its own
     assert [e.kind for e in events] == ["detonation"]
     assert abs(events[0].start - (T0 + offset / SR)) <= 0.001
@@ -151,11 +149,16 @@ def test_event_figures_are_consistent():
     assert all(round(level, 1) == level for level in event.bands.values())
 
 
-def impulse_figures(clip: np.ndarray) -> list[dict]:
+def traced(clip: np.ndarray) -> tuple[list[SoundEvent], list[dict]]:
+    """The events of ``clip`` and the figures of every impulse judged on the way."""
     analyser = Analyser(SR)
     analyser._trace = []
-    run(clip, analyser=analyser)
-    return [f for f in analyser._trace if f["detector"] == "impulse"]
+    _, events = run(clip, analyser=analyser)
+    return events, [f for f in analyser._trace if f["detector"] == "impulse"]
+
+
+def impulse_figures(clip: np.ndarray) -> list[dict]:
+    return traced(clip)[1]
 
 
 def test_the_rise_over_the_second_before_follows_a_street_that_just_got_louder():
