@@ -385,13 +385,23 @@ VIDEO_HEARTBEAT_SECONDS = float(os.environ.get("VIDEO_HEARTBEAT_SECONDS", "30"))
 VIDEO_RETRY_BACKOFF_SECONDS = tuple(
     float(v) for v in env_list("VIDEO_RETRY_BACKOFF_SECONDS", "10,30,60,120,300"))
 VIDEO_ANALYSIS_SIZE = (640, 360)
-# The person detector: OpenCV's HOG by default, or an ONNX model of your own (YOLO-style
-# output), e.g. VIDEO_DETECTOR_MODEL=/models/detector.onnx VIDEO_DETECTOR_LABELS=person,arme.
+# The person detector: OpenCV's HOG by default (it needs no file), or, recommended, YOLOX-Nano
+# (COCO, Apache-2.0; see the README for where to obtain it):
+# VIDEO_DETECTOR_MODEL=/models/yolox_nano.onnx. VIDEO_DETECTOR_KIND=onnx takes another model of
+# your own with a YOLOv8-style output, e.g. VIDEO_DETECTOR_LABELS=person,arme.
+_detector_model = os.environ.get("VIDEO_DETECTOR_MODEL", "")
+_detector_kind = os.environ.get(
+    "VIDEO_DETECTOR_KIND",
+    "" if not _detector_model else "yolox" if "yolox" in _detector_model.lower() else "onnx")
 VIDEO_DETECTOR = (
-    {"kind": "onnx", "path": os.environ["VIDEO_DETECTOR_MODEL"],
-     "labels": env_list("VIDEO_DETECTOR_LABELS", "person")}
-    if os.environ.get("VIDEO_DETECTOR_MODEL") else {"kind": "hog"}
+    {"kind": "yolox", "path": _detector_model} if _detector_kind == "yolox" and _detector_model
+    else {"kind": "onnx", "path": _detector_model,
+          "labels": env_list("VIDEO_DETECTOR_LABELS", "person")} if _detector_model
+    else {"kind": "hog"}
 )
+# How often the detector runs on frames where something moves (1 in N; the tracker carries the
+# people in between): a bounded cost per camera.
+VIDEO_DETECT_EVERY = env_int("VIDEO_DETECT_EVERY", 3)
 VIDEO_SNAPSHOT_RETENTION_DAYS = env_int("VIDEO_SNAPSHOT_RETENTION_DAYS", 30)
 VIDEO_BLUR_PERSONS = env_bool("VIDEO_BLUR_PERSONS", True)
 VIDEO_STATISTICS_MINUTES = env_int("VIDEO_STATISTICS_MINUTES", 5)

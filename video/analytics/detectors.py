@@ -104,7 +104,7 @@ class HogPersonDetector:
     window = (64, 128)
 
     def __init__(self, win_stride=(8, 8), scale: float = 1.05, hit_threshold: float = 0.0,
-                 min_height: int = 64, nms_threshold: float = 0.4, max_upscale: float = 2.0,
+                 min_height: int = 40, nms_threshold: float = 0.4, max_upscale: float = 3.0,
                  min_scale: float = 0.5):
         self.win_stride = tuple(win_stride)
         self.scale = scale
@@ -129,33 +129,20 @@ class HogPersonDetector:
         return non_maximum_suppression(detections, self.nms_threshold)
 
     def _searches(self, regions: list[Box], width: int, height: int) -> list[tuple[Box, float]]:
-        """Padded crops around the regions (merged where they overlap), each with its scale."""
+        """A padded crop around each region, each searched at its own scale.
+
+        A moving blob is about a person's height; the crop is scaled so that a person that tall
+        fills the window a little more than its 96-pixel figure (HOG's pyramid only shrinks, so
+        larger people are still found). Crops are not merged: two regions side by side may be
+        a near person and a far one, and one shared scale would lose the smaller.
+        """
         largest = self.window[1] / self.min_height
-        searches = []  # (crop, scale, height of the tallest region in it)
+        searches = []
         for region in regions:
-            # A moving blob is about a person's height, the window a third taller: scale the
-            # crop so that it fits the window. Larger people are still found (the detector
-            # searches larger scales), and shrinking a tall crop spares most of that search.
-            factor = self.window[1] * 0.75 / max(1, region.h)
+            factor = self.window[1] * 0.85 / max(1, region.h)
             factor = min(largest, max(self.min_scale, factor))
-            searches.append((self._crop_around(region, width, height), factor, region.h))
-        merged = True
-        while merged:
-            merged = False
-            for i in range(len(searches)):
-                for j in range(i + 1, len(searches)):
-                    a, b = searches[i], searches[j]
-                    if _near(a[0], b[0], 0):
-                        # The tallest blob sets the scale: the others are parts of it (feet,
-                        # a bag) more often than smaller people.
-                        tallest = a if a[2] >= b[2] else b
-                        searches[i] = (_union(a[0], b[0]), tallest[1], tallest[2])
-                        del searches[j]
-                        merged = True
-                        break
-                if merged:
-                    break
-        return [(crop, factor) for crop, factor, _ in searches]
+            searches.append((self._crop_around(region, width, height), factor))
+        return searches
 
     def _crop_around(self, region: Box, width: int, height: int) -> Box:
         """The region padded so a whole person around the moving part fits the window."""
@@ -274,8 +261,9 @@ class OnnxDetector:
 
 
 def detector_from_settings(spec: dict) -> Detector:
-    """Build a detector from its settings, e.g. ``{"kind": "hog"}`` or
-    ``{"kind": "onnx", "path": "/models/weapons.onnx", "labels": ["pistolet", "couteau"]}``.
+    """Build a detector from its settings, e.g. ``{"kind": "hog"}``,
+    ``{"kind": "yolox", "path": "/models/yolox_nano.onnx"}`` (the recommended person detector)
+    or ``{"kind": "onnx", "path": "/models/weapons.onnx", "labels": ["pistolet", "couteau"]}``.
 
     Other keys are the detector's own parameters.
     """
@@ -292,6 +280,14 @@ def detector_from_settings(spec: dict) -> Detector:
         for key in ("input_size", "labels"):
             if key in options:
                 options[key] = tuple(options[key])
+    elif kind == "yolox":
+        from .yolox import YoloxDetector
+
+        factory = YoloxDetector
+        if not options.get("path"):
+            raise ValueError("Chemin du modèle de détection manquant.")
+        if "tiles" in options:
+            options["tiles"] = tuple(options["tiles"])
     elif kind == "motion":
         factory = MotionBlobDetector
     else:

@@ -116,6 +116,8 @@ class Pipeline:
         if self.tracker is not None:
             if detected or (not moving and self.tracker.tracks):
                 self.tracker.update(t, detections)
+            elif moving:
+                self.tracker.predict(t)
             # Copies: the analysis records this frame, the tracker's own tracks move on.
             tracks = [replace(track, history=list(track.history))
                       for track in self.tracker.tracks]

@@ -12,6 +12,7 @@ from .types import Box, Detection, Track
 
 @dataclass
 class _Motion:
+    box: Box  # where the track was last detected
     vx: float = 0.0  # pixels per second, smoothed
     vy: float = 0.0
 
@@ -80,6 +81,13 @@ class Tracker:
         self.tracks = [track for track in self.tracks if track.missed <= self.max_missed]
         return list(self.tracks)
 
+    def predict(self, t: float) -> list[Track]:
+        """Move the tracks to where they should be at ``t``, between two detections (the
+        detector need not run on every frame); nothing is counted as missed."""
+        for track in self.tracks:
+            track.box = self._predict(track, t)
+        return list(self.tracks)
+
     def reset(self) -> None:
         self.tracks = []
         self._motion.clear()
@@ -88,19 +96,19 @@ class Tracker:
         motion = self._motion[track.id]
         dt = t - track.last_seen
         if dt <= 0:
-            return track.box
+            return motion.box
         dx, dy = motion.vx * dt, motion.vy * dt
-        return Box(round(track.box.x + dx), round(track.box.y + dy), track.box.w, track.box.h)
+        return Box(round(motion.box.x + dx), round(motion.box.y + dy), motion.box.w, motion.box.h)
 
     def _hit(self, track: Track, t: float, box: Box) -> None:
         dt = t - track.last_seen
         if dt > 0:
-            (x0, y0), (x1, y1) = track.box.center, box.center
             motion = self._motion[track.id]
+            (x0, y0), (x1, y1) = motion.box.center, box.center
             a = self.smoothing if track.hits > 1 else 1.0
             motion.vx = a * (x1 - x0) / dt + (1 - a) * motion.vx
             motion.vy = a * (y1 - y0) / dt + (1 - a) * motion.vy
-        track.box = box
+        track.box = self._motion[track.id].box = box
         track.last_seen = t
         track.hits += 1
         track.missed = 0
@@ -112,7 +120,7 @@ class Tracker:
         track = Track(id=self._next_id, box=detection.box, label=detection.label,
                       first_seen=t, last_seen=t, history=[(t, *detection.box.center)])
         self._next_id += 1
-        self._motion[track.id] = _Motion()
+        self._motion[track.id] = _Motion(detection.box)
         self.tracks.append(track)
 
 

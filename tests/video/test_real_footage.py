@@ -1,0 +1,64 @@
+"""The analysis on real footage: the campus clip (people walking at a crossroads), hand-labelled.
+
+Labels (``video/evaluation/``): 150 people as points on 25 frames, and the 32 crossings of a
+vertical line at x = 200 px, counted on the clip's time-space slice (see the folder's README).
+"""
+
+from pathlib import Path
+
+import pytest
+
+from video.analytics.detectors import HogPersonDetector
+from video.analytics.evaluation import counting_error, evaluate_clip, load_points
+from video.analytics.motion import MotionGate
+from video.analytics.pipeline import Pipeline
+from video.analytics.rules import LineCrossing
+from video.analytics.source import FrameSource
+from video.analytics.tracking import Tracker
+from video.analytics.types import Zone
+
+ROOT = Path(__file__).resolve().parents[2]
+CLIP = ROOT.parent / "shared" / "data" / "campus-pedestrians.avi"
+MODEL = ROOT.parent / "shared" / "models" / "yolox_nano.onnx"
+LABELS = ROOT / "video" / "evaluation"
+LINE = Zone("passage", ((200 / 480, 0.0), (200 / 480, 1.0)), kind="line")
+TRUE_CROSSINGS = sum(1 for _ in (LABELS / "campus-pedestrians.crossings.csv").open()) - 1
+
+needs_clip = pytest.mark.skipif(not CLIP.is_file(), reason=f"real footage absent: {CLIP}")
+needs_model = pytest.mark.skipif(not MODEL.is_file(), reason=f"YOLOX model absent: {MODEL}")
+
+
+def run(detector, detect_every, rules=()):
+    pipeline = Pipeline(detector=detector, motion=MotionGate(), tracker=Tracker(),
+                        detect_every=detect_every, rules=[LineCrossing(None, [LINE]), *rules])
+    source = FrameSource(CLIP, target_fps=10, size=None)
+    points = load_points(LABELS / "campus-pedestrians.points.csv")
+    return evaluate_clip(pipeline, source, points, original_size=(480, 360))
+
+
+@pytest.fixture(scope="module")
+def yolox_run():
+    from video.analytics.yolox import YoloxDetector
+
+    return run(YoloxDetector(MODEL), detect_every=5)
+
+
+@needs_clip
+@needs_model
+def test_yolox_path_finds_the_labelled_people(yolox_run):
+    assert yolox_run.matching.labelled == 150
+    assert yolox_run.matching.recall >= 0.8
+    assert yolox_run.matching.precision >= 0.8
+
+
+@needs_clip
+@needs_model
+def test_yolox_path_counts_line_crossings_within_ten_percent(yolox_run):
+    assert abs(counting_error(yolox_run.crossings, TRUE_CROSSINGS)) <= 0.10
+
+
+@needs_clip
+def test_hog_searches_each_moving_region_at_its_own_scale():
+    result = run(HogPersonDetector(), detect_every=3)
+    assert result.matching.recall >= 0.5
+    assert result.matching.precision >= 0.9
