@@ -2,8 +2,9 @@
 
 A ``FrameSource`` yields ``(t, frame)``: ``t`` is in seconds since the first frame of the stream
 (the frame index over the file's frame rate for files, the monotonic clock for live streams), and
-``frame`` is BGR at the analysis size. Frames not needed for the target rate are only grabbed,
-never converted: what the analysis does not look at costs as little as the stream allows.
+``frame`` is BGR at the analysis size: the largest that fits ``size`` with the frame's own
+aspect. Frames not needed for the target rate are only grabbed, never converted: what the
+analysis does not look at costs as little as the stream allows.
 """
 
 import math
@@ -224,14 +225,27 @@ class FrameSource:
             self.stats.started = now
         self.stats.last = now
         self.stats.frames_decoded += 1
-        if self.size and (frame.shape[1], frame.shape[0]) != self.size:
-            shrinking = frame.shape[1] > self.size[0]
-            frame = cv2.resize(frame, self.size,
-                               interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
+        if self.size:
+            size = analysis_size((frame.shape[1], frame.shape[0]), self.size)
+            if (frame.shape[1], frame.shape[0]) != size:
+                shrinking = frame.shape[1] > size[0]
+                frame = cv2.resize(frame, size,
+                                   interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
         return frame
 
     def __repr__(self) -> str:
         return f"FrameSource({self.url!r}, target_fps={self.target_fps})"
+
+
+def analysis_size(frame_size: tuple[int, int],
+                  box: tuple[int, int] = (640, 360)) -> tuple[int, int]:
+    """The size a frame is analysed at: the largest that fits ``box`` with the frame's own
+    aspect (a 4:3 camera is not stretched to 16:9), never larger than the frame."""
+    width, height = frame_size
+    if width <= 0 or height <= 0:
+        return tuple(box)
+    ratio = min(box[0] / width, box[1] / height, 1.0)
+    return max(2, round(width * ratio / 2) * 2), max(2, round(height * ratio / 2) * 2)
 
 
 def _declared_fps(capture) -> float:

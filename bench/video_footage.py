@@ -1,0 +1,161 @@
+"""Real-footage mode of ``bench/video_pipeline.py`` (see its docstring): cost and quality of the
+analysis on one labelled video file, for HOG and for the YOLOX ONNX detector."""
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import cv2  # noqa: E402
+
+from video.analytics.detectors import HogPersonDetector  # noqa: E402
+from video.analytics.evaluation import counting_error, evaluate_clip, load_points  # noqa: E402
+from video.analytics.motion import MotionGate  # noqa: E402
+from video.analytics.pipeline import STAGES, Pipeline  # noqa: E402
+from video.analytics.rules import LineCrossing, build_rule  # noqa: E402
+from video.analytics.source import FrameSource, analysis_size  # noqa: E402
+from video.analytics.tracking import Tracker  # noqa: E402
+from video.analytics.types import Zone  # noqa: E402
+
+FPS = 10
+TARGET_RATIO = 3.0
+TARGET_STREAMS = 8
+TARGET_RECALL = {"hog": 0.6, "yolox": 0.8}
+CAMPUS = ROOT.parent / "shared" / "data" / "campus-pedestrians.avi"
+CAMPUS_LABELS = ROOT / "video" / "evaluation" / "campus-pedestrians"
+MODEL = ROOT.parent / "shared" / "models" / "yolox_nano.onnx"
+
+
+def _source(path: str) -> FrameSource:
+    capture = cv2.VideoCapture(path, cv2.CAP_FFMPEG)
+    size = (int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)),
+            int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)))
+    capture.release()
+    return FrameSource(path, target_fps=FPS, size=analysis_size(size)), size
+
+
+def decode_only(path: str) -> tuple[int, float]:
+    source, _ = _source(path)
+    cpu = time.process_time()
+    frames = sum(1 for _ in source)
+    return frames, time.process_time() - cpu
+
+
+def analyse(path: str, points, detector, detect_every: int, line: Zone | None,
+            rules: list[str], frames: range | None):
+    source, size = _source(path)
+    built = []
+    for spec in rules:
+        name, _, options = spec.partition(":")
+        params = {key: float(value) for key, value in
+                  (option.split("=") for option in options.split(";") if option)}
+        built.append(build_rule(name, params))
+    if line is not None:
+        built.append(LineCrossing(None, [line]))
+    pipeline = Pipeline(detector=detector, motion=MotionGate(), tracker=Tracker(),
+                        detect_every=detect_every, rules=built)
+    cpu = time.process_time()
+    result = evaluate_clip(pipeline, source, points, original_size=size, frames=frames)
+    return result, time.process_time() - cpu, pipeline.stats
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--footage", default=str(CAMPUS))
+    parser.add_argument("--points", help="hand labels, CSV frame,x,y (default: the campus "
+                        "clip's when measuring it)")
+    parser.add_argument("--line", default=None,
+                        help="x1,y1,x2,y2 in fractions of the frame (default for the campus "
+                        "clip: the labelled line x = 200/480)")
+    parser.add_argument("--crossings", type=int, default=None,
+                        help="true crossings of --line over the clip (campus clip: 32)")
+    parser.add_argument("--rules", default="crowd_movement,abandoned_object:min_seconds=20,"
+                        "loitering:max_seconds=60",
+                        help="rules whose alerts are counted (whole frame), name:param=value")
+    parser.add_argument("--model", default=str(MODEL), help="YOLOX ONNX model")
+    parser.add_argument("--detectors", default="hog,yolox")
+    parser.add_argument("--detect-every", default="hog:3,yolox:5",
+                        help="detector runs on 1 moving frame in N, per detector")
+    parser.add_argument("--frames", default=None,
+                        help="first:last labelled frames to match (e.g. 398:794, the half "
+                        "not used to tune)")
+    args = parser.parse_args()
+    cv2.setNumThreads(1)  # one stream per core, as a deployment runs it
+    # ";" separates a rule's parameters: "loitering:max_seconds=45;clear_seconds=5".
+
+    campus = Path(args.footage).resolve() == CAMPUS.resolve()
+    points_path = args.points or (f"{CAMPUS_LABELS}.points.csv" if campus else None)
+    points = load_points(points_path) if points_path else {}
+    line = None
+    crossings = args.crossings
+    if args.line or campus:
+        x1, y1, x2, y2 = ([float(v) for v in args.line.split(",")] if args.line
+                          else (200 / 480, 0.0, 200 / 480, 1.0))
+        line = Zone("ligne", ((x1, y1), (x2, y2)), kind="line")
+        if crossings is None and campus:
+            crossings = sum(1 for _ in open(f"{CAMPUS_LABELS}.crossings.csv")) - 1
+    frames = None
+    if args.frames:
+        first, last = (int(v) for v in args.frames.split(":"))
+        frames = range(first, last + 1)
+    every = dict(item.split(":") for item in args.detect_every.split(","))
+    rules = [name for name in args.rules.split(",") if name]
+
+    decoded, decode_cpu = decode_only(args.footage)
+    labelled = sum(len(v) for k, v in points.items() if frames is None or k in frames)
+    print(f"{args.footage}: {decoded} frames analysed at {FPS} fps; OpenCV {cv2.__version__}, "
+          f"one thread; load average before {os.getloadavg()[0]:.2f}")
+    print(f"labels: {points_path or 'none'} ({labelled} people"
+          + (f", frames {args.frames}" if frames else "") + f"); true crossings: {crossings}")
+    print(f"decode only: {1000 * decode_cpu / decoded:.2f} ms CPU per frame")
+    verdicts = []
+    for name in args.detectors.split(","):
+        if name == "hog":
+            detector = HogPersonDetector()
+        elif name == "yolox":
+            if not Path(args.model).is_file():
+                print(f"\nyolox: model absent ({args.model}), skipped")
+                continue
+            from video.analytics.yolox import YoloxDetector
+
+            detector = YoloxDetector(args.model)
+        else:
+            raise SystemExit(f"unknown detector {name}")
+        n = int(every.get(name, 1))
+        result, cpu, stats = analyse(args.footage, points, detector, n, line, rules, frames)
+        per_frame = cpu / result.frames
+        ratio = per_frame / (decode_cpu / decoded)
+        streams = 1 / (per_frame * FPS)
+        stages = ", ".join(f"{s} {1000 * stats.seconds[s] / result.frames:.2f}" for s in STAGES)
+        m = result.matching
+        print(f"\n{name} (detector on 1 moving frame in {n}, {stats.detections_run} runs)")
+        print(f"  cost: {1000 * per_frame:.2f} ms CPU per frame, decoding included; "
+              f"{ratio:.1f}x decoding alone (target <= {TARGET_RATIO:g}x)")
+        print(f"  stages, ms per frame: {stages}")
+        print(f"  10 fps streams in real time per core: {streams:.1f} (target >= "
+              f"{TARGET_STREAMS})")
+        if labelled:
+            print(f"  detection: recall {100 * m.recall:.0f} % ({m.found}/{m.labelled}), "
+                  f"precision {100 * m.precision:.0f} % ({m.true_boxes}/{m.boxes}) "
+                  f"(target recall >= {100 * TARGET_RECALL.get(name, 0.8):.0f} %)")
+        if crossings is not None:
+            error = counting_error(result.crossings, crossings)
+            print(f"  line crossings: {result.crossings} counted, {crossings} true: "
+                  f"{100 * error:+.0f} % (target within +-10 %)")
+        alerts = sum(result.events.values())
+        print(f"  alerts from {', '.join(rules) or 'no rule'}: {alerts} "
+              f"{dict(sorted(result.events.items()))} (ordinary walking: target 0)")
+        verdicts.append((name, m.recall if labelled else None, ratio, streams, alerts,
+                         None if crossings is None else
+                         counting_error(result.crossings, crossings)))
+    print()
+    for name, recall, ratio, streams, alerts, error in verdicts:
+        checks = [("recall", recall is None or recall >= TARGET_RECALL.get(name, 0.8)),
+                  ("cost", ratio <= TARGET_RATIO), ("streams", streams >= TARGET_STREAMS),
+                  ("alerts", alerts == 0), ("counting", error is None or abs(error) <= 0.1)]
+        print(f"{name}: " + ", ".join(f"{check} {'OK' if ok else 'BELOW TARGET'}"
+                                      for check, ok in checks))
