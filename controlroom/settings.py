@@ -401,7 +401,7 @@ VIDEO_DETECTOR = (
 )
 # How often the detector runs on frames where something moves (1 in N; the tracker carries the
 # people in between): a bounded cost per camera.
-VIDEO_DETECT_EVERY = env_int("VIDEO_DETECT_EVERY", 3)
+VIDEO_DETECT_EVERY = env_int("VIDEO_DETECT_EVERY", 5)
 VIDEO_SNAPSHOT_RETENTION_DAYS = env_int("VIDEO_SNAPSHOT_RETENTION_DAYS", 30)
 VIDEO_BLUR_PERSONS = env_bool("VIDEO_BLUR_PERSONS", True)
 VIDEO_STATISTICS_MINUTES = env_int("VIDEO_STATISTICS_MINUTES", 5)

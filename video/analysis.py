@@ -87,29 +87,17 @@ def camera_rules(camera: Camera) -> list:
     return rules
 
 
-def motion_gate(rules: list, fps: float) -> MotionGate:
-    """The motion gate for these rules: an abandoned object must stay in the foreground longer
-    than the rule waits. MOG2 takes a still object into the background after about
-    0.1 / learning rate frames (its background ratio is 0.9), so it learns slowly enough to keep
-    one three times longer than the most patient rule."""
-    patience = max((rule.params.min_seconds for rule in rules
-                    if rule.name == "abandoned_object"), default=0.0)
-    if not patience:
-        return MotionGate()
-    history = 300
-    return MotionGate(history=history,
-                      learning_rate=min(1 / history, 0.1 / (3 * patience * max(fps, 0.1))))
-
-
 def build_pipeline(camera: Camera) -> Pipeline:
     if camera.detector == Camera.Detector.MOTION:
-        detector = MotionBlobDetector(label="object", min_area=80)
+        detector, every = MotionBlobDetector(label="object", min_area=80), 1
     else:
         detector = detector_from_settings(settings.VIDEO_DETECTOR)
+        every = settings.VIDEO_DETECT_EVERY
     rules = camera_rules(camera)
     return Pipeline(detector=detector, rules=rules, masks=camera_masks(camera),
                     zones=list(camera_zones(camera).values()),
-                    motion=motion_gate(rules, camera.target_fps), tracker=Tracker(),
+                    motion=MotionGate(), tracker=Tracker(),
+                    detect_every=every,
                     tz=timezone.get_default_timezone())
 
 

@@ -233,13 +233,14 @@ def test_wrong_analytics_settings_are_refused_in_french(make_camera, intruder_cl
         make_camera("cam-z", intruder_clip, analytics={"line_crossing": {}})
 
 
-def test_a_slow_background_keeps_an_abandoned_object_in_view(make_camera, intruder_clip):
+def test_abandoned_object_does_not_slow_the_shared_background(make_camera, intruder_clip):
+    """The rule keeps its own slow background: the motion gate every other rule reads stays
+    as quick to learn as on a camera without it."""
     camera = make_camera("cam-bag", intruder_clip,
                          analytics={"abandoned_object": {"params": {"min_seconds": 20}}})
+    plain = make_camera("cam-plain", intruder_clip)
     gate = analysis.build_pipeline(camera).motion
-    # MOG2 absorbs a still object after about 0.1 / rate frames: here 3 × 20 s at 5 fps.
-    assert 0.1 / gate.learning_rate == pytest.approx(3 * 20 * 5)
-    assert analysis.build_pipeline(make_camera("cam-plain", intruder_clip)).motion.learning_rate == -1
+    assert gate.learning_rate == analysis.build_pipeline(plain).motion.learning_rate == -1
 
 
 # --- on the real broker ---------------------------------------------------------------------------

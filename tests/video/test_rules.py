@@ -137,16 +137,19 @@ def left_bag(times, bag_at=lambda t: BAG, owner_leaves=5.0, owner_stays=False):
         x = 140 if owner_stays or t < owner_leaves else 140 + 40 * (t - owner_leaves + 1)
         if x < W:
             owner[t] = person(x, 90)
-    frames = []
-    for t in times:
-        mask = np.zeros((H, W), np.uint8)
+    frames = [analysis(times[0])]  # the street, empty, when the analysis starts
+    for t in times[1:]:
+        mask, frame = np.zeros((H, W), np.uint8), blank()
         bag = bag_at(t)
         if bag is not None:
-            cv2.rectangle(mask, (bag.x, bag.y), (bag.x + bag.w - 1, bag.y + bag.h - 1), 255, -1)
+            for image, colour in ((mask, 255), (frame, (200, 210, 230))):
+                cv2.rectangle(image, (bag.x, bag.y), (bag.x + bag.w - 1, bag.y + bag.h - 1),
+                              colour, -1)
         if t in owner:
             b = owner[t]
-            cv2.rectangle(mask, (b.x, b.y), (b.x + b.w - 1, b.y + b.h - 1), 255, -1)
-        frames.append(analysis(t, foreground=mask,
+            for image, colour in ((mask, 255), (frame, (40, 40, 40))):
+                cv2.rectangle(image, (b.x, b.y), (b.x + b.w - 1, b.y + b.h - 1), colour, -1)
+        frames.append(analysis(t, frame=frame, foreground=mask,
                                tracks=[walk(1, [(t, owner[t])])[t]] if t in owner else []))
     return frames
 
@@ -156,8 +159,9 @@ def test_abandoned_object_fires_once_when_left_and_again_when_put_back():
     absent = lambda t: None if 41 <= t <= 45 else BAG  # noqa: E731
     events = run(rule, left_bag(steps(70), bag_at=absent))
     assert [e.t for e in events] == [15.0, 56.0]  # 10 s after the owner left; after put back
-    assert events[0].box == BAG and events[0].zone == ""
-    assert events[0].details == {"seconds": 10.0, "area": 240}
+    # The rule's background is kept at 160 pixels wide: the box is the bag's, give or take two.
+    assert events[0].box.iou(BAG) > 0.6 and events[0].zone == ""
+    assert events[0].details == {"seconds": 10.0, "area": events[0].box.area}
     assert 0.6 <= events[0].confidence <= 1.0
 
 
@@ -325,7 +329,8 @@ def test_crowd_movement_fires_once_on_dispersal_and_again_on_a_second_one():
     rule = build_rule("crowd_movement", {}, [])
     events = run(rule, crowd([range(5, 10), range(30, 34)]))
     assert [e.t for e in events] == [1.0, 6.0]
-    assert events[0].details["magnitude"] >= 3.0
+    assert events[0].details["speed"] >= 0.08  # frame widths per second
+    assert events[0].details["speed"] >= 2.5 * events[0].details["normal"]
     assert events[0].details["fraction"] >= 0.8
     assert events[0].details["dispersion"] >= 0.8
 

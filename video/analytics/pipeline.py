@@ -73,6 +73,7 @@ class Pipeline:
         self._keep: np.ndarray | None = None  # 255 where analysis may look, at the frame size
         self._wall_origin: datetime | None = None
         self._moving_frames = 0
+        self._moved: set[int] = set()  # tracks seen moving at least once
 
     def process(self, t: float, frame: np.ndarray,
                 wall_time: datetime | None = None) -> tuple[FrameAnalysis, list[Event]]:
@@ -107,6 +108,8 @@ class Pipeline:
                 if self.motion is not None:
                     regions = foreground_regions(foreground, self.min_region_area)
                 detections = self.detector.detect(frame, regions)
+                if self.motion is not None and self.tracker is not None:
+                    detections = self._still_only_if_known(detections, foreground)
                 detected = True
                 stats.detections_run += 1
         after_detection = clock()
@@ -118,6 +121,10 @@ class Pipeline:
                 self.tracker.update(t, detections)
             elif moving:
                 self.tracker.predict(t)
+            if moving:
+                self._moved.intersection_update(track.id for track in self.tracker.tracks)
+                self._moved.update(track.id for track in self.tracker.tracks
+                                   if track.missed == 0 and _moving(foreground, track.box))
             # Copies: the analysis records this frame, the tracker's own tracks move on.
             tracks = [replace(track, history=list(track.history))
                       for track in self.tracker.tracks]
@@ -142,6 +149,20 @@ class Pipeline:
         for t, frame in islice(source, limit):
             yield self.process(t, frame)
 
+    def _still_only_if_known(self, detections, foreground: np.ndarray):
+        """Drop what a detector finds where nothing has moved, unless it continues a track: a
+        person who stopped stays followed, a sign or a statue never starts a track."""
+        if self.motion.frames_modelled < self.motion.warm_up:
+            return detections
+        kept = []
+        for detection in detections:
+            box = detection.box
+            if (_moving(foreground, box)
+                    or any(track.box.iou(box) >= 0.3 for track in self.tracker.tracks
+                           if track.id in self._moved)):
+                kept.append(detection)
+        return kept
+
     def _keep_mask(self, frame: np.ndarray) -> np.ndarray:
         height, width = frame.shape[:2]
         if self._keep is None or self._keep.shape != (height, width):
@@ -153,3 +174,9 @@ class Pipeline:
         if self._wall_origin is None:
             self._wall_origin = datetime.now(timezone.utc) - timedelta(seconds=t)
         return (self._wall_origin + timedelta(seconds=t)).astimezone(self.tz)
+
+
+def _moving(foreground: np.ndarray, box) -> bool:
+    """Whether something moves under the box (2 % of its pixels in the foreground)."""
+    inside = foreground[max(0, box.y):box.y + box.h, max(0, box.x):box.x + box.w]
+    return bool(inside.size) and cv2.countNonZero(inside) >= 0.02 * inside.size

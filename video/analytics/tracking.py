@@ -61,7 +61,8 @@ class Tracker:
                     continue
                 cx, cy = detection.box.center
                 distance = ((cx - px) ** 2 + (cy - py) ** 2) ** 0.5
-                if distance <= self.max_distance:
+                # Further than its own height from where it should be: someone else.
+                if distance <= min(self.max_distance, track.box.h):
                     pairs.append((distance, ti, di))
         matches += _greedy(sorted(pairs), used_tracks, used_detections)
 
