@@ -22,6 +22,7 @@ from video import live, services
 from video.analytics.detectors import MotionBlobDetector, detector_from_settings
 from video.analytics.motion import MotionGate
 from video.analytics.pipeline import Pipeline
+from video.analytics.privacy import privacy_boxes, sanitise
 from video.analytics.rules import Schedule, build_rule
 from video.analytics.source import FrameSource, SourceUnavailable, is_live
 from video.analytics.tracking import Tracker
@@ -222,14 +223,16 @@ def analyse_window(camera_id: int, *, token: str, seconds: float | None = None,
                     continue
                 recorded = services.event_record(
                     camera=camera, event=event, frame=analysis.frame,
-                    persons=[track.box for track in analysis.tracks]
-                    + [detection.box for detection in analysis.detections],
-                    key=event_key(camera, event, live_stream))
+                    persons=privacy_boxes(analysis), key=event_key(camera, event, live_stream))
                 result.events += 1
                 result.alerts += recorded.alert_id is not None
             now = time.monotonic()
             if now - last_live >= 1.0 / settings.VIDEO_LIVE_FPS and live.watched(camera.pk):
-                live.publish(camera.pk, live.encode(analysis.frame))
+                # Masks are already applied; faces and whatever moves are blurred too.
+                shown = sanitise(analysis.frame, masks=pipeline.masks,
+                                 persons=privacy_boxes(analysis),
+                                 blur_persons=settings.VIDEO_BLUR_PERSONS)
+                live.publish(camera.pk, live.encode(shown))
                 last_live = now
             if (now - last_state >= STATE_EVERY_SECONDS or now - started >= seconds
                     or result.frames == limit):

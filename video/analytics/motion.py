@@ -67,6 +67,7 @@ class MotionGate:
         self._reference: np.ndarray | None = None
         self._idle = False
         self._since_model = 0
+        self.unfiltered: np.ndarray | None = None
 
     def apply(self, frame: np.ndarray) -> tuple[np.ndarray, float, bool]:
         """Return (foreground mask at the frame's size, 0/255; foreground share; moving).
@@ -83,6 +84,7 @@ class MotionGate:
         if (self._idle and self.frames_modelled >= self.warm_up
                 and self._since_model < self.refresh_every - 1 and self._still(small)):
             self._since_model += 1
+            self.unfiltered = None
             return np.zeros((height, width), np.uint8), 0.0, False
         mask = self._subtractor.apply(small, learningRate=self._learning_rate())
         self.frames_modelled += 1
@@ -92,6 +94,9 @@ class MotionGate:
             self._idle = True
             return np.zeros((height, width), np.uint8), 0.0, False
         foreground = cv2.countNonZero(mask)
+        # Unfiltered, at the model's size: specks too small to analyse may be far people,
+        # which privacy blurs all the same.
+        self.unfiltered = mask if foreground else None
         if foreground:
             mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, self._kernel)
             foreground = cv2.countNonZero(mask)

@@ -98,7 +98,7 @@ class Pipeline:
         after_motion = clock()
         stats.seconds["motion"] += after_motion - after_privacy
 
-        detections = []
+        detections, unconfirmed = [], []
         detected = False
         if moving:
             stats.frames_moving += 1
@@ -109,7 +109,9 @@ class Pipeline:
                     regions = foreground_regions(foreground, self.min_region_area)
                 detections = self.detector.detect(frame, regions)
                 if self.motion is not None and self.tracker is not None:
-                    detections = self._still_only_if_known(detections, foreground)
+                    found, detections = detections, self._still_only_if_known(detections,
+                                                                               foreground)
+                    unconfirmed = [d.box for d in found if d not in detections]
                 detected = True
                 stats.detections_run += 1
         after_detection = clock()
@@ -134,7 +136,10 @@ class Pipeline:
         analysis = FrameAnalysis(
             t=t, wall_time=wall_time or self._wall_time(t), frame=frame, gray=gray,
             foreground=foreground, motion_fraction=fraction, moving=moving,
-            detections=detections, tracks=tracks)
+            detections=detections, tracks=tracks,
+            settled=self.motion is None or self.motion.frames_modelled >= self.motion.warm_up,
+            changed=self.motion.unfiltered if self.motion is not None and fraction else None,
+            unconfirmed=unconfirmed)
         events = []
         for rule in self.rules:
             events.extend(rule.evaluate(analysis))

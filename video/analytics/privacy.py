@@ -2,7 +2,9 @@
 
 Masks (windows of homes, private courtyards) are applied to every frame before any analysis, so
 what they hide is never looked at. Blurring is for images that leave the pipeline (alert
-snapshots, clips): a coarse mosaic then a Gaussian blur, which leaves nothing to sharpen back.
+snapshots, live views, clips): a coarse mosaic then a Gaussian blur, which leaves nothing to
+sharpen back. What is blurred does not depend on the detector alone (``privacy_boxes``): every
+moving region is blurred too, so a person the detector missed is not shown either.
 Every function returns a new image and leaves its input untouched.
 """
 
@@ -11,7 +13,8 @@ from collections.abc import Iterable
 import cv2
 import numpy as np
 
-from .types import Box, Zone
+from .detectors import foreground_regions
+from .types import Box, FrameAnalysis, Zone
 
 FACE_CASCADE = "haarcascade_frontalface_default.xml"
 
@@ -33,6 +36,33 @@ def mask_image(masks: Iterable[Zone], width: int, height: int) -> np.ndarray:
     if polygons:
         cv2.fillPoly(keep, polygons, 0)
     return keep
+
+
+def privacy_boxes(analysis: FrameAnalysis, *, min_area: int = 1) -> list[Box]:
+    """What must be blurred in an image of this frame: every track and detection, and every
+    moving region grown upwards and sideways (often only the legs or the arms of a walker
+    move); the whole frame while the background is still being learned."""
+    width, height = analysis.size
+    if not analysis.settled:
+        return [Box(0, 0, width, height)]
+    boxes = [track.box for track in analysis.tracks]
+    boxes += [detection.box for detection in analysis.detections] + analysis.unconfirmed
+    regions = []
+    if analysis.motion_fraction:
+        regions = foreground_regions(analysis.foreground, min_area, merge_distance=4)
+    if analysis.changed is not None:
+        factor = width / analysis.changed.shape[1]
+        regions += [Box(round(r.x * factor), round(r.y * factor), round(r.w * factor),
+                        round(r.h * factor))
+                    for r in foreground_regions(analysis.changed, 1, merge_distance=1)]
+    for region in regions:
+        tall = max(region.h, 24)  # a blob of a few pixels may be a far, small person
+        side, up = round(0.4 * tall) + 4, round(0.8 * tall) + 4
+        x1, y1 = max(0, region.x - side), max(0, region.y - up)
+        x2 = min(width, region.x + region.w + side)
+        y2 = min(height, region.y + region.h + round(0.2 * tall) + 4)
+        boxes.append(Box(x1, y1, x2 - x1, y2 - y1))
+    return boxes
 
 
 def blur_regions(frame: np.ndarray, boxes: Iterable[Box], *, strength: float = 0.2,

@@ -111,6 +111,12 @@ class FrameAnalysis:
     moving: bool  # whether the motion gate let the heavier stages run
     detections: list[Detection] = field(default_factory=list)
     tracks: list[Track] = field(default_factory=list)
+    # False while the background is still being learned: what moves is not known yet.
+    settled: bool = True
+    # For privacy only: the motion model's unfiltered mask (at its own, smaller size) and what
+    # the detector found where nothing moved (not followed, but blurred all the same).
+    changed: np.ndarray | None = None
+    unconfirmed: list[Box] = field(default_factory=list)
 
     @property
     def size(self) -> tuple[int, int]:
