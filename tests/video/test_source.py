@@ -1,9 +1,10 @@
 """Frame sources: sampling to the analysis rate, resizing, looping, reconnecting."""
 
+import cv2
 import numpy as np
 import pytest
 
-from video.analytics.source import FrameSource, SourceUnavailable
+from video.analytics.source import FrameSource, SourceUnavailable, analysis_size
 from video.analytics.synthetic import write_clip
 
 
@@ -167,3 +168,46 @@ def test_a_live_stream_gives_up_after_max_retries():
 def test_write_clip_refuses_an_empty_clip(tmp_path):
     with pytest.raises(ValueError, match="Aucune image"):
         write_clip(tmp_path / "empty.avi", [])
+
+
+class DroppingFile:
+    """A 10 fps file that lost every other frame: its timestamps jump by 200 ms."""
+
+    def __init__(self, frames: int):
+        self.left, self.read = frames, 0
+
+    def isOpened(self):
+        return True
+
+    def grab(self):
+        if self.left <= 0:
+            return False
+        self.left -= 1
+        self.read += 1
+        return True
+
+    def get(self, prop):
+        if prop == cv2.CAP_PROP_POS_MSEC:
+            return 200.0 * self.read  # as FFmpeg reports it, once the frame is grabbed
+        return 10.0 if prop == cv2.CAP_PROP_FPS else 0.0
+
+    def retrieve(self):
+        return True, np.zeros((36, 48, 3), np.uint8)
+
+    def release(self):
+        pass
+
+
+def test_a_file_with_dropped_frames_is_timed_by_its_timestamps_not_its_frame_count(tmp_path):
+    path = tmp_path / "dropped.avi"
+    path.write_bytes(b"not read: the capture is faked")
+    source = FrameSource(path, target_fps=10, size=None,
+                         capture_factory=lambda url: DroppingFile(10))
+    times = [round(t, 3) for t, _ in source]
+    assert times == [0.0, 0.2, 0.4, 0.6, 0.8, 1.0, 1.2, 1.4, 1.6, 1.8]
+
+
+def test_frames_keep_their_aspect_within_the_analysis_size():
+    assert analysis_size((480, 360)) == (480, 360)  # 4:3 is not stretched to 16:9
+    assert analysis_size((1280, 720)) == (640, 360)
+    assert analysis_size((1440, 1080)) == (480, 360)

@@ -1,7 +1,8 @@
 """Frames from a camera stream or a video file, sampled down to the analysis rate.
 
 A ``FrameSource`` yields ``(t, frame)``: ``t`` is in seconds since the first frame of the stream
-(the frame index over the file's frame rate for files, the monotonic clock for live streams), and
+(the frames' presentation timestamps for files, so that a file with dropped frames keeps its
+real pace; the monotonic clock for live streams), and
 ``frame`` is BGR at the analysis size: the largest that fits ``size`` with the frame's own
 aspect. Frames not needed for the target rate are only grabbed, never converted: what the
 analysis does not look at costs as little as the stream allows.
@@ -112,9 +113,10 @@ class FrameSource:
             if skip:
                 index, offset = self._seek(capture, skip, fps)
                 skip = 0.0
+            clock = _Timestamps(fps, index)
             try:
                 while capture.grab():
-                    t = offset + index / fps
+                    t = offset + clock.seconds(capture)
                     index += 1
                     self.stats.frames_read += 1
                     if t + tolerance < next_due:
@@ -132,7 +134,7 @@ class FrameSource:
                 raise SourceUnavailable(f"Aucune image lisible dans la vidéo : {self.url}")
             if not self.loop:
                 return
-            offset += index / fps
+            offset += max(index / fps, clock.last + 1 / fps)
 
     def _seek(self, capture, start: float, fps: float) -> tuple[int, float]:
         """Move a file to ``start``: (index of the next frame in the file, offset of this pass)."""
@@ -235,6 +237,30 @@ class FrameSource:
 
     def __repr__(self) -> str:
         return f"FrameSource({self.url!r}, target_fps={self.target_fps})"
+
+
+class _Timestamps:
+    """Seconds of each frame of a file from its presentation timestamp, where the container
+    gives one that increases; else (missing, or going back) one frame period after the last."""
+
+    def __init__(self, fps: float, index: int):
+        self.period = 1 / fps
+        self.last = (index - 1) * self.period  # the frame before the first one read
+        self._origin: float | None = None  # timestamp (ms) of time 0
+        self._last_stamp = -math.inf
+
+    def seconds(self, capture) -> float:
+        stamp = capture.get(cv2.CAP_PROP_POS_MSEC)
+        expected = self.last + self.period
+        if stamp and math.isfinite(stamp) and stamp > self._last_stamp:
+            if self._origin is None:
+                self._origin = stamp - 1000 * expected
+            t = (stamp - self._origin) / 1000
+        else:
+            t = expected
+        self._last_stamp = stamp if stamp and math.isfinite(stamp) else self._last_stamp
+        self.last = max(t, self.last + 1e-6)
+        return self.last
 
 
 def analysis_size(frame_size: tuple[int, int],
