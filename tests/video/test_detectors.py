@@ -86,6 +86,52 @@ def test_hog_restricted_to_moving_regions_still_finds_them():
         assert any(detection.box.iou(region) > 0 for region in regions)
 
 
+MODEL = CAMPUS.parents[1] / "models" / "yolox_nano.onnx"
+
+
+@needs_campus
+@pytest.mark.skipif(not MODEL.is_file(), reason=f"YOLOX model absent: {MODEL}")
+def test_yolox_searches_crops_around_moving_regions_and_finds_the_same_people():
+    from video.analytics.yolox import YoloxDetector
+
+    gate = MotionGate()
+    for frame in campus_frames(101):
+        foreground, _, moving = gate.apply(frame)
+    regions = foreground_regions(foreground, min_area=64)
+    whole, cropped = YoloxDetector(MODEL, crop=False), YoloxDetector(MODEL)
+
+    everyone = whole.detect(frame, regions)
+    found = cropped.detect(frame, regions)
+
+    assert moving and regions and whole.passes == 1
+    # Several small passes, together far smaller than the frame's.
+    assert cropped.passes >= 2 and cropped.pixels < 0.5 * whole.pixels
+    moving_people = [d for d in everyone if any(d.box.iou(r) > 0 for r in regions)]
+    assert len(moving_people) >= 3
+    for person in moving_people:
+        assert any(person.box.iou(d.box) >= 0.5 for d in found), person
+
+
+def test_yolox_crops_are_whole_strides_merged_when_close_and_the_frame_when_large(tmp_path):
+    from video.analytics.yolox import YoloxDetector
+
+    crops = YoloxDetector._crops  # planning only: no model needed
+    planner = YoloxDetector.__new__(YoloxDetector)
+    planner.crop_margin, planner.min_crop = 0.25, 96
+    scale = 416 / 640
+    far_apart = [Box(20, 40, 20, 50), Box(500, 250, 20, 50)]
+    plan = crops(planner, far_apart, 640, 360, scale)
+    assert len(plan) == 2
+    for crop, region in zip(plan, far_apart):
+        assert round(crop.w * scale) % 32 == 0 and round(crop.h * scale) % 32 == 0
+        assert crop.x <= region.x and crop.x + crop.w >= region.x + region.w
+        assert crop.y <= region.y and crop.y + crop.h >= region.y + region.h
+    side_by_side = [Box(300, 100, 20, 50), Box(330, 100, 20, 50)]
+    assert len(crops(planner, side_by_side, 640, 360, scale)) == 1
+    everywhere = [Box(x, y, 60, 100) for x in range(0, 640, 120) for y in (0, 180)]
+    assert crops(planner, everywhere, 640, 360, scale) is None
+
+
 def test_hog_finds_nobody_on_an_empty_frame_and_does_nothing_without_regions():
     frame = np.full((240, 320, 3), 127, np.uint8)
     detector = HogPersonDetector()

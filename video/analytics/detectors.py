@@ -125,6 +125,8 @@ class HogPersonDetector:
             searches = self._searches(regions, width, height)
         detections = []
         for crop, factor in searches:
+            if crop.w <= 0 or crop.h <= 0:
+                continue
             detections.extend(self._detect_in(frame_bgr, crop, min(factor, self.max_upscale)))
         return non_maximum_suppression(detections, self.nms_threshold)
 

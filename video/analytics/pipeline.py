@@ -20,7 +20,7 @@ from .detectors import Detector, foreground_regions
 from .motion import MotionGate
 from .privacy import mask_image
 from .tracking import Tracker
-from .types import Event, FrameAnalysis, Zone
+from .types import Box, Event, FrameAnalysis, Zone
 
 STAGES = ("privacy", "motion", "detection", "tracking", "rules")
 
@@ -107,6 +107,14 @@ class Pipeline:
                 regions = None
                 if self.motion is not None:
                     regions = foreground_regions(foreground, self.min_region_area)
+                    if self.tracker is not None and getattr(self.detector, "search_tracks",
+                                                            False):
+                        # People followed who stopped moving are looked for where they stand.
+                        height, width = gray.shape
+                        regions += [box for box in (_inside(track.box, width, height)
+                                                    for track in self.tracker.tracks)
+                                    if box is not None
+                                    and not any(_touch(box, r) for r in regions)]
                 detections = self.detector.detect(frame, regions)
                 if self.motion is not None and self.tracker is not None:
                     found, detections = detections, self._still_only_if_known(detections,
@@ -185,3 +193,14 @@ def _moving(foreground: np.ndarray, box) -> bool:
     """Whether something moves under the box (2 % of its pixels in the foreground)."""
     inside = foreground[max(0, box.y):box.y + box.h, max(0, box.x):box.x + box.w]
     return bool(inside.size) and cv2.countNonZero(inside) >= 0.02 * inside.size
+
+
+def _inside(box: Box, width: int, height: int) -> Box | None:
+    """The part of ``box`` inside the frame, if any."""
+    x1, y1 = max(0, box.x), max(0, box.y)
+    x2, y2 = min(width, box.x + box.w), min(height, box.y + box.h)
+    return Box(x1, y1, x2 - x1, y2 - y1) if x2 > x1 and y2 > y1 else None
+
+
+def _touch(a, b) -> bool:
+    return a.x < b.x + b.w and b.x < a.x + a.w and a.y < b.y + b.h and b.y < a.y + a.h
