@@ -39,11 +39,12 @@ class CrowdMovement(Rule):
     """A sudden rush or dispersal: strong, widespread (and scattered) optical flow in a zone,
     well above what is usual in that zone.
 
-    Dense Farneback flow at low resolution, only when the motion gate says something moves,
-    at most ``flow_rate`` times a second. Speeds are in frame widths per second, so that the
-    threshold holds whatever the camera's resolution and frame rate; the zone's normal is the
-    mean speed over the last ``normal_seconds`` (an exponential average, not fed while the
-    situation lasts), so that a busy square's ordinary walking is not a crowd movement.
+    Dense optical flow (DIS, OpenCV's fastest preset) at low resolution, over the zones' extent
+    only, only when the motion gate says something moves, at most ``flow_rate`` times a second.
+    Speeds are in frame widths per second, so that the threshold holds whatever the camera's
+    resolution and frame rate; the zone's normal is the mean speed over the last
+    ``normal_seconds`` (an exponential average, not fed while the situation lasts), so that a
+    busy square's ordinary walking is not a crowd movement.
     """
 
     name = "crowd_movement"
@@ -54,24 +55,49 @@ class CrowdMovement(Rule):
         self._previous = None  # (t, small grey frame)
         self._normal: dict[str, float] = {}
 
+    def _flow(self, before: np.ndarray, after: np.ndarray) -> np.ndarray:
+        if getattr(self, "_dis", None) is None:
+            # A twentieth of the cost of Farneback's flow, for mean speeds over a zone within a
+            # fifth of its (measured on the campus clip).
+            self._dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
+        return self._dis.calc(before, after, None)
+
+    def _extent(self, size: tuple[int, int]) -> tuple[slice, slice]:
+        """Rows and columns of the small frame that the zones cover, with a margin."""
+        key = ("extent", size)
+        if key not in self._shapes:
+            covered = np.zeros((size[1], size[0]), bool)
+            for zone in self.areas:
+                covered |= self._mask(zone, size)
+            ys, xs = np.nonzero(covered)
+            if not len(xs):
+                self._shapes[key] = (slice(0, 0), slice(0, 0))
+            else:
+                margin = 8
+                self._shapes[key] = (slice(max(0, ys.min() - margin), ys.max() + 1 + margin),
+                                     slice(max(0, xs.min() - margin), xs.max() + 1 + margin))
+        return self._shapes[key]
+
     def _evaluate(self, analysis):
         p, (w, h), t = self.params, analysis.size, analysis.t
         if self._previous is not None and t - self._previous[0] < 1 / p.flow_rate - 1e-6:
             return []
         small_size = (min(p.flow_width, w), max(1, round(h * min(p.flow_width, w) / w)))
-        small = cv2.resize(analysis.gray, small_size, interpolation=cv2.INTER_AREA)
+        rows, columns = self._extent(small_size)
+        small = np.ascontiguousarray(
+            cv2.resize(analysis.gray, small_size, interpolation=cv2.INTER_AREA)[rows, columns])
         previous, self._previous = self._previous, (t, small)
         present = {}
         if previous is None or previous[1].shape != small.shape or t <= previous[0]:
             return []
-        if analysis.moving:
-            flow = cv2.calcOpticalFlowFarneback(previous[1], small, None, 0.5, 3, 15, 3, 5, 1.2, 0)
+        if analysis.moving and small.size:
+            flow = self._flow(previous[1], small)
             flow *= 1.0 / (small_size[0] * (t - previous[0]))  # frame widths per second
             magnitude = np.hypot(flow[..., 0], flow[..., 1])
         else:
             flow = magnitude = None
         for zone in self.areas:
-            inside = self._mask(zone, small_size)
+            inside = self._mask(zone, small_size)[rows, columns]
             if not inside.any():
                 continue
             mean = float(magnitude[inside].mean()) if magnitude is not None else 0.0

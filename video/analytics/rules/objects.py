@@ -136,7 +136,7 @@ class AbandonedObject(Rule):
         for blob in self._blobs:
             if blob.last_seen != t:
                 continue
-            if any(blob.box.iou(person) > 0 for person in people):
+            if any(_overlap(blob.box, person) for person in people):
                 blob.since = t  # attended: the clock starts when the person leaves it
                 continue
             zone = self._zone_of(blob.box, (w, h))
@@ -158,11 +158,14 @@ class AbandonedObject(Rule):
 
     def _follow(self, seen: list[Box], t: float) -> None:
         p = self.params
-        pairs = sorted(((box.iou(b.box), i, j) for i, box in enumerate(seen)
-                        for j, b in enumerate(self._blobs)), reverse=True)
+        overlaps = _ious(seen, [b.box for b in self._blobs])
+        # Best pairs first (ties: the later pair first, as a reversed sort of (iou, i, j)).
+        candidates = np.argwhere(overlaps >= 0.3)
+        order = sorted(((overlaps[i, j], i, j) for i, j in candidates), reverse=True)
         taken_seen, taken_blob = set(), set()
-        for overlap, i, j in pairs:
-            if overlap < 0.3 or i in taken_seen or j in taken_blob:
+        for _, i, j in order:
+            i, j = int(i), int(j)
+            if i in taken_seen or j in taken_blob:
                 continue
             taken_seen.add(i)
             taken_blob.add(j)
@@ -172,3 +175,25 @@ class AbandonedObject(Rule):
                 blob.anchor, blob.since, blob.fired = seen[i], t, False
         self._blobs += [_Blob(box, box, t, t) for i, box in enumerate(seen) if i not in taken_seen]
         self._blobs = [b for b in self._blobs if t - b.last_seen <= p.clear_seconds]
+
+
+def _overlap(a: Box, b: Box) -> bool:
+    """Whether two boxes share some area (``iou > 0``, without computing it)."""
+    return (a.w > 0 and a.h > 0 and b.w > 0 and b.h > 0 and a.x < b.x + b.w
+            and b.x < a.x + a.w and a.y < b.y + b.h and b.y < a.y + a.h)
+
+
+def _ious(a: list[Box], b: list[Box]) -> np.ndarray:
+    """The IoU of every box of ``a`` with every box of ``b``, as ``Box.iou`` gives it."""
+    if not a or not b:
+        return np.zeros((len(a), len(b)))
+    first = np.array([(x.x, x.y, x.w, x.h) for x in a], float)[:, None, :]
+    second = np.array([(x.x, x.y, x.w, x.h) for x in b], float)[None, :, :]
+    x1 = np.maximum(first[..., 0], second[..., 0])
+    y1 = np.maximum(first[..., 1], second[..., 1])
+    x2 = np.minimum(first[..., 0] + first[..., 2], second[..., 0] + second[..., 2])
+    y2 = np.minimum(first[..., 1] + first[..., 3], second[..., 1] + second[..., 3])
+    inter = np.maximum(0, x2 - x1) * np.maximum(0, y2 - y1)
+    areas = lambda boxes: np.maximum(0, boxes[..., 2]) * np.maximum(0, boxes[..., 3])  # noqa: E731
+    union = areas(first) + areas(second) - inter
+    return np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
