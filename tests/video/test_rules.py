@@ -534,3 +534,17 @@ def test_line_crossing_sides_of_a_line_drawn_left_to_right():
     events = run(build_rule("line_crossing", {}, [kerb]), scene(times, down, up))
     assert sorted((e.details["direction"], e.t) for e in events) == [
         ("a_to_b", 2.0), ("b_to_a", 5.0)]
+
+
+def test_line_crossing_counts_someone_missed_by_the_detector_while_crossing():
+    """The tracker keeps a person it missed for a few frames (``missed > 0``): seen again past
+    the line, they have crossed it, once; a track the tracker dropped is forgotten."""
+    times = [float(i) for i in range(10)]
+    seen = strider(1, 60, 20)
+    for t in (4.0, 5.0, 6.0):  # about the line (x = 160): not detected
+        seen[t].missed = int(t) - 3
+    events = run(build_rule("line_crossing", {}, [DOOR]), scene(times, seen))
+    assert [(e.details["direction"], e.t) for e in events] == [("b_to_a", 7.0)]
+
+    gone = {t: track for t, track in strider(2, 60, 20).items() if not 4 <= t <= 6}
+    assert run(build_rule("line_crossing", {}, [DOOR]), scene(times, gone)) == []

@@ -195,7 +195,9 @@ class LineCrossing(Rule):
     """Counts tracks crossing a line zone: statistics, never alerts.
 
     Side "a" is on the left of someone walking along the line from its first point to its last,
-    as seen on the image (above a line drawn left to right); "a_to_b" crosses from there.
+    as seen on the image (above a line drawn left to right); "a_to_b" crosses from there. A
+    track's position is where it was last seen (``missed == 0``), so one missed for a few frames
+    while it crossed still counts once seen again.
     """
 
     name = "line_crossing"
@@ -206,7 +208,11 @@ class LineCrossing(Rule):
         self._last: dict[int, tuple[float, float]] = {}
 
     def _evaluate(self, analysis):
-        size, events, now = analysis.size, [], {}
+        size, events = analysis.size, []
+        # Where each track was last seen, kept while the tracker keeps the track: someone the
+        # detector missed for a few frames, seen again past the line, has crossed it.
+        now = {track.id: self._last[track.id] for track in analysis.tracks
+               if track.id in self._last}
         for track in _live_tracks(analysis):
             point = now[track.id] = track.box.bottom_center
             previous = self._last.get(track.id)
