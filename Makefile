@@ -49,6 +49,7 @@ bench-video: install
 
 bench-sound: install
 	$(BIN)/python bench/acoustics.py $(BENCH_ARGS)
+	$(BIN)/python bench/acoustics_synthetic.py
 	$(BIN)/python bench/acoustic_location.py
 
 clean:

@@ -1,7 +1,7 @@
 """Pluggable sound classifiers: a user-supplied model scoring the last window of audio.
 
-The built-in detectors are hand-written signal processing; a site that has a trained model (for
-a sound they do not cover, or to confirm them) plugs it in here. The ``Analyser`` runs it every
+The built-in judge covers detonations, breaking glass and screams; a site that has a model of
+its own (for a sound it does not cover, or to confirm it) plugs it in here. The ``Analyser`` runs it every
 half window on the most recent ``window_seconds`` of samples.
 """
 
@@ -11,6 +11,9 @@ from typing import Protocol
 
 import cv2
 import numpy as np
+
+from .levels import HOPS_PER_SECOND
+from .types import SoundEvent
 
 
 class Classifier(Protocol):
@@ -77,3 +80,68 @@ class OnnxClassifier:
 def _first_line(error: Exception) -> str:
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
     return lines[-1] if lines else type(error).__name__
+
+
+class Episodes:
+    """Episodes of a classifier's labels: one event per episode, when it ends (or after 10 s
+    if it lasts)."""
+
+    LONGEST = 10.0
+
+    def __init__(self, analyser):
+        self.a = analyser
+        c = analyser.classifier
+        self.open: dict[str, dict] = {}
+        if c is None:
+            return
+        self.window = int(round(float(c.window_seconds) * analyser.sample_rate))
+        self.every = max(1, int(round(c.window_seconds * HOPS_PER_SECOND / 2)))
+        self.threshold = float(getattr(c, "threshold", 0.5))
+
+    def run(self, first_hop: int, count: int) -> list[SoundEvent]:
+        events = []
+        a = self.a
+        for hop in range(first_hop, first_hop + count):
+            if (hop + 1) % self.every:
+                continue
+            end = (hop + 1) * a.hop
+            window = a.recent_samples(end - self.window, end)
+            if window is None:
+                continue
+            scores = a.classifier.scores(window, a.sample_rate)
+            for label, score in scores.items():
+                score = float(score)
+                episode = self.open.get(label)
+                if score >= self.threshold:
+                    if episode is None:
+                        episode = self.open[label] = {
+                            "start": end - self.window, "score": score, "emitted": False,
+                            "energy": 0.0, "fast": 0.0, "hops": 0,
+                            "octaves": np.zeros(len(a.octaves)),
+                            "from": max(0, (end - self.window) // a.hop)}
+                    episode["score"] = max(episode["score"], score)
+                    episode["end"] = end
+                    energy, fast, octaves = a._history.span(episode["from"], hop)
+                    episode["energy"] += float(np.sum(energy))
+                    episode["fast"] = max(episode["fast"], float(np.max(fast)))
+                    episode["octaves"] = episode["octaves"] + np.sum(octaves, axis=0)
+                    episode["hops"] += len(energy)
+                    episode["from"] = hop + 1
+                    if (not episode["emitted"]
+                            and (end - episode["start"]) / a.sample_rate >= self.LONGEST):
+                        episode["emitted"] = True
+                        events.append(self.emit(label, episode))
+                elif episode is not None:
+                    del self.open[label]
+                    if not episode["emitted"]:
+                        events.append(self.emit(label, episode))
+        return events
+
+    def emit(self, label: str, e: dict) -> SoundEvent:
+        return self.a.event(label, e["start"], e["end"], e["score"], e["energy"], e["hops"],
+                            e["fast"], e["octaves"] / max(1, e["hops"]))
+
+    def finish(self, hop: int) -> list[SoundEvent]:
+        events = [self.emit(label, e) for label, e in self.open.items() if not e["emitted"]]
+        self.open = {}
+        return events

@@ -89,8 +89,11 @@ class StreamSource:
 
         options = {"rtsp_transport": "tcp"} if self.url.lower().startswith("rtsp") else {}
         try:
+            # Tags are not ours to read: a title in Latin-1 (common in WAV files) must not make
+            # the audio unreadable.
             container = av.open(_path(self.url) if is_file(self.url) else self.url,
-                                options=options, timeout=(self.timeout, self.timeout))
+                                options=options, timeout=(self.timeout, self.timeout),
+                                metadata_errors="replace")
         except (av.FFmpegError, OSError, ValueError) as error:
             raise StreamError(f"Flux audio injoignable : {_reason(error)}") from None
         if not container.streams.audio:

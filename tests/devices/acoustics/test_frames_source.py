@@ -103,3 +103,26 @@ def test_a_looping_file_resumes_where_its_last_reading_stopped(ramp):
     t, _ = next(iter(late))
     assert t == pytest.approx(1003.0)  # too far behind: in step with the clock again
     late.close()
+
+
+def test_a_wav_whose_tags_are_in_latin1_is_read(ramp, tmp_path):
+    """Recorders often write a LIST/INFO title in Latin-1: the tag is not ours to read, the
+    audio is."""
+    import struct
+
+    path, expected = ramp
+    data = path.read_bytes()
+    title = "Rue de la République, capteur n°3".encode("latin-1") + b"\x00"
+    title += b"\x00" * (len(title) % 2)
+    info = b"INFO" + b"INAM" + struct.pack("<I", len(title)) + title
+    chunk = b"LIST" + struct.pack("<I", len(info)) + info
+    at = data.index(b"data")  # the tags go before the samples, where recorders put them
+    body = data[8:at] + chunk + data[at:]
+    tagged = tmp_path / "latin1.wav"
+    tagged.write_bytes(b"RIFF" + struct.pack("<I", len(body)) + body)
+    with pytest.raises(UnicodeDecodeError):
+        title.decode("utf-8")
+
+    blocks = list(StreamSource(str(tagged), realtime=False, start=0.0))
+
+    assert np.abs(np.concatenate([b for _, b in blocks]) - expected).max() < 1e-4
