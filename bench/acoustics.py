@@ -37,7 +37,7 @@ from multiprocessing import Pool
 from pathlib import Path
 
 from sound_corpus import (  # noqa: I001 (bench/ is the script's own folder)
-    BLOCK, DEFAULT_DATA, EVENTS, SR, T0, continuous, mixture, street_of)
+    BLOCK, DEFAULT_DATA, EVENTS, SR, T0, confusion, continuous, mixture, street_of)
 
 import numpy as np  # noqa: E402
 
@@ -126,17 +126,7 @@ def auc(positive: list[float], negative: list[float]) -> float:
 
 
 def report(results: list[dict], street: dict) -> bool:
-    matrix, rows = defaultdict(Counter), Counter()
-    for r in results:
-        rows[r["label"]] += 1
-        for kind in r["predicted"] or ["none"]:
-            matrix[r["label"]][kind] += 1
-    print("\nConfusion matrix (rows: truth, columns: predicted; a clip counts in each kind it "
-          "raised)")
-    print(f"{'':>12} {'clips':>6}" + "".join(f"{c:>12}" for c in CLASSES))
-    for truth in CLASSES:
-        print(f"{truth:>12} {rows[truth]:>6}" + "".join(f"{matrix[truth][c]:>12}"
-                                                         for c in CLASSES))
+    matrix, rows = confusion(results, CLASSES)
     verdicts = []
     print("\nPer class, all SNRs (95 % Wilson intervals); recall at 0 / 10 / 20 dB; ROC AUC")
     for kind in EVENTS:

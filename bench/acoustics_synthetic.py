@@ -38,7 +38,7 @@ import os
 import sys
 import time
 import tracemalloc
-from collections import Counter, defaultdict
+from collections import Counter
 from multiprocessing import Pool
 from pathlib import Path
 
@@ -48,6 +48,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 from devices.acoustics import synth  # noqa: E402
+from sound_corpus import confusion  # noqa: E402
 from devices.acoustics.detectors import Analyser, MusicSettings  # noqa: E402
 from devices.acoustics.types import KINDS  # noqa: E402
 
@@ -235,18 +236,7 @@ def main() -> None:
         hour_results = hour_results.get()
     print(f"generated and analysed in {time.perf_counter() - started:.0f} s")
 
-    matrix = defaultdict(Counter)
-    rows = Counter()
-    for r in results:
-        rows[r["label"]] += 1
-        for kind in r["predicted"] or ["none"]:
-            matrix[r["label"]][kind] += 1
-    print("\nConfusion matrix (rows: truth, columns: predicted; a clip counts in each kind it "
-          "raised)")
-    print(f"{'':>12} {'clips':>6}" + "".join(f"{c:>12}" for c in CLASSES))
-    for truth in CLASSES:
-        print(f"{truth:>12} {rows[truth]:>6}" + "".join(f"{matrix[truth][c]:>12}"
-                                                         for c in CLASSES))
+    matrix, rows = confusion(results, CLASSES)
     print("\nPer class (target: precision and recall)")
     verdicts = []
     for kind in KINDS:

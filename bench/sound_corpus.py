@@ -11,6 +11,7 @@ sixteenth of the street's energy there, it is the street's ("none"); in between,
 """
 
 import sys
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,3 +112,20 @@ def continuous(parts: list[np.ndarray], fade: float = 0.5) -> np.ndarray:
         joint = out[-n:] * (1 - ramp) + part[:n] * ramp
         out = np.concatenate((out[:-n], joint, part[n:]))
     return out.astype(np.float32)
+
+
+def confusion(results: list[dict], classes: tuple[str, ...]) -> tuple[dict, Counter]:
+    """Print and return the confusion matrix of clips (``label``, ``predicted`` kinds): a clip
+    counts once in each kind it raised, "none" when it raised nothing."""
+    matrix, rows = defaultdict(Counter), Counter()
+    for r in results:
+        rows[r["label"]] += 1
+        for kind in r["predicted"] or ["none"]:
+            matrix[r["label"]][kind] += 1
+    print("\nConfusion matrix (rows: truth, columns: predicted; a clip counts in each kind it "
+          "raised)")
+    print(f"{'':>12} {'clips':>6}" + "".join(f"{c:>12}" for c in classes))
+    for truth in classes:
+        print(f"{truth:>12} {rows[truth]:>6}" + "".join(f"{matrix[truth][c]:>12}"
+                                                         for c in classes))
+    return matrix, rows
