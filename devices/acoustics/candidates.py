@@ -61,6 +61,7 @@ class Candidates:
         self.swell_bands = (centres >= self.SWELL_BAND[0]) & (centres <= self.SWELL_BAND[1])
         self.swell_start = None  # first hop of the current run above the swell level
         self.last_start = -10 ** 9  # hop of the last candidate's start
+        self.cry_until = -10 ** 9  # last hop of the last scream reported
 
     def run(self, first_hop: int, f) -> list[SoundEvent]:
         """One segment's hops: ``f`` holds their sub-hop energies (``subs``, 3 x hops x 4), the
@@ -212,6 +213,12 @@ class Candidates:
         loud = np.flatnonzero(total[judge.LEAD:] >= 10 ** (ACTIVE_DB / 10))
         last_hop = o["hop"] + (int(loud[-1]) if len(loud) else 0)
         end_sample = (last_hop + 1) * a.hop
+        if kind == "scream":
+            # A long cry is judged again every second: it was reported once, at its start.
+            heard_before = o["hop"] - self.cry_until <= HOPS_PER_SECOND
+            self.cry_until = max(self.cry_until, last_hop)
+            if heard_before:
+                return []
         return [a.summary(kind, o["onset"], end_sample, o["hop"], last_hop, confidence)]
 
     def refine(self, sub_index: int) -> tuple[float, float, float, float]:
