@@ -1,21 +1,6 @@
-"""Rule evaluators: the machinery every rule shares.
-
-Rule evaluators: turn what the pipeline sees into events.
-
-The events are the predetermined situations that décret n° 2023-828 lets algorithmic video
-processing report (abandoned object, wrong direction, intrusion, person on the ground, crowd
-movement, excessive density, fire start), plus loitering and line-crossing counts. Rules look at
-boxes, masks and pixels, never at faces or identities.
-
-Each rule is built as ``Rule(params, zones, schedule=None)`` for one camera and keeps its own
-state. ``evaluate(analysis)`` returns the events of that frame: a situation fires once when it
-starts, stays quiet while it lasts, and may fire again once it has been over for
-``clear_seconds`` — so the caller can deduplicate per (camera, rule, zone). Outside its schedule a
-rule says nothing and forgets what it was following.
-
-Positions tested against zones are bottom-centres of boxes (where a person stands). Pixel sizes
-and speeds are in pixels of the analysed frame; times are ``FrameAnalysis.t`` seconds.
-"""
+"""Rule evaluators: the machinery every rule shares (parameters, zones, schedules, the
+fire-once-then-clear life of a situation). What the rules are and report is told in the
+package's docstring."""
 
 import math
 from dataclasses import dataclass
