@@ -198,12 +198,7 @@ class OnnxDetector:
                  score_threshold: float = 0.5, nms_threshold: float = 0.45,
                  letterbox: bool = True):
         path = Path(path)
-        if not path.is_file():
-            raise ValueError(f"Modèle de détection introuvable : {path}")
-        try:
-            self._net = cv2.dnn.readNetFromONNX(str(path))
-        except cv2.error as error:
-            raise ValueError(f"Modèle de détection illisible ({path}) : {error}") from error
+        self._net = read_onnx(path)
         self.path = path
         self.input_size = tuple(int(v) for v in input_size)
         self.labels = tuple(labels)
@@ -308,3 +303,13 @@ def _clip_box(x: float, y: float, w: float, h: float, width: int, height: int) -
     if x2 <= x1 or y2 <= y1:
         return None
     return Box(x1, y1, x2 - x1, y2 - y1)
+
+
+def read_onnx(path: Path):
+    """An ONNX detector loaded by OpenCV's DNN module; a clear error if it cannot be."""
+    if not path.is_file():
+        raise ValueError(f"Modèle de détection introuvable : {path}")
+    try:
+        return cv2.dnn.readNetFromONNX(str(path))
+    except cv2.error as error:
+        raise ValueError(f"Modèle de détection illisible ({path}) : {error}") from error

@@ -22,7 +22,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .detectors import non_maximum_suppression
+from .detectors import non_maximum_suppression, read_onnx
 from .types import Box, Detection
 
 STRIDES = (8, 16, 32)
@@ -55,12 +55,7 @@ class YoloxDetector:
                  nms_threshold: float = 0.45, label: str = "person", crop: bool = True,
                  crop_margin: float = 0.25, min_crop: int = 96, search_tracks: bool = True):
         path = Path(path)
-        if not path.is_file():
-            raise ValueError(f"Modèle de détection introuvable : {path}")
-        try:
-            self._net = cv2.dnn.readNetFromONNX(str(path))
-        except cv2.error as error:
-            raise ValueError(f"Modèle de détection illisible ({path}) : {error}") from error
+        self._net = read_onnx(path)
         if input_width < 64 or input_width % 32:
             raise ValueError("La largeur d'entrée du modèle doit être un multiple de 32 (≥ 64).")
         tiles = tuple(int(v) for v in tiles)
