@@ -37,8 +37,6 @@ class Candidate:
     time: float  # seconds from the mixture's start
     label: str  # the truth: the event's class or "none"
     window: tuple | None = None  # what the judge looks at (``Candidates.window``)
-    kind: str | None = None  # what the judge called it
-    scores: dict | None = None
 
 
 def background(street: np.ndarray, seconds: float, rng) -> np.ndarray:
@@ -61,16 +59,16 @@ def mixture(event: np.ndarray, street: np.ndarray, snr_db: float, rng,
     return clip, ((offset + first) / SR, (offset + last) / SR), clip - bg
 
 
-def candidates(clip: np.ndarray, *, harvest: bool, judge=None) -> list[Candidate]:
-    """The candidates of one clip, run as a sensor would hear it (0.25 s blocks)."""
-    analyser = Analyser(SR, judge=judge)
-    analyser.harvest = harvest
+def candidates(clip: np.ndarray) -> list[Candidate]:
+    """The candidates of one clip with what the judge would look at, run as a sensor would
+    hear it (0.25 s blocks)."""
+    analyser = Analyser(SR)
+    analyser.harvest = True
     analyser._trace = []
     for start in range(0, len(clip), BLOCK):
         analyser.feed(T0 + start / SR, clip[start:start + BLOCK])
     analyser.flush()
-    return [Candidate(time=t["time"] - T0, label="none", window=t.get("window"),
-                      kind=t.get("kind"), scores=t.get("scores"))
+    return [Candidate(time=t["time"] - T0, label="none", window=t.get("window"))
             for t in analyser._trace if t.get("detector") == "candidate"]
 
 

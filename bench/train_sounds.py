@@ -79,7 +79,7 @@ def examples(task) -> list[tuple[np.ndarray, str, str]]:
     if kind == "synth":
         clip, info = synth.scene(rng, label, seconds=7.0)
         span = (info["offset"] / SR, 7.0) if label in EVENTS else None
-        found = labelled(candidates(clip, harvest=True), label, span)
+        found = labelled(candidates(clip), label, span)
     else:
         event = recordings.load(source)
         if rng.random() < 0.5 and label != "none":
@@ -91,7 +91,7 @@ def examples(task) -> list[tuple[np.ndarray, str, str]]:
         clip, span, share = mixture(augmented(event, rng) if label != "none" else event, bed,
                                     float(rng.uniform(0, 25)), rng,
                                     shift=float(rng.uniform(0, 0.5)))
-        found = labelled(candidates(clip, harvest=True), label,
+        found = labelled(candidates(clip), label,
                          span if label != "none" else None, clip, share)
     return [(c.window, c.label, f"{kind}:{source}") for c in found if c.label is not None]
 

@@ -103,7 +103,6 @@ class Candidates:
                     self.remember(index, value)
                 o = self.open
                 if o is not None:
-                    o["peak"] = max(o["peak"], value)
                     if index - o["sub"] < 2 * SUBHOPS:
                         # The onset's first 10 ms: the peak may come a few ms after the trigger.
                         o["strength"] = max(o["strength"], value)
@@ -162,7 +161,7 @@ class Candidates:
 
     def start(self, index: int, hop: int, strength: float, f) -> None:
         self.last_start = hop
-        self.open = {"sub": index, "hop": hop, "peak": strength, "strength": strength,
+        self.open = {"sub": index, "hop": hop, "strength": strength,
                      "rhythm": self.rhythm(index, strength), "triggers": 0,
                      "background": f.floor_mel.copy()}
 
