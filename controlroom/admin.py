@@ -61,10 +61,38 @@ class ControlRoomUserAdmin(JournaledAdmin, UserAdmin):
     list_display = ("username", "first_name", "last_name", "agency", "is_active", "is_staff")
     list_filter = ("agency", "groups", "is_active", "is_staff")
 
+    # Only a superuser grants these: anyone else would make themselves all-powerful with them.
+    superuser_only_fields = ("is_superuser", "user_permissions")
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.is_superuser:
+            return fieldsets
+        return [
+            (name, {**options, "fields": tuple(
+                f for f in options["fields"] if f not in self.superuser_only_fields)})
+            for name, options in fieldsets
+        ]
+
+    def has_change_permission(self, request, obj=None):
+        # A superuser's account (and so its password) is changed by a superuser only.
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        services.user_save(user=obj, by=request.user, created=not change)
+
     def save_related(self, request, form, formsets, change):
-        before = set(form.instance.groups.values_list("name", flat=True)) if change else set()
+        user = form.instance
+        before = services.user_access(user) if change else services.UserAccess()
         super().save_related(request, form, formsets, change)
-        services.user_roles_changed(user=form.instance, before=before, by=request.user)
+        services.user_access_changed(user=user, before=before, by=request.user)
 
 
 @admin.register(Agency)

@@ -72,7 +72,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "controlroom.add_agency", "controlroom.change_agency", "controlroom.delete_agency",
         "controlroom.add_city", "controlroom.change_city",
         "controlroom.add_sector", "controlroom.change_sector", "controlroom.delete_sector",
-        "auth.view_group", "auth.change_group",
+        # Roles are declared in this file: their permissions are not edited by hand.
+        "auth.view_group",
         "incidents.view_category", "incidents.add_category", "incidents.change_category",
         "incidents.view_proceduretemplate", "incidents.add_proceduretemplate",
         "incidents.change_proceduretemplate", "incidents.delete_proceduretemplate",

@@ -3,9 +3,13 @@
 Each function validates, saves and records its journal event in one transaction.
 """
 
+from dataclasses import dataclass
+
 from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.forms.models import model_to_dict
+from django.utils.translation import gettext as _
 
 from controlroom import journal
 from controlroom.models import Agency, City, Sector, User
@@ -53,13 +57,56 @@ def configuration_delete(*, instance, by) -> None:
     journal.record(type=f"{meta.model_name}.deleted", subject=subject, actor=by, payload={"name": name})
 
 
-def user_roles_changed(*, user: User, before: set[str], by) -> None:
-    """Journal the roles granted and revoked since ``before`` (group names)."""
-    after = set(user.groups.values_list("name", flat=True))
-    for role in sorted(after - before):
+def _grants_privileges(by) -> bool:
+    """Only a superuser (or the system itself) makes superusers or grants single permissions."""
+    return by is None or isinstance(by, str) or by.is_superuser
+
+
+@dataclass(frozen=True)
+class UserAccess:
+    """What a user may do beyond their own data: roles (group names) and single permissions."""
+
+    roles: frozenset[str] = frozenset()
+    permissions: frozenset[str] = frozenset()
+
+
+def user_access(user: User) -> UserAccess:
+    return UserAccess(
+        roles=frozenset(user.groups.values_list("name", flat=True)),
+        permissions=frozenset(
+            f"{app}.{codename}" for app, codename in user.user_permissions.values_list(
+                "content_type__app_label", "codename")
+        ),
+    )
+
+
+@transaction.atomic
+def user_save(*, user: User, by, created: bool | None = None) -> User:
+    """Save a user account; only a superuser makes, changes or unmakes a superuser."""
+    if not _grants_privileges(by):
+        stored = User.objects.filter(pk=user.pk).values_list("is_superuser", flat=True).first()
+        if user.is_superuser or stored:
+            raise PermissionDenied(_("Seul un superutilisateur gère les superutilisateurs."))
+    return configuration_save(instance=user, by=by, created=created)
+
+
+@transaction.atomic
+def user_access_changed(*, user: User, before: UserAccess, by) -> None:
+    """Journal the roles granted and revoked since ``before``, and the single permissions,
+    which only a superuser may change."""
+    after = user_access(user)
+    if after.permissions != before.permissions and not _grants_privileges(by):
+        raise PermissionDenied(_("Seul un superutilisateur accorde des permissions individuelles."))
+    for role in sorted(after.roles - before.roles):
         journal.record(type="user.role_granted", subject=user, actor=by, payload={"role": role})
-    for role in sorted(before - after):
+    for role in sorted(before.roles - after.roles):
         journal.record(type="user.role_revoked", subject=user, actor=by, payload={"role": role})
+    if after.permissions != before.permissions:
+        journal.record(
+            type="user.permissions_changed", subject=user, actor=by,
+            payload={"granted": sorted(after.permissions - before.permissions),
+                     "revoked": sorted(before.permissions - after.permissions)},
+        )
 
 
 @transaction.atomic
