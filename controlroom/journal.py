@@ -6,7 +6,6 @@ single ``JournalHead`` row, held until commit, so sequence numbers are gap-free 
 in sequence order even with several processes writing at once.
 """
 
-import hashlib
 import json
 import logging
 import re
@@ -16,10 +15,12 @@ from typing import Any, Iterable
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
 
+from controlroom import journal_seal
 from controlroom.models import Event, EventAgency, JournalHead
 
 logger = logging.getLogger(__name__)
@@ -81,10 +82,12 @@ def event_fields(event: Event) -> dict:
 
 
 def compute_hash(prev_hash: str, event: Event) -> str:
-    digest = hashlib.sha256()
-    digest.update(prev_hash.encode("ascii"))
-    digest.update(canonical_text(event_fields(event)).encode("utf-8"))
-    return digest.hexdigest()
+    """The event's link in the chain: an HMAC keyed with a secret kept outside the database
+    (events up to JOURNAL_UNKEYED_THROUGH, written before the chain had a key: a SHA-256)."""
+    canonical = canonical_text(event_fields(event))
+    if event.seq <= settings.JOURNAL_UNKEYED_THROUGH:
+        return journal_seal.legacy_hash(prev_hash, canonical)
+    return journal_seal.chain_hash(prev_hash, canonical)
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -219,7 +222,15 @@ class ChainProblem:
 
 
 def verify_chain(*, batch_size: int = 5000) -> tuple[int, ChainProblem | None]:
-    """Walk the whole chain; return (events checked, first problem or None)."""
+    """Walk the whole chain; return (events checked, first problem or None).
+
+    Beyond the links, the head must be where the chain ends, and the chain must reach the last
+    anchor (written outside the database) with the very hash the anchor holds.
+    """
+    try:
+        anchor = journal_seal.anchor_read()
+    except journal_seal.SealError as exc:
+        return 0, ChainProblem(0, str(exc))
     expected_seq, prev_hash, checked = 1, GENESIS_HASH, 0
     last_seq = 0
     while True:
@@ -236,10 +247,23 @@ def verify_chain(*, batch_size: int = 5000) -> tuple[int, ChainProblem | None]:
             if compute_hash(prev_hash, event) != event.hash:
                 return checked, ChainProblem(event.seq, "its content does not match its hash "
                                              "(altered)")
+            if anchor is not None and event.seq == anchor.seq and event.hash != anchor.hash:
+                return checked, ChainProblem(event.seq, "its hash differs from the anchor "
+                                             "written outside the database (rewritten)")
             prev_hash, last_seq = event.hash, event.seq
             expected_seq += 1
             checked += 1
     head = JournalHead.objects.filter(pk=1).first() or JournalHead(seq=0, hash=GENESIS_HASH)
     if head.seq != last_seq or head.hash != prev_hash:
         return checked, ChainProblem(last_seq + 1, f"missing (the journal head is at #{head.seq})")
+    if anchor is not None and last_seq < anchor.seq:
+        return checked, ChainProblem(last_seq + 1, "missing (the anchor written outside the "
+                                     f"database is at #{anchor.seq})")
     return checked, None
+
+
+def anchor_head() -> journal_seal.Anchor:
+    """Write the journal's current head as the anchor, outside the database; return it."""
+    head = JournalHead.objects.filter(pk=1).first() or JournalHead(seq=0, hash=GENESIS_HASH)
+    journal_seal.anchor_write(seq=head.seq, head_hash=head.hash)
+    return journal_seal.Anchor(seq=head.seq, hash=head.hash)

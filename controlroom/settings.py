@@ -213,6 +213,7 @@ CELERY_RESULT_EXPIRES = 3600
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "verify-journal": {"task": "controlroom.verify_journal", "schedule": 3600.0},
+    "anchor-journal": {"task": "controlroom.anchor_journal", "schedule": 60.0},
     "escalate-alerts": {"task": "incidents.escalate_alerts", "schedule": 15.0},
     "remind-overdue-steps": {"task": "incidents.remind_overdue_steps", "schedule": 15.0},
     "replay-checkpoints": {"task": "incidents.replay_checkpoints", "schedule": 60.0},
@@ -336,6 +337,15 @@ SPECTACULAR_SETTINGS = {
 
 # --- Live push ------------------------------------------------------------------------------
 LIVE_HEARTBEAT_SECONDS = float(os.environ.get("LIVE_HEARTBEAT_SECONDS", "2"))
+
+# --- The journal's seal (controlroom/journal_seal.py) -----------------------------------------
+# The chain's HMAC key lives outside the database: JOURNAL_KEY, else a file created once.
+JOURNAL_KEY = os.environ.get("JOURNAL_KEY", "")
+JOURNAL_KEY_FILE = Path(os.environ.get("JOURNAL_KEY_FILE", VAR_DIR / "journal_key"))
+# The last signed checkpoint of the journal's head, rewritten by the beat and verify_journal.
+JOURNAL_ANCHOR_FILE = Path(os.environ.get("JOURNAL_ANCHOR_FILE", VAR_DIR / "journal_anchor"))
+# A journal begun before the chain had a key: its events up to this one are plain SHA-256.
+JOURNAL_UNKEYED_THROUGH = env_int("JOURNAL_UNKEYED_THROUGH", 0)
 
 # --- Alerts and incidents -------------------------------------------------------------------------
 # Unacknowledged alerts older than this go to the supervisors.

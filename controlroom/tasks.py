@@ -12,6 +12,8 @@ logger = logging.getLogger(__name__)
 def verify_journal() -> dict:
     """Periodic integrity check; a broken chain is itself journaled so supervisors see it."""
     checked, problem = journal.verify_chain()
+    if not problem:
+        journal.anchor_head()
     if problem:
         logger.error("Journal integrity check failed: %s", problem)
         with transaction.atomic():
@@ -21,3 +23,9 @@ def verify_journal() -> dict:
                 payload={"seq": problem.seq, "reason": problem.reason, "checked": checked},
             )
     return {"checked": checked, "ok": problem is None, "problem": str(problem) if problem else None}
+
+
+@shared_task(name="controlroom.anchor_journal", ignore_result=True)
+def anchor_journal() -> None:
+    """Checkpoint the journal's head outside the database, so a cut tail cannot go unnoticed."""
+    journal.anchor_head()

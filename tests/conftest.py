@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from channels.layers import channel_layers
 from django.conf import settings as django_settings
+from django.db.backends.signals import connection_created
+from django.dispatch import receiver
 from shapely.geometry import Polygon
 
 from controlroom import demo as city_demo
@@ -38,6 +40,15 @@ def pytest_configure(config):
     options = django_settings.DATABASES["default"].get("OPTIONS", {})
     if "pool" in options and isinstance(options["pool"], dict):
         options["pool"]["max_size"] = max(options["pool"].get("max_size", 20), 40)
+
+
+@receiver(connection_created)
+def allow_emptying_the_journal(sender, connection, **kwargs):
+    """Transactional tests empty the test database with TRUNCATE, which the journal refuses
+    to any session that does not say so (controlroom/migrations/0003)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET controlroom.allow_journal_truncate = 'on'")
 
 
 def require(condition: bool, reason: str):
@@ -74,6 +85,8 @@ def isolated_channel_layer():
 @pytest.fixture(autouse=True)
 def quick_settings(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+    # Each test's journal starts empty: so does its anchor.
+    settings.JOURNAL_ANCHOR_FILE = tmp_path / "journal_anchor"
     settings.LIVE_HEARTBEAT_SECONDS = 0.2
     # Real hashing costs ~0.3 s a password; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,6 +1,7 @@
 import threading
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, transaction
@@ -204,7 +205,9 @@ def test_concurrent_writer_processes_produce_a_gap_free_chain(needs_postgres, tm
     db = connection.settings_dict
     url = f"postgres://{db['USER'] or ''}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "controlroom.settings",
-           "CONTROLROOM_VAR_DIR": str(tmp_path)}
+           "CONTROLROOM_VAR_DIR": str(tmp_path),
+           # The writers key the chain with the same secret as this process.
+           "JOURNAL_KEY_FILE": str(django_settings.JOURNAL_KEY_FILE)}
     env.pop("REDIS_URL", None)
     procs = [
         subprocess.Popen([sys.executable, "-c", WRITER_SCRIPT, f"p{n}", "60"], cwd=ROOT, env=env)
