@@ -8,14 +8,17 @@ No Django import here.
 """
 
 import json
+import logging
 import random
 import threading
 import time
 from datetime import datetime
 
 from devices import equipment
-from devices.drivers import topic
-from devices.drivers.mqtt import client
+from devices.drivers import DriverUnavailable, topic
+from devices.drivers.mqtt import client, decode
+
+logger = logging.getLogger(__name__)
 
 
 class EquipmentSimulator:
@@ -62,9 +65,9 @@ class EquipmentSimulator:
         if address not in self.devices:
             return
         try:
-            command = json.loads(msg.payload)
+            command = decode(msg.payload)
             command_id = str(command["command"])
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError):
             return
         # Answer off the network thread, after the device's own delay.
         threading.Thread(target=self._execute, args=(address, command_id, command),
@@ -106,30 +109,86 @@ class EquipmentSimulator:
 
 
 class DeviceGateway:
-    """Listens to every device's state and telemetry and hands them to ``on_report``."""
+    """Listens to every device's state and telemetry and hands them to ``on_report``.
 
-    def __init__(self, *, url: str, prefix: str, on_report):
+    No frame can stop it: a payload that is not a sensible JSON object is counted in
+    ``rejected`` and logged, and an exception of ``on_report`` in ``failed``. Its network loop
+    runs on a thread of its own, which re-subscribes on every reconnection; a watchdog starts a
+    new client if that thread ever dies (counted in ``restarts``).
+    """
+
+    def __init__(self, *, url: str, prefix: str, on_report, watch_seconds: float = 2.0):
         self.url, self.prefix, self.on_report = url, prefix, on_report
+        self.watch_seconds = watch_seconds
+        self.received = self.rejected = self.failed = self.restarts = 0
         self.mq = None
+        self.loop = None
+        self.subscribed = threading.Event()
+        self.stopping = threading.Event()
+        self.watchdog = None
 
     def start(self) -> "DeviceGateway":
-        self.mq = client(self.url, "controlroom-gateway")
-        self.mq.on_message = self._on_message
-        self.mq.loop_start()
-        self.mq.subscribe([(topic(self.prefix, "+", "state"), 1),
-                           (topic(self.prefix, "+", "telemetry"), 1)])
+        self._connect()
+        if not self.subscribed.wait(5):
+            self.stop()
+            raise DriverUnavailable("Le courtier MQTT n'a pas confirmé l'abonnement.")
+        self.watchdog = threading.Thread(target=self._watch, name="mqtt-gateway-watchdog",
+                                         daemon=True)
+        self.watchdog.start()
         return self
 
+    def alive(self) -> bool:
+        return self.loop is not None and self.loop.is_alive()
+
     def stop(self):
+        self.stopping.set()
         if self.mq is not None:
-            self.mq.loop_stop()
             self.mq.disconnect()
+        if self.loop is not None:
+            self.loop.join(5)
+
+    def _connect(self):
+        self.subscribed.clear()
+        mq = client(self.url, "controlroom-gateway")
+        mq.suppress_exceptions = True  # a second guard: paho logs a callback's error, goes on
+        mq.on_connect = self._on_connect
+        mq.on_subscribe = lambda *args: self.subscribed.set()
+        mq.on_message = self._on_message
+        self.mq = mq
+        self.loop = threading.Thread(target=mq.loop_forever, kwargs={"retry_first_connection": True},
+                                     name="mqtt-gateway", daemon=True)
+        self.loop.start()
+
+    def _watch(self):
+        while not self.stopping.wait(self.watch_seconds):
+            if self.alive():
+                continue
+            logger.error("The MQTT gateway's network loop stopped: connecting again")
+            try:
+                self._connect()
+                self.restarts += 1
+            except DriverUnavailable as exc:
+                logger.error("The MQTT gateway could not reconnect: %s", exc)
+
+    def _on_connect(self, mq, userdata, flags, reason_code, properties):
+        if reason_code.is_failure:
+            logger.error("The MQTT broker refused the gateway: %s", reason_code)
+            return
+        mq.subscribe([(topic(self.prefix, "+", "state"), 1),
+                      (topic(self.prefix, "+", "telemetry"), 1)])
 
     def _on_message(self, mq, userdata, msg):
         parts = msg.topic.split("/")
         try:
-            data = json.loads(msg.payload)
-        except ValueError:
+            data = decode(msg.payload)
+        except ValueError as exc:
+            self.rejected += 1
+            logger.warning("Rejected MQTT frame on %s (%d rejected so far): %s",
+                           msg.topic[:200], self.rejected, str(exc)[:200])
             return
-        if isinstance(data, dict):
+        self.received += 1
+        try:
             self.on_report(parts[-2], parts[-1], data)
+        except Exception:  # noqa: BLE001 - one bad report must not stop the listener
+            self.failed += 1
+            logger.exception("MQTT report on %s could not be handled", msg.topic[:200])

@@ -65,7 +65,10 @@ def device_message(*, address: str, channel: str, data: dict) -> None:
     if channel == "state" and isinstance(data.get("state"), dict):
         services.device_report(device=device, state=data["state"])
     elif channel == "telemetry" and isinstance(data.get("values"), dict):
-        at = parse_datetime(str(data.get("at", ""))) if data.get("at") else None
+        try:
+            at = parse_datetime(str(data.get("at", ""))) if data.get("at") else None
+        except ValueError:  # well formed but impossible, e.g. the 31st of June
+            at = None
         telemetry_record(device=device, values=data["values"], at=at)
 
 

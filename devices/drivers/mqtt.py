@@ -6,6 +6,7 @@ Topics: ``<prefix>/devices/<address>/cmd`` (to the device), ``/ack``, ``/state``
 """
 
 import json
+import math
 import threading
 import uuid
 from urllib.parse import urlsplit
@@ -13,6 +14,61 @@ from urllib.parse import urlsplit
 import paho.mqtt.client as mqtt
 
 from devices.drivers import Ack, DriverUnavailable, topic
+
+# What a device may send: a JSON object of this size and nesting at most, finite numbers only.
+MAX_PAYLOAD_BYTES = 64 * 1024
+MAX_DEPTH = 8
+MAX_INTEGER = 2**63
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number out of range: {text[:20]}")
+    return value
+
+
+def _bounded(text: str) -> int:
+    if len(text) > 20 or abs(value := int(text)) > MAX_INTEGER:
+        raise ValueError(f"integer out of range: {text[:20]}")
+    return value
+
+
+def _refuse(name: str):
+    raise ValueError(f"{name} is not a number")
+
+
+def _depth(data) -> int:
+    """How deeply lists and objects nest in ``data`` (walked without recursion)."""
+    deepest, pending = 0, [(data, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, dict | list):
+            deepest = max(deepest, depth)
+            if depth <= MAX_DEPTH:
+                pending += [(item, depth + 1)
+                            for item in (value.values() if isinstance(value, dict) else value)]
+    return deepest
+
+
+def decode(payload: bytes) -> dict:
+    """A device's message as a JSON object, or ValueError saying why it cannot be one.
+
+    Whatever arrives on a topic (any bytes, any size, any nesting) ends here as a dict or as
+    ValueError, never as another exception that would stop a client's network loop.
+    """
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise ValueError(f"payload of {len(payload)} bytes (at most {MAX_PAYLOAD_BYTES})")
+    try:
+        data = json.loads(payload, parse_float=_finite, parse_int=_bounded,
+                          parse_constant=_refuse)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"a JSON object is expected, not {type(data).__name__}")
+    if _depth(data) > MAX_DEPTH:
+        raise ValueError(f"JSON nested deeper than {MAX_DEPTH} levels")
+    return data
 
 
 def connection(url: str) -> dict:
@@ -58,10 +114,10 @@ class MqttDriver:
 
         def on_message(mq, userdata, msg):
             try:
-                data = json.loads(msg.payload)
+                data = decode(msg.payload)
             except ValueError:
                 return
-            if isinstance(data, dict) and data.get("command") == message["command"]:
+            if data.get("command") == message["command"]:
                 answer.update(data)
                 answered.set()
 
