@@ -3,9 +3,18 @@
 import os
 
 from celery import Celery
+from celery.signals import worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "controlroom.settings")
 
 app = Celery("controlroom")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_init.connect
+def _heartbeat_checker_started(**kwargs):
+    """The worker checks heartbeats: its start opens the grace period (controlroom.liveness)."""
+    from controlroom import liveness
+
+    liveness.mark_started()

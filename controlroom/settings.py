@@ -379,6 +379,9 @@ DEVICE_SIMULATOR_FAILURE_RATE = float(os.environ.get("DEVICE_SIMULATOR_FAILURE_R
 # How often the built-in simulator makes its devices report (s); raw readings kept (h).
 DEVICE_SIMULATOR_TICK_SECONDS = float(os.environ.get("DEVICE_SIMULATOR_TICK_SECONDS", "10"))
 TELEMETRY_RAW_RETENTION_HOURS = int(os.environ.get("TELEMETRY_RAW_RETENTION_HOURS", "48"))
+# After the worker starts, equipment not heard since gets no offline verdict for this long (s):
+# the time for devices, sound sensors and cameras to report again after a restart.
+EQUIPMENT_OFFLINE_GRACE_SECONDS = float(os.environ.get("EQUIPMENT_OFFLINE_GRACE_SECONDS", "120"))
 
 # Population alerts (CAP 1.2): who sends them, how identifiers start, where the site is seen.
 CAP_SENDER = os.environ.get("CAP_SENDER", "poste-de-pilotage.ville.example")

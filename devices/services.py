@@ -17,14 +17,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from controlroom import journal
+from controlroom import journal, liveness
 from controlroom.errors import StateConflict
 from devices import capabilities, drivers, selectors
 from devices.drivers.mqtt import MqttDriver
 from devices.drivers.simulator import SimulatorDriver
 from devices.models import Command, CommandGroup, Device
 from incidents.models import Alert, Category, Incident
-from incidents.services import alerts as alert_services
+from incidents.services import conditions
 from incidents.services.common import require
 
 SYSTEM = "system:devices"
@@ -265,15 +265,25 @@ def device_report(*, device: Device, state: dict | None = None, at: datetime | N
     fields = {"last_seen_at": now}
     if state is not None:
         fields["state"] = state
-    back = not device.online
-    if back:
-        fields["online"] = True
-    Device.objects.filter(pk=device.pk).update(**fields)
-    for name, value in fields.items():
-        setattr(device, name, value)
-    if back or state is not None:
-        journal.record(type="device.back_online" if back else "device.state", subject=device,
-                       actor=SYSTEM, payload=_device_payload(device))
+    with transaction.atomic():
+        # Back online as the database says (this instance may be older than a checker's verdict).
+        back = bool(Device.objects.filter(pk=device.pk, online=False).update(online=True,
+                                                                            **fields))
+        if not back:
+            Device.objects.filter(pk=device.pk).update(**fields)
+        for name, value in {**fields, "online": True}.items():
+            setattr(device, name, value)
+        if back or state is not None:
+            journal.record(type="device.back_online" if back else "device.state",
+                           subject=device, actor=SYSTEM, payload=_device_payload(device))
+        if back:
+            conditions.condition_alert_resolve(
+                by=SYSTEM, key=_offline_key(device),
+                note="Résolue automatiquement : l'équipement émet de nouveau.")
+
+
+def _offline_key(device: Device) -> str:
+    return f"device-offline:{device.code}"
 
 
 def _device_payload(device: Device) -> dict:
@@ -282,11 +292,15 @@ def _device_payload(device: Device) -> dict:
 
 
 def devices_check_heartbeats(*, now: datetime | None = None) -> int:
-    """Devices silent for longer than their delay go offline, with an alert, once."""
+    """Devices silent for longer than their delay go offline, with an alert, once (counted
+    again on the device's open offline alert if there is one). Right after the worker starts,
+    devices it has not heard yet are given a grace period (``controlroom.liveness``)."""
     now = now or timezone.now()
     silent = 0
     for device in Device.objects.filter(active=True, online=True).exclude(last_seen_at=None):
         if device.last_seen_at >= now - timedelta(seconds=device.heartbeat_seconds):
+            continue
+        if not liveness.may_judge(device.last_seen_at, now=now):
             continue
         with transaction.atomic():
             if not Device.objects.filter(pk=device.pk, online=True).update(online=False):
@@ -294,14 +308,13 @@ def devices_check_heartbeats(*, now: datetime | None = None) -> int:
             device.online = False
             journal.record(type="device.offline", subject=device, actor=SYSTEM,
                            payload=_device_payload(device))
-            alert_services.alert_receive(
-                by=SYSTEM, source=Alert.Source.SENSOR,
+            conditions.condition_alert_raise(
+                by=SYSTEM, key=_offline_key(device), source=Alert.Source.SENSOR,
                 category=Category.objects.get(code="panne_equipement"),
                 title=f"Équipement hors ligne : {device.name}", lat=device.lat, lon=device.lon,
                 severity=3 if device.spec.is_sensor else 2,
                 evidence={"device": device.code, "last_seen_at": device.last_seen_at.isoformat(),
                           "heartbeat_seconds": device.heartbeat_seconds},
-                dedup_key=f"device-offline:{device.code}",
             )
             silent += 1
     return silent

@@ -17,10 +17,11 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
-from controlroom import journal, leases
+from controlroom import journal, leases, liveness
 from controlroom.errors import StateConflict
 from incidents.models import Alert
 from incidents.services import alerts as alert_services
+from incidents.services import conditions
 from incidents.services.common import require
 from incidents.services.incidents import category_for
 from video import catalogue, live
@@ -73,6 +74,13 @@ def camera_frames_seen(*, camera_id: int, fps: float, position: float | None = N
         camera = Camera.objects.get(pk=camera_id)
         journal.record(type="camera.online", subject=camera, actor=SYSTEM,
                        payload=_camera_payload(camera))
+        conditions.condition_alert_resolve(
+            by=SYSTEM, key=_offline_key(camera),
+            note="Résolue automatiquement : la caméra transmet de nouveau des images.")
+
+
+def _offline_key(camera: Camera) -> str:
+    return f"camera-offline:{camera.code}"
 
 
 def camera_failed(*, camera_id: int, error: str, now: datetime | None = None) -> float:
@@ -87,25 +95,28 @@ def camera_failed(*, camera_id: int, error: str, now: datetime | None = None) ->
 
 
 def cameras_check_heartbeats(*, now: datetime | None = None) -> int:
-    """Online cameras without a frame for ``VIDEO_HEARTBEAT_SECONDS`` go offline, with an alert."""
+    """Online cameras without a frame for ``VIDEO_HEARTBEAT_SECONDS`` go offline, with an alert
+    (counted again on the camera's open offline alert if there is one). Right after the worker
+    starts, cameras it has not heard yet are given a grace period (``controlroom.liveness``)."""
     now = now or timezone.now()
     limit = now - timedelta(seconds=settings.VIDEO_HEARTBEAT_SECONDS)
     silent = 0
     for camera in Camera.objects.filter(enabled=True, online=True, last_frame_at__lt=limit):
+        if not liveness.may_judge(camera.last_frame_at, now=now):
+            continue
         with transaction.atomic():
             if not Camera.objects.filter(pk=camera.pk, online=True).update(online=False):
                 continue
             camera.online = False
             journal.record(type="camera.offline", subject=camera, actor=SYSTEM,
                            payload=_camera_payload(camera))
-            alert_services.alert_receive(
-                by=SYSTEM, source=Alert.Source.CAMERA,
+            conditions.condition_alert_raise(
+                by=SYSTEM, key=_offline_key(camera), source=Alert.Source.CAMERA,
                 category=category_for(catalogue.CAMERA_OFFLINE_CATEGORY),
                 title=f"Caméra hors ligne : {camera.name}", lat=camera.lat, lon=camera.lon,
                 severity=3,
                 evidence={"camera": camera.code, "last_frame_at": camera.last_frame_at.isoformat(),
                           "error": camera.last_error},
-                dedup_key=f"camera-offline:{camera.code}",
             )
             silent += 1
     return silent
