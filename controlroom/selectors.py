@@ -1,8 +1,10 @@
 """Reads of the control room's data. Agency scoping of the journal is enforced here."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, Callable
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import CharField, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Cast
 
 from controlroom import geo
 from controlroom.models import City, Event, EventAgency, Sector
@@ -16,6 +18,8 @@ class Viewer:
     may_watch: bool
     sees_all: bool
     agency_id: int | None
+    # For the access rules of the objects events are about (``subject_rule_register``).
+    user: Any = field(default=None, compare=False, repr=False)
 
     def can_see(self, agencies: list[int]) -> bool:
         return self.sees_all or (self.agency_id is not None and self.agency_id in agencies)
@@ -29,7 +33,31 @@ def viewer_for(user) -> Viewer:
         may_watch=user.has_perm("controlroom.view_event"),
         sees_all=user.has_perm("controlroom.view_all_events"),
         agency_id=user.agency_id,
+        user=user,
     )
+
+
+# An event about an object is read under the object's own access rule: an app registers, for a
+# model of its own, ``rule(user)`` giving the objects the user may see (a queryset), or None
+# when the user sees them all. A crisis closed to a liaison closes its story to them too.
+SubjectRule = Callable[[Any], QuerySet | None]
+_subject_rules: dict[tuple[str, str], SubjectRule] = {}
+
+
+def subject_rule_register(app_label: str, model_name: str, rule: SubjectRule) -> None:
+    _subject_rules[(app_label, model_name)] = rule
+
+
+def _subject_filter(user) -> Q:
+    allowed = Q()
+    for (app_label, model_name), rule in _subject_rules.items():
+        visible = rule(user)
+        if visible is None:
+            continue
+        ids = visible.order_by().annotate(
+            subject_key=Cast("pk", output_field=CharField())).values("subject_key")
+        allowed &= ~Q(subject_app=app_label, subject_model=model_name) | Q(subject_id__in=ids)
+    return allowed
 
 
 def events_visible_to(*, viewer: Viewer, after: int = 0) -> QuerySet[Event]:
@@ -37,6 +65,8 @@ def events_visible_to(*, viewer: Viewer, after: int = 0) -> QuerySet[Event]:
     if not viewer.may_watch:
         return Event.objects.none()
     events = Event.objects.filter(seq__gt=after).order_by("seq")
+    if viewer.user is not None:
+        events = events.filter(_subject_filter(viewer.user))
     if viewer.sees_all:
         return events
     if viewer.agency_id is None:

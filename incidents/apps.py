@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class IncidentsConfig(AppConfig):
     name = "incidents"
     verbose_name = _("Alertes et incidents")
+
+    def ready(self):
+        from controlroom.selectors import subject_rule_register
+        from incidents import crisis_reads, selectors
+
+        # The journal tells an incident's or a crisis's story to those who may see it, only.
+        subject_rule_register("incidents", "crisis", crisis_reads.crises_rule)
+        subject_rule_register("incidents", "incident", selectors.incidents_rule)

@@ -17,6 +17,11 @@ def crises_visible_to(user):
     return crises.filter(status=Crisis.Status.OPEN, agencies=user.agency_id)
 
 
+def crises_rule(user):
+    """For the journal: the crises whose events the user may read (None: all of them)."""
+    return None if is_staff(user) else crises_visible_to(user)
+
+
 def drawing_feature(drawing: Drawing) -> dict:
     return {"type": "Feature", "id": drawing.pk, "geometry": drawing.geometry,
             "properties": {"id": drawing.pk, "kind": drawing.kind, "label": drawing.label,

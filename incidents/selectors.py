@@ -29,6 +29,13 @@ def incidents_visible_to(*, user) -> QuerySet[Incident]:
     return incidents.filter(agencies=user.agency_id)
 
 
+def incidents_rule(user):
+    """For the journal: the incidents whose events the user may read (None: all of them)."""
+    if _is_user(user) and user.has_perm("incidents.view_all_incidents"):
+        return None
+    return incidents_visible_to(user=user)
+
+
 def alerts_visible_to(*, user) -> QuerySet[Alert]:
     """The inbox belongs to the control room: partner liaisons do not see it."""
     if not _is_user(user) or not user.has_perm("incidents.view_alert"):
