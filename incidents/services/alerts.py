@@ -78,9 +78,11 @@ def alert_receive(
     """Take an alert into the inbox.
 
     Idempotent on (source, source system, source reference): the same report twice returns the
-    first alert. An open alert with the same category and dedup key seen within the category's
-    window is counted again instead of duplicated. A partner system (``by``) needs the alerts
-    scope, and its alerts are its own: source "partner", source system its code.
+    first alert. An open alert of the same source and source system, with the same category and
+    dedup key, seen within the category's window is counted again instead of duplicated: a dedup
+    key means something to its emitter only, so no emitter can reach another's alerts with it.
+    A partner system (``by``) needs the alerts scope, and its alerts are its own: source
+    "partner", source system its code.
     """
     if isinstance(by, PartnerSystem):
         if not by.allows(PartnerSystem.Scope.ALERTS):
@@ -111,8 +113,8 @@ def alert_receive(
         since = now - timedelta(minutes=category.dedup_window_minutes)
         repeated = (
             Alert.objects.select_for_update()
-            .filter(category=category, dedup_key=dedup_key, status__in=Alert.OPEN_STATUSES,
-                    last_seen_at__gte=since)
+            .filter(category=category, source=source, source_system=source_system,
+                    dedup_key=dedup_key, status__in=Alert.OPEN_STATUSES, last_seen_at__gte=since)
             .order_by("-last_seen_at")
             .first()
         )
