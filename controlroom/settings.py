@@ -227,6 +227,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "erase-expired-contacts": {"task": "citizens.erase_expired_contacts", "schedule": 3600.0},
     "check-device-heartbeats": {"task": "devices.check_heartbeats", "schedule": 30.0},
+    "reconcile-device-commands": {
+        "task": "devices.reconcile_commands",
+        "schedule": float(os.environ.get("DEVICE_RECONCILE_SECONDS", "5")),
+    },
     "simulate-equipment": {
         "task": "devices.simulate_equipment",
         "schedule": float(os.environ.get("DEVICE_SIMULATOR_TICK_SECONDS", "10")),
@@ -373,6 +377,9 @@ MQTT_TOPIC_PREFIX = os.environ.get("MQTT_TOPIC_PREFIX", "controlroom")
 DEVICE_ACK_TIMEOUT_SECONDS = float(os.environ.get("DEVICE_ACK_TIMEOUT_SECONDS", "5"))
 DEVICE_COMMAND_MAX_ATTEMPTS = int(os.environ.get("DEVICE_COMMAND_MAX_ATTEMPTS", "3"))
 DEVICE_RETRY_BACKOFF_SECONDS = float(os.environ.get("DEVICE_RETRY_BACKOFF_SECONDS", "2"))
+# Slack for a worker to take a queued command and for an attempt beyond its answer's timeout;
+# past it, the reconciler (beat, every DEVICE_RECONCILE_SECONDS) sends the command again.
+DEVICE_COMMAND_GRACE_SECONDS = float(os.environ.get("DEVICE_COMMAND_GRACE_SECONDS", "10"))
 # The in-process simulator: answer delay range (s) and share of commands left unanswered.
 DEVICE_SIMULATOR_DELAY = (0.05, 0.4)
 DEVICE_SIMULATOR_FAILURE_RATE = float(os.environ.get("DEVICE_SIMULATOR_FAILURE_RATE", "0.02"))

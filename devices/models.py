@@ -98,6 +98,8 @@ class Command(models.Model):
         REJECTED = "rejected", _("refusée")
 
     FINAL = (Status.DONE, Status.FAILED, Status.TIMED_OUT, Status.REJECTED)
+    # On their way to a device, watched by the reconciler (approval waits for a person).
+    UNDER_WAY = (Status.REQUESTED, Status.SENT, Status.RETRYING)
 
     uid = models.UUIDField(_("identifiant de commande"), default=uuid.uuid4, unique=True,
                            editable=False)
@@ -124,6 +126,10 @@ class Command(models.Model):
     acknowledged_at = models.DateTimeField(_("reçue le"), null=True, blank=True)
     finished_at = models.DateTimeField(_("terminée le"), null=True, blank=True)
     error = models.CharField(_("erreur"), max_length=300, blank=True)
+    # Set when the command is queued: if it has not moved on by ``check_at`` (its task message
+    # or its worker was lost), the reconciler sends it again; it is final by ``deadline``.
+    check_at = models.DateTimeField(_("à vérifier le"), null=True, blank=True)
+    deadline = models.DateTimeField(_("échéance"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("commande")

@@ -6,9 +6,12 @@
 
 Every transition is journaled (``device_command.<status>``) and pushed to the consoles. Sending
 runs in Celery (``devices.tasks.send_command``); the database is never locked while a device is
-being waited for.
+being waited for. A queued command has a deadline (every attempt and the pauses between them):
+whatever dies on the way (a task message, a worker), the reconciler (``devices/reconcile.py``)
+sends it again or ends it by then, and a command that ends undone raises an alert.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -19,16 +22,20 @@ from django.utils import timezone
 
 from controlroom import journal, liveness
 from controlroom.errors import StateConflict
-from devices import capabilities, drivers, selectors
+from devices import capabilities, command_alerts, deadlines, drivers, selectors
 from devices.drivers.mqtt import MqttDriver
 from devices.drivers.simulator import SimulatorDriver
 from devices.models import Command, CommandGroup, Device
 from incidents.models import Alert, Category, Incident
+from incidents.services import alerts as alert_services
 from incidents.services import conditions
 from incidents.services.common import require
 
 SYSTEM = "system:devices"
 _simulator = None
+logger = logging.getLogger(__name__)
+NO_ANSWER = "L'équipement n'a pas répondu dans le délai."
+NOT_SENT = "La commande n'a pu être envoyée dans le délai (aucun worker disponible)."
 
 
 # --- drivers ---------------------------------------------------------------------------------
@@ -70,10 +77,26 @@ def _record(command: Command, by, **extra):
                           payload=_payload(command, **extra))
 
 
-def _enqueue(command: Command) -> None:
+# --- queueing ----------------------------------------------------------------------------------
+def _start_clock(command: Command, now: datetime) -> None:
+    command.deadline = now + timedelta(seconds=deadlines.command_budget())
+    command.check_at = now + timedelta(seconds=settings.DEVICE_COMMAND_GRACE_SECONDS)
+
+
+def _enqueue(command: Command, countdown: float | None = None) -> None:
+    """Queue the sending task once the transaction commits. A broker that cannot take it loses
+    nothing: the command is in the database and the reconciler queues it again."""
     from devices import tasks
 
-    transaction.on_commit(lambda: tasks.send_command.delay(command.pk))
+    pk, expires = command.pk, command.deadline
+
+    def send():
+        try:
+            tasks.send_command.apply_async(args=[pk], countdown=countdown, expires=expires)
+        except Exception:
+            logger.exception("Command %s could not be queued; the reconciler will retry", pk)
+
+    transaction.on_commit(send)
 
 
 # --- requesting, approving -------------------------------------------------------------------
@@ -97,12 +120,15 @@ def command_request(*, device: Device, action: str, params: dict | None, by,
     except capabilities.CommandRefused as refusal:
         raise ValidationError({refusal.field: [str(refusal)]}) from None
     critical = capabilities.is_critical(device.kind, action, params)
-    command = Command.objects.create(
+    command = Command(
         device=device, action=action, params=params, critical=critical, incident=incident,
         group=group, requested_at=timezone.now(),
         requested_by=None if isinstance(by, str) else by,
         status=Command.Status.AWAITING_APPROVAL if critical else Command.Status.REQUESTED,
     )
+    if not critical:
+        _start_clock(command, command.requested_at)
+    command.save()
     _record(command, by)
     if not critical:
         _enqueue(command)
@@ -131,6 +157,7 @@ def command_approve(*, command: Command, by) -> Command:
     command.status = Command.Status.REQUESTED
     command.approved_by = None if isinstance(by, str) else by
     command.decided_at = timezone.now()
+    _start_clock(command, command.decided_at)
     command.save()
     _record(command, by, approved=True)
     _enqueue(command)
@@ -160,43 +187,97 @@ class Outcome:
     retry_in: float | None = None  # seconds before the next attempt, when one is due
 
 
+def _claimable(command: Command, now: datetime) -> bool:
+    """May an attempt start? Queued or waiting for a retry; or sent, but its worker was lost."""
+    if command.status in (Command.Status.REQUESTED, Command.Status.RETRYING):
+        return True
+    return (command.status == Command.Status.SENT and command.check_at is not None
+            and command.check_at <= now)
+
+
 def command_deliver(*, command_id: int, driver=None) -> Outcome:
-    """Send a queued command and record what came back: one attempt, called by the task."""
+    """Send a queued command and record what came back: one attempt, called by the task.
+
+    The attempt is claimed under a row lock, so a message delivered twice sends the command once
+    at a time; its id travels with it, so a device that hears it twice acts once.
+    """
     with transaction.atomic():
-        command = Command.objects.select_for_update().select_related("device").get(pk=command_id)
-        if command.status not in (Command.Status.REQUESTED, Command.Status.RETRYING):
+        command = (Command.objects.select_for_update().select_related("device")
+                   .filter(pk=command_id).first())
+        if command is None:
+            return Outcome("missing")
+        now = timezone.now()
+        if not _claimable(command, now):
             return Outcome(command.status)  # already handled (a duplicate task run)
+        if command.deadline is not None and command.deadline <= now:
+            command_finish(command, Command.Status.TIMED_OUT,
+                           NO_ANSWER if command.attempts else NOT_SENT)
+            return Outcome(command.status)
         command.status = Command.Status.SENT
         command.attempts += 1
-        command.sent_at = timezone.now()
+        command.sent_at = now
+        command.check_at = now + timedelta(seconds=deadlines.attempt_seconds())
         command.save()
         _record(command, SYSTEM)
-    device = command.device
+    attempt, device = command.attempts, command.device
     try:
         ack = (driver or driver_for(device)).deliver(
             device.address, device.kind, command.message(),
             timeout=settings.DEVICE_ACK_TIMEOUT_SECONDS, state=device.state,
         )
-        problem, unreachable = "L'équipement n'a pas répondu dans le délai.", False
+        problem, unreachable = NO_ANSWER, False
     except drivers.DriverUnavailable as exc:
         ack, problem, unreachable = None, str(exc)[:300], True
     with transaction.atomic():
         command = Command.objects.select_for_update().select_related("device").get(pk=command_id)
+        if command.status != Command.Status.SENT or command.attempts != attempt:
+            # The reconciler took this attempt for lost meanwhile; an answer still counts.
+            if ack is not None and not command.is_final:
+                return Outcome(_answered(command, ack))
+            return Outcome(command.status)
         if ack is not None:
             return Outcome(_answered(command, ack))
-        last = command.attempts >= settings.DEVICE_COMMAND_MAX_ATTEMPTS
-        command.error = problem
-        if last:
-            command.status = Command.Status.FAILED if unreachable else Command.Status.TIMED_OUT
-            command.finished_at = timezone.now()
-            command.save()
-            _record(command, SYSTEM, error=problem)
+        if command.attempts >= settings.DEVICE_COMMAND_MAX_ATTEMPTS:
+            command_finish(command, Command.Status.FAILED if unreachable
+                           else Command.Status.TIMED_OUT, problem)
             return Outcome(command.status)
-        command.status = Command.Status.RETRYING
-        command.save()
-        delay = settings.DEVICE_RETRY_BACKOFF_SECONDS * 2 ** (command.attempts - 1)
-        _record(command, SYSTEM, error=problem, retry_in=delay)
+        delay = deadlines.backoff(command.attempts)
+        command_retry_later(command, error=problem, delay=delay)
         return Outcome(command.status, retry_in=delay)
+
+
+def command_retry_later(command: Command, *, error: str, delay: float,
+                        enqueue: bool = False) -> None:
+    """Another attempt in ``delay`` seconds, queued here or by the caller (a task's retry); in
+    the row-locking transaction."""
+    command.status = Command.Status.RETRYING
+    command.error = error[:300]
+    command.check_at = timezone.now() + timedelta(
+        seconds=delay + settings.DEVICE_COMMAND_GRACE_SECONDS)
+    command.save()
+    _record(command, SYSTEM, error=command.error, retry_in=delay)
+    if enqueue:
+        _enqueue(command, countdown=delay or None)
+
+
+def command_requeue(command: Command) -> None:
+    """Queue again a command whose task nobody took (its message was lost); in the row-locking
+    transaction."""
+    command.check_at = timezone.now() + timedelta(seconds=settings.DEVICE_COMMAND_GRACE_SECONDS)
+    command.save(update_fields=["check_at"])
+    _record(command, SYSTEM, requeued=True)
+    _enqueue(command)
+
+
+def command_finish(command: Command, status: str, error: str, **extra) -> None:
+    """End a command undone (failed, timed out), with an alert; in the row-locking transaction."""
+    command.status = status
+    command.error = error[:300]
+    command.finished_at = timezone.now()
+    command.check_at = None
+    command.save()
+    _record(command, SYSTEM, error=command.error, **extra)
+    command_alerts.alert_undone(command, by=SYSTEM)
 
 
 def _answered(command: Command, ack: drivers.Ack) -> str:
@@ -205,11 +286,15 @@ def _answered(command: Command, ack: drivers.Ack) -> str:
     command.acknowledged_at = now
     command.save()
     _record(command, SYSTEM)
-    command.status = Command.Status.DONE if ack.status == "done" else Command.Status.FAILED
-    command.error = ack.error
-    command.finished_at = now
-    command.save()
-    _record(command, SYSTEM, error=ack.error, state=ack.state)
+    if ack.status != "done":
+        command_finish(command, Command.Status.FAILED, ack.error, state=ack.state)
+    else:
+        command.status = Command.Status.DONE
+        command.error = ack.error
+        command.finished_at = now
+        command.check_at = None
+        command.save()
+        _record(command, SYSTEM, error=ack.error, state=ack.state)
     if ack.state:
         device_report(device=command.device, state=ack.state)
     return command.status

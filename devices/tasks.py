@@ -4,13 +4,22 @@ from django.conf import settings
 from devices import services
 
 
-@shared_task(bind=True, name="devices.send_command", max_retries=None, acks_late=True)
+@shared_task(bind=True, name="devices.send_command", max_retries=None, acks_late=True,
+             reject_on_worker_lost=True)
 def send_command(self, command_id: int) -> str:
-    """Send a command; retried with exponential backoff until it is answered or gives up."""
+    """Send a command; retried with exponential backoff until it is answered or gives up. A
+    message lost with its worker or its broker is made good by ``reconcile_commands``."""
     outcome = services.command_deliver(command_id=command_id)
     if outcome.retry_in is not None:
         raise self.retry(countdown=outcome.retry_in)
     return outcome.status
+
+
+@shared_task(name="devices.reconcile_commands", ignore_result=True)
+def reconcile_commands() -> dict:
+    from devices.reconcile import commands_reconcile
+
+    return commands_reconcile()
 
 
 @shared_task(name="devices.check_heartbeats")
