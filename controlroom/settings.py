@@ -188,21 +188,26 @@ else:
     }
 
 # --- Celery ---------------------------------------------------------------------------------
-CELERY_DIR = VAR_DIR / "celery"
+# The test run has a broker folder of its own (controlroom/pytest_plugin.py), so tasks queued by
+# tests are never run by ``make run``.
+CELERY_DIR = Path(os.environ.get("CONTROLROOM_CELERY_DIR", VAR_DIR / "celery"))
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS = {}
 else:
-    # kombu's filesystem transport: a real broker shared by every process on this machine.
-    for sub in ("queue", "processed", "results"):
+    # kombu's filesystem transport, writing its files atomically (controlroom/broker.py): a real
+    # broker shared by every process on this machine.
+    for sub in ("queue", "processed", "results", "control"):
         (CELERY_DIR / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
+    CELERY_BROKER_TRANSPORT = "controlroom.broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_DIR / "queue"),
         "data_folder_out": str(CELERY_DIR / "queue"),
         "processed_folder": str(CELERY_DIR / "processed"),
         "store_processed": False,
+        "control_folder": str(CELERY_DIR / "control"),
     }
     CELERY_RESULT_BACKEND = f"file://{CELERY_DIR / 'results'}"
 CELERY_TASK_SERIALIZER = "json"
