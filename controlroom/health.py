@@ -1,11 +1,16 @@
-"""Health of the parts the control room depends on: database, channel layer, broker."""
+"""Health of the parts the control room depends on: database, channel layer, broker, and
+whether the rate limiters count in Redis or, failing open, in each process."""
 
 import time
 import uuid
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
+from django.core.cache import caches
 from django.db import connection
+
+from controlroom import ratelimit_cache
 
 from controlroom.celery import app as celery_app
 
@@ -55,10 +60,23 @@ def _broker():
         return conn.transport_cls if isinstance(conn.transport_cls, str) else str(conn.transport_cls)
 
 
+def _rate_limiter() -> dict:
+    """Always usable: it fails open to a local limit, which the detail says."""
+    started = time.perf_counter()
+    cache = caches[settings.RATELIMIT_USE_CACHE]
+    cache.get("healthz")  # tries Redis again if an outage's retry delay has passed
+    shared = isinstance(cache, ratelimit_cache.FailOpenCache)
+    state = ratelimit_cache.state() if shared else {"fail_open": False}
+    mode = "local (fail-open)" if state["fail_open"] else "shared" if shared else "local"
+    return {"ok": True, "mode": mode, **state,
+            "ms": round((time.perf_counter() - started) * 1000, 1)}
+
+
 def health_report() -> tuple[bool, dict]:
     checks = {
         "database": _timed(_database),
         "channel_layer": _timed(_channel_layer),
         "broker": _timed(_broker),
+        "rate_limiter": _rate_limiter(),
     }
     return all(c["ok"] for c in checks.values()), checks

@@ -169,6 +169,12 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "controlroom-frames",
         },
+        # The rate limiters' counts: shared in Redis, local to each process while it is down.
+        "ratelimit": {
+            "BACKEND": "controlroom.ratelimit_cache.FailOpenCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "controlroom-ratelimit",
+        },
     }
 else:
     CHANNEL_LAYERS = {
@@ -185,7 +191,11 @@ else:
             "LOCATION": str(VAR_DIR / "frames"),
             "OPTIONS": {"MAX_ENTRIES": 2000},
         },
+        "ratelimit": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                      "LOCATION": "ratelimit"},
     }
+# The public forms' limits (django-ratelimit) and the partner API's throttle count there.
+RATELIMIT_USE_CACHE = "ratelimit"
 
 # --- Celery ---------------------------------------------------------------------------------
 # The test run has a broker folder of its own (controlroom/pytest_plugin.py), so tasks queued by

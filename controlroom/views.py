@@ -13,8 +13,13 @@ from controlroom.health import health_report
 @require_GET
 @never_cache
 def healthz(request):
+    """The overall status for anyone (a load balancer, a monitor); the detail of each part, which
+    names the backends and their errors, for staff only."""
     ok, checks = health_report()
-    return JsonResponse({"status": "ok" if ok else "degraded", "checks": checks}, status=200 if ok else 503)
+    body = {"status": "ok" if ok else "degraded"}
+    if request.user.is_active and request.user.is_staff:
+        body["checks"] = checks
+    return JsonResponse(body, status=200 if ok else 503)
 
 
 @login_required

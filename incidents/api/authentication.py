@@ -2,7 +2,9 @@
 
 from dataclasses import dataclass
 
+from django.core.cache import caches
 from django.utils import timezone
+from django.utils.connection import ConnectionProxy
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, throttling
 
@@ -74,6 +76,7 @@ class PartnerRateThrottle(throttling.SimpleRateThrottle):
     """Rate limit of the write endpoints open to partner systems, per partner or per user."""
 
     scope = "partner"
+    cache = ConnectionProxy(caches, "ratelimit")  # fails open to a local limit (settings)
 
     def get_cache_key(self, request, view):
         partner = partner_of(request)

@@ -7,16 +7,20 @@ from controlroom.roles import ROLE_PERMISSIONS, roles_sync
 
 
 @pytest.mark.django_db
-def test_healthz_reports_every_part(client):
+def test_healthz_reports_every_part_to_staff_and_only_the_status_to_others(client, people):
     response = client.get("/healthz")
     assert response.status_code == 200
-    body = response.json()
+    assert response.json() == {"status": "ok"}
+
+    client.force_login(people["administrator"])
+    body = client.get("/healthz").json()
     assert body["status"] == "ok"
-    assert set(body["checks"]) == {"database", "channel_layer", "broker"}
+    assert set(body["checks"]) == {"database", "channel_layer", "broker", "rate_limiter"}
+    assert body["checks"]["rate_limiter"]["fail_open"] is False
 
 
 @pytest.mark.django_db
-def test_healthz_answers_503_when_a_part_is_down(client, monkeypatch):
+def test_healthz_answers_503_when_a_part_is_down(client, people, monkeypatch):
     from controlroom import health
 
     def broken():
@@ -25,7 +29,9 @@ def test_healthz_answers_503_when_a_part_is_down(client, monkeypatch):
     monkeypatch.setattr(health, "_broker", broken)
     response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.json()["checks"]["broker"]["ok"] is False
+    assert response.json() == {"status": "degraded"}
+    client.force_login(people["administrator"])
+    assert client.get("/healthz").json()["checks"]["broker"]["ok"] is False
 
 
 @pytest.mark.django_db

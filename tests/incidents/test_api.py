@@ -130,8 +130,9 @@ def test_partner_tokens_are_checked(partner, city, categories):
 
 @pytest.mark.django_db
 def test_partner_alerts_are_rate_limited(partner, city, categories, settings):
-    from django.core.cache import cache
+    from django.core.cache import caches
 
+    cache = caches["ratelimit"]
     cache.clear()
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {
         **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "partner": "3/min"}}
