@@ -20,6 +20,9 @@ class ControlRoomConfig(AppConfig):
     def ready(self):
         # After the last app's migrations, so every declared permission exists.
         post_migrate.connect(_sync_roles, dispatch_uid="controlroom.roles_sync")
+        from controlroom import live_access
+
+        live_access.connect_signals()
 
 
 class ControlRoomAdminConfig(SimpleAdminConfig):

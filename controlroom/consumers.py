@@ -17,7 +17,7 @@ from channels.db import DatabaseSyncToAsync
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
-from controlroom import journal, selectors
+from controlroom import journal, live_access, selectors
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +34,18 @@ def _database_call(func):
 
 @_database_call
 def _viewer(user):
+    return selectors.viewer_for(user)
+
+
+@_database_call
+def _current_viewer(session_key: str | None):
+    """The viewer as the session stands now: a session ended, or a password changed since the
+    socket connected, gives an anonymous viewer."""
+    from types import SimpleNamespace
+
+    from django.contrib.auth import get_user
+
+    user = get_user(SimpleNamespace(session=live_access.session_store(session_key)))
     return selectors.viewer_for(user)
 
 
@@ -91,6 +103,11 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_BAD_REQUEST)
             return
         self.lock = asyncio.Lock()
+        session = self.scope.get("session")
+        self.session_key = getattr(session, "session_key", None) if session is not None else None
+        # Told when this user's access changes (live_access); subscribed before the journal.
+        await self.channel_layer.group_add(live_access.user_group(self.viewer.user_id),
+                                           self.channel_name)
         # Subscribe first, then read: nothing can fall between the replay and the live stream.
         await self.channel_layer.group_add(journal.LIVE_GROUP, self.channel_name)
         await self.accept()
@@ -107,6 +124,32 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             task.cancel()
         if hasattr(self, "lock"):
             await self.channel_layer.group_discard(journal.LIVE_GROUP, self.channel_name)
+            await self.channel_layer.group_discard(
+                live_access.user_group(self.viewer.user_id), self.channel_name)
+
+    async def access_recheck(self, message):
+        """This user's access changed: close the socket, or narrow what it streams."""
+        ended = message.get("ended_session")
+        if ended and ended == self.session_key:
+            await self._revoke()
+            return
+        await self._recheck()
+
+    async def _recheck(self) -> bool:
+        """Read the user's access again; False when the socket had to close."""
+        viewer = await _current_viewer(self.session_key)
+        if not viewer.may_watch or viewer.user_id != self.viewer.user_id:
+            await self._revoke()
+            return False
+        async with self.lock:
+            self.viewer = viewer
+        return True
+
+    async def _revoke(self):
+        task = getattr(self, "heartbeat", None)
+        if task and task is not asyncio.current_task():
+            task.cancel()
+        await self.close(code=CLOSE_UNAUTHORISED)
 
     async def receive_json(self, content, **kwargs):
         # Clients only listen; a ping is answered so they can measure the round trip.
@@ -145,9 +188,14 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     async def _heartbeat(self):
         interval = settings.LIVE_HEARTBEAT_SECONDS
+        checked_at = time.monotonic()
         try:
             while True:
                 await asyncio.sleep(interval)
+                if time.monotonic() - checked_at >= settings.LIVE_ACCESS_RECHECK_SECONDS:
+                    checked_at = time.monotonic()
+                    if not await self._recheck():
+                        return
                 head = await _head_seq(max_age=interval / 4)
                 await self.send_json({"kind": "heartbeat", "seq": head, "delivered": self.delivered})
         except asyncio.CancelledError:

@@ -356,6 +356,8 @@ SPECTACULAR_SETTINGS = {
 
 # --- Live push ------------------------------------------------------------------------------
 LIVE_HEARTBEAT_SECONDS = float(os.environ.get("LIVE_HEARTBEAT_SECONDS", "2"))
+# Sockets read their user's access again this often, besides when told it changed.
+LIVE_ACCESS_RECHECK_SECONDS = float(os.environ.get("LIVE_ACCESS_RECHECK_SECONDS", "60"))
 
 # --- The journal's seal (controlroom/journal_seal.py) -----------------------------------------
 # The chain's HMAC key lives outside the database: JOURNAL_KEY, else a file created once.
