@@ -363,7 +363,7 @@ def device_report(*, device: Device, state: dict | None = None, at: datetime | N
                            subject=device, actor=SYSTEM, payload=_device_payload(device))
         if back:
             conditions.condition_alert_resolve(
-                by=SYSTEM, key=_offline_key(device),
+                by=SYSTEM, key=_offline_key(device), source=Alert.Source.SENSOR,
                 note="Résolue automatiquement : l'équipement émet de nouveau.")
 
 

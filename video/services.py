@@ -75,7 +75,7 @@ def camera_frames_seen(*, camera_id: int, fps: float, position: float | None = N
         journal.record(type="camera.online", subject=camera, actor=SYSTEM,
                        payload=_camera_payload(camera))
         conditions.condition_alert_resolve(
-            by=SYSTEM, key=_offline_key(camera),
+            by=SYSTEM, key=_offline_key(camera), source=Alert.Source.CAMERA,
             note="Résolue automatiquement : la caméra transmet de nouveau des images.")
 
 

@@ -14,32 +14,34 @@ from incidents.services import alerts as alert_services
 from incidents.services.alerts import Received, _count_again, _record
 
 
-def _open_alert(key: str) -> Alert | None:
+def _open_alert(key: str, source: str) -> Alert | None:
+    # Scoped to the emitter, as alert_receive's deduplication: no partner reaches these alerts.
     return (Alert.objects.select_for_update()
-            .filter(dedup_key=key, status__in=Alert.OPEN_STATUSES, exercise=None)
+            .filter(dedup_key=key, source=source, source_system="",
+                    status__in=Alert.OPEN_STATUSES, exercise=None)
             .order_by("-last_seen_at").first())
 
 
 @transaction.atomic
-def condition_alert_raise(*, by, key: str, severity: int = 3, evidence: dict | None = None,
-                          **alert) -> Received:
+def condition_alert_raise(*, by, key: str, source: str, severity: int = 3,
+                          evidence: dict | None = None, **alert) -> Received:
     """The condition ``key`` holds: count it again on its open alert, or raise a new one.
 
-    ``alert`` holds ``alert_receive``'s other arguments (source, category, title, lat, lon).
+    ``alert`` holds ``alert_receive``'s other arguments (category, title, lat, lon).
     """
-    existing = _open_alert(key)
+    existing = _open_alert(key, source)
     if existing is None:
-        return alert_services.alert_receive(by=by, severity=severity, evidence=evidence,
-                                            dedup_key=key, **alert)
+        return alert_services.alert_receive(by=by, source=source, severity=severity,
+                                            evidence=evidence, dedup_key=key, **alert)
     return Received(_count_again(existing, by=by, severity=severity, now=timezone.now(),
                                  source_ref="", condition=key, evidence=evidence or {}),
                     created=False)
 
 
 @transaction.atomic
-def condition_alert_resolve(*, by, key: str, note: str) -> Alert | None:
+def condition_alert_resolve(*, by, key: str, source: str, note: str) -> Alert | None:
     """The condition ``key`` has ended: its open alert, if any, is closed and journaled."""
-    alert = _open_alert(key)
+    alert = _open_alert(key, source)
     if alert is None:
         return None
     alert.status = Alert.Status.DISMISSED

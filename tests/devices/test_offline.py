@@ -108,3 +108,22 @@ def test_an_acknowledged_offline_alert_is_resolved_when_the_device_reports(make_
     assert alert.status == Alert.Status.DISMISSED
     assert alert.acknowledged_by == people["operator"]
     assert Event.objects.filter(type="alert.resolved").count() == 1
+
+
+def test_another_emitters_alert_with_the_same_key_is_neither_counted_nor_resolved(
+        make_device, categories):
+    from incidents.services import alerts as alert_services
+
+    light = make_device("lum-key", heartbeat_seconds=60)
+    foreign = alert_services.alert_receive(
+        by="system:test", source=Alert.Source.PARTNER, source_system="avl",
+        category=categories["panne_equipement"], title="Clé empruntée", lat=light.lat,
+        lon=light.lon, dedup_key="device-offline:lum-key").alert
+    services.device_report(device=light, at=timezone.now() - timedelta(minutes=5))
+    assert services.devices_check_heartbeats() == 1
+    light.refresh_from_db()
+    services.device_report(device=light)
+
+    foreign.refresh_from_db()
+    assert foreign.status == Alert.Status.NEW and foreign.repeat_count == 1
+    assert Alert.objects.get(source=Alert.Source.SENSOR).status == Alert.Status.DISMISSED
