@@ -95,17 +95,27 @@ class HogPersonDetector:
 
     Its window is 64x128 pixels, for a person about 96 pixels tall; people down to
     ``min_height`` pixels (box height) are found by enlarging the image. With ``regions`` only
-    padded crops around them are searched, each scaled so that a person as tall as its moving
-    blob fills the window (enlarged up to ``max_upscale``, shrunk down to ``min_scale``): this
-    is what keeps it affordable. Scores are the SVM margin passed through a logistic function
-    (0.5 at the decision boundary).
+    padded crops around them are searched, each scaled so that a window is ``1 / fill`` of its
+    moving blob's height (enlarged up to ``max_upscale``, shrunk down to ``min_scale``), and
+    searched over ``levels`` sizes ``scale`` apart only (people from about three quarters of
+    the blob's height to its whole height): this is what keeps it affordable. A blob is a
+    little taller than the person in it (motion blur, shadow, the coarse motion mask), hence
+    ``fill`` above 1. Raw windows are not grouped by OpenCV (``group_threshold=0``: its
+    grouping drops a small person hit by fewer than three windows) but kept by non-maximum
+    suppression. Scores are the SVM margin passed through a logistic function (0.5 at the
+    decision boundary).
     """
 
     window = (64, 128)
 
-    def __init__(self, win_stride=(8, 8), scale: float = 1.05, hit_threshold: float = 0.0,
+    def __init__(self, win_stride=(8, 8), scale: float = 1.1, hit_threshold: float = 0.0,
                  min_height: int = 40, nms_threshold: float = 0.4, max_upscale: float = 3.0,
-                 min_scale: float = 0.5):
+                 min_scale: float = 0.5, fill: float = 1.1, levels: int = 4,
+                 group_threshold: int = 0):
+        if not 0.5 <= fill <= 2:
+            raise ValueError("Le remplissage de la fenêtre HOG va de 0,5 à 2.")
+        if not 1 <= levels <= 64:
+            raise ValueError("Le nombre d'échelles HOG va de 1 à 64.")
         self.win_stride = tuple(win_stride)
         self.scale = scale
         self.hit_threshold = hit_threshold
@@ -113,8 +123,15 @@ class HogPersonDetector:
         self.nms_threshold = nms_threshold
         self.max_upscale = max_upscale
         self.min_scale = min_scale
-        self._hog = cv2.HOGDescriptor()
+        self.fill = fill
+        self.levels = int(levels)
+        self.group_threshold = int(group_threshold)
+        self._hog = cv2.HOGDescriptor()  # the whole frame: every size down to the window's
         self._hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
+        # Crops: the same detector over ``levels`` sizes only.
+        self._hog_crop = cv2.HOGDescriptor(self.window, (16, 16), (8, 8), (8, 8), 9, 1, -1.0,
+                                           cv2.HOGDescriptor_L2Hys, 0.2, True, self.levels)
+        self._hog_crop.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
 
     def detect(self, frame_bgr: np.ndarray, regions: list[Box] | None = None) -> list[Detection]:
         height, width = frame_bgr.shape[:2]
@@ -127,21 +144,22 @@ class HogPersonDetector:
         for crop, factor in searches:
             if crop.w <= 0 or crop.h <= 0:
                 continue
-            detections.extend(self._detect_in(frame_bgr, crop, min(factor, self.max_upscale)))
+            detections.extend(self._detect_in(frame_bgr, crop, min(factor, self.max_upscale),
+                                              self._hog if regions is None else self._hog_crop))
         return non_maximum_suppression(detections, self.nms_threshold)
 
     def _searches(self, regions: list[Box], width: int, height: int) -> list[tuple[Box, float]]:
         """A padded crop around each region, each searched at its own scale.
 
-        A moving blob is about a person's height; the crop is scaled so that a person that tall
-        fills the window a little more than its 96-pixel figure (HOG's pyramid only shrinks, so
-        larger people are still found). Crops are not merged: two regions side by side may be
-        a near person and a far one, and one shared scale would lose the smaller.
+        A moving blob is about a person's height; the crop is scaled so that the window is
+        ``1 / fill`` of the blob's height, HOG's pyramid then shrinks it over ``levels`` sizes
+        (larger people). Crops are not merged: two regions side by side may be a near person
+        and a far one, and one shared scale would lose the smaller.
         """
         largest = self.window[1] / self.min_height
         searches = []
         for region in regions:
-            factor = self.window[1] * 0.85 / max(1, region.h)
+            factor = self.window[1] * self.fill / max(1, region.h)
             factor = min(largest, max(self.min_scale, factor))
             searches.append((self._crop_around(region, width, height), factor))
         return searches
@@ -157,7 +175,8 @@ class HogPersonDetector:
         y2 = min(height, region.y + region.h + pad_y + max(0, self.min_height - region.h) // 2)
         return Box(x1, y1, x2 - x1, y2 - y1)
 
-    def _detect_in(self, frame: np.ndarray, crop: Box, factor: float) -> list[Detection]:
+    def _detect_in(self, frame: np.ndarray, crop: Box, factor: float,
+                   hog) -> list[Detection]:
         image = frame[crop.y:crop.y + crop.h, crop.x:crop.x + crop.w]
         if factor != 1.0:
             image = cv2.resize(image, None, fx=factor, fy=factor,
@@ -167,9 +186,9 @@ class HogPersonDetector:
         pad_h = max(0, self.window[1] - image.shape[0])
         if pad_w or pad_h:
             image = cv2.copyMakeBorder(image, 0, pad_h, 0, pad_w, cv2.BORDER_REPLICATE)
-        rects, weights = self._hog.detectMultiScale(
+        rects, weights = hog.detectMultiScale(
             image, hitThreshold=self.hit_threshold, winStride=self.win_stride,
-            padding=(8, 8), scale=self.scale)
+            padding=(8, 8), scale=self.scale, groupThreshold=self.group_threshold)
         detections = []
         for (x, y, w, h), weight in zip(rects, np.ravel(weights)):
             # The window has margins around the person: keep the person (feet at the bottom).

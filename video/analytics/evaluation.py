@@ -95,10 +95,25 @@ class ClipResult:
     frames: int = 0
     events: dict[str, int] = None  # alerts by rule (statistics excluded)
     crossings: int = 0  # line-crossing statistics counted
+    by_frame: dict[int, Matching] = None  # the matching of each labelled frame
+    crossed_at: list[int] = None  # the frame number of each crossing counted
 
     def __post_init__(self):
         if self.events is None:
             self.events = {}
+        if self.by_frame is None:
+            self.by_frame = {}
+        if self.crossed_at is None:
+            self.crossed_at = []
+
+    def part(self, frames: range) -> tuple[Matching, int]:
+        """The matching and the crossings counted over ``frames`` only (e.g. the half of a
+        clip not used to tune)."""
+        matching = Matching()
+        for number, found in self.by_frame.items():
+            if number in frames:
+                matching.add(found)
+        return matching, sum(1 for number in self.crossed_at if number in frames)
 
 
 def evaluate_clip(pipeline, source, points: dict[int, list[tuple[float, float]]], *,
@@ -119,6 +134,7 @@ def evaluate_clip(pipeline, source, points: dict[int, list[tuple[float, float]]]
         for event in events:
             if event.statistic:
                 result.crossings += event.details.get("count", 1)
+                result.crossed_at.extend([number] * event.details.get("count", 1))
             else:
                 result.events[event.rule] = result.events.get(event.rule, 0) + 1
         if on_frame is not None:
@@ -127,5 +143,6 @@ def evaluate_clip(pipeline, source, points: dict[int, list[tuple[float, float]]]
             width, height = analysis.size
             scale = (width / original_size[0], height / original_size[1])
             boxes = [track.box for track in analysis.tracks if track.missed == 0]
-            result.matching.add(match_points(boxes, points[number], scale=scale))
+            found = result.by_frame[number] = match_points(boxes, points[number], scale=scale)
+            result.matching.add(found)
     return result

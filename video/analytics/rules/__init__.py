@@ -21,15 +21,17 @@ from .base import WHOLE_FRAME, Rule, RuleParams, Schedule
 from .crowds import (CrowdMovement, CrowdMovementParams, Density, DensityParams, LateGathering,
                      LateGatheringParams)
 from .fire import FireSmoke, FireSmokeParams
+from .lines import LineCrossing, LineCrossingParams
 from .objects import AbandonedObject, AbandonedObjectParams
-from .people import (Intrusion, IntrusionParams, LineCrossing, Loitering, LoiteringParams,
-                     PersonOnGround, PersonOnGroundParams, WrongDirection, WrongDirectionParams)
+from .people import (Intrusion, IntrusionParams, Loitering, LoiteringParams, PersonOnGround,
+                     PersonOnGroundParams, WrongDirection, WrongDirectionParams)
 
 __all__ = [
     "WHOLE_FRAME", "Rule", "RuleParams", "Schedule", "RULES", "build_rule",
     "AbandonedObject", "AbandonedObjectParams", "CrowdMovement", "CrowdMovementParams",
     "Density", "DensityParams", "FireSmoke", "FireSmokeParams", "Intrusion", "IntrusionParams",
-    "LateGathering", "LateGatheringParams", "LineCrossing", "Loitering", "LoiteringParams",
+    "LateGathering", "LateGatheringParams", "LineCrossing", "LineCrossingParams", "Loitering",
+    "LoiteringParams",
     "PersonOnGround", "PersonOnGroundParams", "WrongDirection", "WrongDirectionParams",
 ]
 

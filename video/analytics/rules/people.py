@@ -1,5 +1,5 @@
-"""Rules on tracked people: wrong direction, intrusion, person on the ground, loitering,
-line crossings."""
+"""Rules on tracked people: wrong direction, intrusion, person on the ground, loitering (line
+crossings are counted in ``lines``)."""
 
 import math
 from dataclasses import dataclass
@@ -185,50 +185,3 @@ class Loitering(Rule):
                             threshold=p.max_seconds)
                 for key in self._onsets.update(present, analysis.t)
                 for dwell in [analysis.t - self._onsets.since(key)]]
-
-
-def _cross(a, b, point) -> float:
-    return (b[0] - a[0]) * (point[1] - a[1]) - (b[1] - a[1]) * (point[0] - a[0])
-
-
-class LineCrossing(Rule):
-    """Counts tracks crossing a line zone: statistics, never alerts.
-
-    Side "a" is on the left of someone walking along the line from its first point to its last,
-    as seen on the image (above a line drawn left to right); "a_to_b" crosses from there. A
-    track's position is where it was last seen (``missed == 0``), so one missed for a few frames
-    while it crossed still counts once seen again.
-    """
-
-    name = "line_crossing"
-    zone_kind = "line"
-    needs_zone = True
-
-    def reset(self):
-        self._last: dict[int, tuple[float, float]] = {}
-
-    def _evaluate(self, analysis):
-        size, events = analysis.size, []
-        # Where each track was last seen, kept while the tracker keeps the track: someone the
-        # detector missed for a few frames, seen again past the line, has crossed it.
-        now = {track.id: self._last[track.id] for track in analysis.tracks
-               if track.id in self._last}
-        for track in _live_tracks(analysis):
-            point = now[track.id] = track.box.bottom_center
-            previous = self._last.get(track.id)
-            if previous is None:
-                continue
-            for line in self.zones:
-                ends = self._polygon(line, size)
-                for a, b in zip(ends[:-1], ends[1:]):
-                    # A point exactly on the line counts as side b.
-                    was_b, is_b = _cross(a, b, previous) >= 0, _cross(a, b, point) >= 0
-                    if was_b == is_b or _cross(previous, point, a) * _cross(previous, point, b) > 0:
-                        continue
-                    direction = "a_to_b" if is_b else "b_to_a"
-                    events.append(self._event(analysis, line.name, 0.9, box=track.box,
-                                              statistic=True, direction=direction, count=1,
-                                              label=track.label))
-                    break
-        self._last = now
-        return events
