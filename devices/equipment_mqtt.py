@@ -142,6 +142,8 @@ class DeviceGateway:
 
     def stop(self):
         self.stopping.set()
+        if self.watchdog is not None:
+            self.watchdog.join(10)  # so that it starts no client after this
         if self.mq is not None:
             self.mq.disconnect()
         if self.loop is not None:
@@ -164,6 +166,10 @@ class DeviceGateway:
             if self.alive():
                 continue
             logger.error("The MQTT gateway's network loop stopped: connecting again")
+            try:
+                self.mq.disconnect()  # the dead client's connection, if it still has one
+            except Exception:  # noqa: BLE001 - it is being replaced whatever its state
+                pass
             try:
                 self._connect()
                 self.restarts += 1
