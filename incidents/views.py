@@ -24,7 +24,7 @@ def replay_event_labels() -> dict:
         "alert.received": _("Alerte reçue"), "alert.repeated": _("Alerte répétée"),
         "alert.located": _("Alerte localisée"), "alert.acknowledged": _("Alerte acquittée"),
         "alert.dismissed": _("Alerte écartée"), "alert.attached": _("Alerte rattachée"),
-        "alert.escalated": _("Alerte remontée"),
+        "alert.escalated": _("Alerte remontée"), "alert.resolved": _("Alerte résolue"),
         "unit.created": _("Unité créée"), "unit.position": _("Position d'unité"),
         "unit.status_changed": _("État d'unité"),
         "device.state": _("État d'équipement"), "device.offline": _("Équipement hors ligne"),
