@@ -28,7 +28,7 @@ run: demo
 	@echo
 	@echo "  Poste de pilotage: http://$(HOST):$(PORT)/   (API docs: /api/docs/, health: /healthz)"
 	@echo
-	PATH="$(CURDIR)/$(BIN):$$PATH" HOST=$(HOST) PORT=$(PORT) $(BIN)/honcho start -f Procfile
+	PATH="$(CURDIR)/$(BIN):$$PATH" HOST=$(HOST) PORT=$(PORT) $(BIN)/python -m controlroom.run_procfile start -f Procfile
 
 ## The whole test suite (uses DATABASE_URL / REDIS_URL when set, embedded defaults otherwise).
 test: install

@@ -7,6 +7,7 @@ again. The model needs the fields ``enabled``, ``lease_token``, ``lease_until``,
 ``retry_at`` and ``last_error``.
 """
 
+import multiprocessing
 import secrets
 from datetime import datetime, timedelta
 
@@ -15,6 +16,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 MARGIN_SECONDS = 30  # a window may start late (queue) or end late (last frame, writes)
+# Set when this worker shuts down (controlroom/celery.py): its running windows end at their next
+# lease check, releasing their leases, so that a stop does not wait for a whole window. Created
+# before the worker forks its pool, so its pool processes see it too.
+stopping = multiprocessing.Event()
 
 
 def extend(model: type[models.Model], *, pk: int, token: str, seconds: float,
@@ -22,8 +27,11 @@ def extend(model: type[models.Model], *, pk: int, token: str, seconds: float,
     """Hold (or keep) the right to analyse row ``pk`` for ``seconds`` more.
 
     Granted to the token that holds the lease, or to anyone once it has run out; refused for a
-    row out of service. Two workers can never analyse the same stream at once.
+    row out of service. Two workers can never analyse the same stream at once. Refused to a
+    process that is stopping.
     """
+    if stopping.is_set():
+        return False
     now = now or timezone.now()
     until = now + timedelta(seconds=max(0.0, seconds) + MARGIN_SECONDS)
     free = Q(lease_token=token) | Q(lease_until__isnull=True) | Q(lease_until__lt=now)
