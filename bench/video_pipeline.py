@@ -10,6 +10,10 @@ the 10 fps streams one core analyses in real time, the detection recall and prec
 the labels, the line-crossing count against ``--crossings`` (true count over the clip, for the
 line ``--line``) and the alerts raised by the rules ``--rules`` (for footage of ordinary walking,
 every one is false). A city measures its own cameras by labelling a few frames the same way.
+Decoding alone is timed on the same frames, read the same way; a pass with no detector says
+what the rest of the analysis (motion gate, tracker, rules) costs on its own. The figures are
+also printed for each part of the clip (``--split``): the detectors and the line-crossing rule
+were tuned on the campus clip's frames 0-397, frames 398-794 were only measured.
 
     .venv/bin/python bench/video_pipeline.py
     .venv/bin/python bench/video_pipeline.py --footage cam12.mp4 --points cam12.csv --crossings 0
