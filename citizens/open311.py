@@ -15,13 +15,13 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 from django_ratelimit.core import is_ratelimited
 
 from citizens import selectors, services
 from citizens.models import Report, Service
+from controlroom.moments import parse_moment
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-11-23T00:00:00Z"
@@ -269,7 +269,10 @@ def _date_param(params, name):
     value = params.get(name, "").strip()
     if not value:
         return None
-    moment = parse_datetime(value.replace(" ", "+"))  # a "+" left unescaped arrives as a space
+    try:  # a "+" left unescaped arrives as a space
+        moment = parse_moment(value.replace(" ", "+"))
+    except ValueError:
+        moment = None
     if moment is None:
         raise Open311Error(400, f"{name} must be a W3C date-time, e.g. 2026-11-23T08:00:00+01:00.")
     if timezone.is_naive(moment):

@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "controlroom.middleware.RefuseNulMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -326,7 +327,13 @@ REST_FRAMEWORK = {
         "user": "6000/min",
         "partner": os.environ.get("PARTNER_API_RATE", "600/min"),
     },
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "controlroom.api.pagination.BoundedLimitOffsetPagination",
+    # Bodies with a NUL character or nested too deep are refused with a 400 (api/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "controlroom.api.parsers.JSONParser",
+        "controlroom.api.parsers.FormParser",
+        "controlroom.api.parsers.MultiPartParser",
+    ],
     "PAGE_SIZE": 100,
 }
 SPECTACULAR_SETTINGS = {

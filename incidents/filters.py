@@ -4,6 +4,7 @@ import django_filters as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from controlroom.api.fields import IsoDateTimeFilter
 from controlroom.models import Agency, Sector
 from incidents.models import Alert, Category, Incident, Unit
 
@@ -26,8 +27,8 @@ class IncidentFilter(filters.FilterSet):
     agency = filters.ModelChoiceFilter(field_name="agencies", queryset=Agency.objects.all())
     # Priority 1 is the most serious: ?priority_up_to=2 gives P1 and P2.
     priority_up_to = filters.NumberFilter(field_name="priority", lookup_expr="lte")
-    created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     open = filters.BooleanFilter(method="filter_open", label="open")
 
     class Meta:
@@ -47,8 +48,8 @@ class AlertFilter(filters.FilterSet):
     category = CategoryFilter()
     sector = filters.ModelChoiceFilter(queryset=Sector.objects.all())
     severity_up_to = filters.NumberFilter(field_name="severity", lookup_expr="lte")
-    received_after = filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
-    received_before = filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="lt")
+    received_after = IsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
+    received_before = IsoDateTimeFilter(field_name="received_at", lookup_expr="lt")
     escalated = filters.BooleanFilter(field_name="escalated_at", lookup_expr="isnull", exclude=True)
 
     class Meta:

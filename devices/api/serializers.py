@@ -1,6 +1,7 @@
 from django.utils.translation import gettext
 from rest_framework import serializers
 
+from controlroom.api.fields import DateTimeField
 from devices import cap, capabilities
 from devices.models import (
     Command,
@@ -115,7 +116,7 @@ class PopulationAlertDraftSerializer(serializers.Serializer):
     polygon = serializers.ListField(child=serializers.ListField(child=serializers.FloatField(),
                                                                 min_length=2, max_length=2),
                                     required=False, default=list)
-    expires = serializers.DateTimeField()
+    expires = DateTimeField()
     siren_pattern = serializers.ChoiceField(choices=["", "alerte", "fin_alerte"], default="")
     incident = serializers.IntegerField(required=False, allow_null=True, default=None)
     step = serializers.IntegerField(required=False, allow_null=True, default=None)
@@ -127,7 +128,7 @@ class FollowUpSerializer(serializers.Serializer):
     instruction = serializers.CharField(max_length=4000, required=False)
     severity = serializers.ChoiceField(choices=cap.SEVERITIES, required=False)
     urgency = serializers.ChoiceField(choices=cap.URGENCIES, required=False)
-    expires = serializers.DateTimeField(required=False)
+    expires = DateTimeField(required=False)
 
 
 class SoundSensorSerializer(serializers.ModelSerializer):

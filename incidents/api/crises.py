@@ -5,6 +5,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from controlroom.models import Agency
@@ -13,12 +14,19 @@ from incidents.models import Crisis, Drawing, LogEntry, Task
 from incidents.services import crises as services
 
 
+MAX_KEY = 2**63 - 1  # PostgreSQL's bigint
+
+
+def _key_field(**kwargs):
+    return serializers.IntegerField(min_value=1, max_value=MAX_KEY, **kwargs)
+
+
 class CrisisOpenSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Crisis.Kind.choices)
     title = serializers.CharField(max_length=200)
     area = serializers.JSONField(required=False, allow_null=True)
-    incidents = serializers.ListField(child=serializers.IntegerField(), required=False)
-    agencies = serializers.ListField(child=serializers.IntegerField(), required=False)
+    incidents = serializers.ListField(child=_key_field(), required=False, max_length=200)
+    agencies = serializers.ListField(child=_key_field(), required=False, max_length=50)
 
 
 class DrawingSerializer(serializers.Serializer):
@@ -29,13 +37,13 @@ class DrawingSerializer(serializers.Serializer):
 
 class LogSerializer(serializers.Serializer):
     text = serializers.CharField(max_length=4000)
-    corrects = serializers.IntegerField(required=False, allow_null=True)
+    corrects = _key_field(required=False, allow_null=True)
 
 
 class TaskSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Task.Kind.choices)
     title = serializers.CharField(max_length=300)
-    agency = serializers.IntegerField(required=False, allow_null=True)
+    agency = _key_field(required=False, allow_null=True)
 
 
 class TaskStatusSerializer(serializers.Serializer):
@@ -43,15 +51,24 @@ class TaskStatusSerializer(serializers.Serializer):
 
 
 class LinkSerializer(serializers.Serializer):
-    incident = serializers.IntegerField()
+    incident = _key_field()
 
 
 class InviteSerializer(serializers.Serializer):
-    agency = serializers.IntegerField()
+    agency = _key_field()
 
 
 class CloseSerializer(serializers.Serializer):
     summary = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+
+
+def _key(value) -> int:
+    """A database key from the URL; anything else (not a number, beyond the keys' integers)
+    is simply not found."""
+    text = str(value or "")
+    if not text.isascii() or not text.isdigit() or int(text) > MAX_KEY:
+        raise NotFound()
+    return int(text)
 
 
 def _valid(serializer_class, request) -> dict:
@@ -75,7 +92,7 @@ class CrisisViewSet(viewsets.ViewSet):
     queryset = Crisis.objects.none()  # for the schema: ids are the crisis's integer keys
 
     def _crisis(self, request, pk) -> Crisis:
-        return get_object_or_404(crisis_reads.crises_visible_to(request.user), pk=pk)
+        return get_object_or_404(crisis_reads.crises_visible_to(request.user), pk=_key(pk))
 
     def _present(self, crisis, code=status.HTTP_200_OK):
         crisis.refresh_from_db()
@@ -119,7 +136,7 @@ class CrisisViewSet(viewsets.ViewSet):
     @action(detail=True, methods=["patch", "delete"], url_path=r"drawings/(?P<drawing>\d+)")
     def drawing(self, request, pk=None, drawing=None):
         crisis = self._crisis(request, pk)
-        shape = get_object_or_404(Drawing, pk=drawing, crisis=crisis, removed_at=None)
+        shape = get_object_or_404(Drawing, pk=_key(drawing), crisis=crisis, removed_at=None)
         if request.method == "DELETE":
             services.drawing_remove(drawing=shape, by=request.user)
             return Response(status=status.HTTP_204_NO_CONTENT)
@@ -156,7 +173,7 @@ class CrisisViewSet(viewsets.ViewSet):
     @action(detail=True, methods=["patch"], url_path=r"tasks/(?P<task>\d+)")
     def task(self, request, pk=None, task=None):
         crisis = self._crisis(request, pk)
-        item = get_object_or_404(Task, pk=task, crisis=crisis)
+        item = get_object_or_404(Task, pk=_key(task), crisis=crisis)
         item = services.task_set_status(task=item, by=request.user,
                                         **_valid(TaskStatusSerializer, request))
         return Response({"id": item.pk, "status": item.status})

@@ -3,6 +3,7 @@
 from django.utils import timezone
 from rest_framework import serializers
 
+from controlroom.api.fields import DateTimeField
 from incidents import lifecycle, procedure_reads
 from incidents.models import Alert, Category, Incident, ProcedureRun, StepRun, Unit
 from incidents.models.common import Level
@@ -54,7 +55,7 @@ class AlertCreateSerializer(PointMixin):
     category = _category_field()
     severity = serializers.ChoiceField(choices=LEVELS, default=3)
     title = serializers.CharField(max_length=200, required=False, default="")
-    occurred_at = serializers.DateTimeField(required=False)
+    occurred_at = DateTimeField(required=False)
     evidence = serializers.DictField(required=False, default=dict)
     dedup_key = serializers.CharField(max_length=200, required=False, default="")
 
@@ -227,7 +228,7 @@ class UnitSerializer(serializers.ModelSerializer):
 
 
 class PositionSerializer(PointMixin):
-    at = serializers.DateTimeField(required=False)
+    at = DateTimeField(required=False)
 
 
 class UnitStatusSerializer(serializers.Serializer):
@@ -256,12 +257,12 @@ class ReplayFilterSerializer(serializers.Serializer):
 
 
 class ReplayStateQuerySerializer(ReplayFilterSerializer):
-    at = serializers.DateTimeField(help_text="The instant to rebuild (ISO 8601).")
+    at = DateTimeField(help_text="The instant to rebuild (ISO 8601).")
 
 
 class ReplayEventsQuerySerializer(ReplayFilterSerializer):
-    start = serializers.DateTimeField()
-    end = serializers.DateTimeField()
+    start = DateTimeField()
+    end = DateTimeField()
 
     def validate(self, attrs):
         if attrs["end"] <= attrs["start"]:

@@ -4,7 +4,6 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.urls import reverse
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -12,6 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from controlroom.moments import parse_moment
 from video import selectors, services
 from video.api import serializers as s
 from video.models import Screen
@@ -77,7 +77,10 @@ class CameraViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         rows = selectors.statistics_visible_to(user=request.user).filter(camera=camera)
         since = request.query_params.get("since")
         if since:
-            moment = parse_datetime(since)
+            try:
+                moment = parse_moment(since)
+            except ValueError as exc:
+                raise ValidationError({"since": [str(exc)]}) from None
             if moment is None:
                 raise ValidationError({"since": ["Date attendue au format ISO 8601."]})
             rows = rows.filter(period_start__gte=moment)

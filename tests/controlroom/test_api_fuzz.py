@@ -1,0 +1,61 @@
+"""A bounded property-based run over the whole documented API (/api/schema/): schemathesis draws
+requests from the schema, valid and invalid, and none may end in a server error.
+
+Authenticated as an operator (session cookie and CSRF token), so requests get past the
+authentication and reach the views. Examples are derived deterministically, so a run is
+repeatable; ``API_FUZZ_EXAMPLES`` sets how many per operation.
+"""
+
+import os
+
+import hypothesis
+import pytest
+import schemathesis
+from django.conf import settings
+from django.core.wsgi import get_wsgi_application
+from django.test import Client
+from hypothesis import HealthCheck, Phase
+
+from tests.incidents.conftest import make_incident, make_unit  # noqa: F401 (fixtures)
+
+EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "8"))
+CSRF = "fuzzcsrftokenfuzzcsrftokenfuzz00"  # a 32-character CSRF secret, sent as cookie and header
+
+
+@pytest.fixture
+def operator_client(people, city, categories, make_incident, make_unit):
+    make_incident()
+    make_unit("PM-01")
+    client = Client()
+    client.force_login(people["operator"])
+    return client
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_request_drawn_from_the_schema_gets_a_server_error(operator_client):
+    response = operator_client.get("/api/schema/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    schema = schemathesis.openapi.from_dict(response.json())
+    schema.app = get_wsgi_application()
+    session = operator_client.cookies[settings.SESSION_COOKIE_NAME].value
+    cookies = {settings.SESSION_COOKIE_NAME: session, settings.CSRF_COOKIE_NAME: CSRF}
+    headers = {"X-CSRFToken": CSRF}
+    failures = []
+
+    for result in schema.get_all_operations():
+        operation = result.ok()
+
+        @hypothesis.settings(max_examples=EXAMPLES, deadline=None, database=None,
+                             derandomize=True, phases=[Phase.explicit, Phase.generate],
+                             suppress_health_check=list(HealthCheck))
+        @hypothesis.given(case=operation.as_strategy())
+        def call(case):
+            response = case.call(headers=headers, cookies=cookies)
+            if response.status_code >= 500:
+                failures.append(f"{case.method} {case.formatted_path} "
+                                f"query={case.query} body={str(case.body)[:200]!r} "
+                                f"-> {response.status_code}")
+
+        call()
+
+    assert failures == [], "\n".join(failures[:40])
