@@ -255,6 +255,10 @@ def test_bad_settings_are_refused_in_french():
         detector_from_settings({"kind": "onnx"})
     with pytest.raises(ValueError, match="invalides"):
         detector_from_settings({"kind": "hog", "colour": "rouge"})
+    with pytest.raises(ValueError, match="remplissage de la fenêtre HOG"):
+        detector_from_settings({"kind": "hog", "fill": 3})
+    with pytest.raises(ValueError, match="nombre d'échelles HOG"):
+        detector_from_settings({"kind": "hog", "levels": 0})
 
 
 def test_an_unreadable_model_is_refused_in_french(tmp_path):

@@ -111,6 +111,9 @@ def test_registry_lists_every_rule_and_builds_with_params():
     ("intrusion", {}, [], "« intrusion » demande au moins une zone"),
     ("wrong_direction", {}, [zone("z", 0, 0, 1, 1)], "« wrong_direction » demande"),
     ("line_crossing", {}, [Zone("l", ((0.5, 0.0),), kind="line")], "au moins 2 points"),
+    ("line_crossing", {"band": 2}, [], "« band » : doit être ≤ 1"),
+    ("line_crossing", {"coast_seconds": -1}, [], "« coast_seconds » : doit être ≥ 0"),
+    ("abandoned_object", {"rate": 0}, [], "« rate » : doit être > 0"),
 ])
 def test_build_rule_refuses_bad_configurations_in_french(name, params, zones, message):
     with pytest.raises(ValueError, match=message):
@@ -598,3 +601,15 @@ def test_line_crossing_counts_a_track_carried_past_the_line_then_dropped():
     assert run(build_rule("line_crossing", {}, [DOOR]), scene(times, slow)) == []
     assert len(run(build_rule("line_crossing", {"coast_seconds": 1.0}, [DOOR]),
                    scene(times, slow))) == 1
+
+
+def test_line_crossing_counts_a_track_dropped_just_past_the_line():
+    """Seen last 5 px past the line (within the band), then gone: out of the frame just after
+    a line drawn close to its edge, it has crossed. Back on its first side, it has not."""
+    times = [float(i) for i in range(8)]
+    leaving = walk(1, [(float(i), person(x - 10, 40)) for i, x in enumerate([120, 140, 165])])
+    events = run(build_rule("line_crossing", {}, [DOOR]), scene(times, leaving))
+    assert [(e.details["direction"], e.t) for e in events] == [("b_to_a", 3.0)]
+    back = walk(2, [(float(i), person(x - 10, 40))
+                    for i, x in enumerate([120, 140, 165, 140])])
+    assert run(build_rule("line_crossing", {}, [DOOR]), scene(times, back)) == []

@@ -33,7 +33,8 @@ class LineCrossing(Rule):
     A track missed by the detector for a few frames keeps its side and still counts once seen
     again past the line. One the tracker carries past the line (at its last speed) within
     ``coast_seconds`` of being last seen, then drops without seeing it again, has crossed too:
-    counted when dropped. Seen again on its first side, it has not.
+    counted when dropped; so has one dropped when last seen past the line, within the band.
+    Seen again on its first side, it has not.
     """
 
     name = "line_crossing"
@@ -58,24 +59,29 @@ class LineCrossing(Rule):
             seen = track.missed == 0
             if not seen and analysis.t - track.last_seen > p.coast_seconds + 1e-6:
                 continue  # carried too long to say where it is: keeps what it had
-            crossed = self._crossings(track, size, seen)
+            crossed, unsettled = self._crossings(track, size, seen)
             if seen:
-                self._pending.pop(track.id, None)
                 events.extend(self._count(analysis, line, direction, track.box, track.label)
                               for line, direction in crossed)
+                crossed = []
+            # Counted if the track is dropped there: carried past the line, or seen past it
+            # but within the band (someone leaving the frame just after a line drawn close
+            # to its edge).
+            pending = [(line, direction, track.box, track.label)
+                       for line, direction in crossed + unsettled]
+            if pending:
+                self._pending[track.id] = pending
             else:
-                self._pending[track.id] = [(line, direction, track.box, track.label)
-                                           for line, direction in crossed]
-                if not self._pending[track.id]:
-                    del self._pending[track.id]
+                self._pending.pop(track.id, None)
         return events
 
-    def _crossings(self, track, size, seen: bool) -> list[tuple[str, str]]:
+    def _crossings(self, track, size, seen: bool) -> tuple[list, list]:
         """The lines the track's feet crossed since it took its side of each, and which way;
-        the sides are updated only from where the track is seen (``seen``)."""
+        then those it is past but still within the band of. The sides are updated only from
+        where the track is seen (``seen``)."""
         point = track.box.bottom_center
         band = self.params.band * track.box.h
-        crossed = []
+        crossed, unsettled = [], []
         for line in self.zones:
             ends = self._polygon(line, size)
             for index, (a, b) in enumerate(zip(ends[:-1], ends[1:])):
@@ -83,21 +89,21 @@ class LineCrossing(Rule):
                 if not length:
                     continue
                 distance = _cross(a, b, point) / length
-                if band and abs(distance) < band:
-                    continue  # about the line: the side it had holds
                 is_b = distance >= 0  # a point exactly on the line (no band) is on side b
                 key = (track.id, line.name, index)
                 previous = self._sides.get(key)
-                if seen:
+                within = band and abs(distance) < band  # about the line: its side holds
+                if seen and not within:
                     self._sides[key] = (is_b, point)
                 if previous is None or previous[0] == is_b:
                     continue
                 anchor = previous[1]
                 if _cross(anchor, point, a) * _cross(anchor, point, b) > 0:
                     continue  # went round an end of the line
-                crossed.append((line.name, "a_to_b" if is_b else "b_to_a"))
+                (unsettled if within else crossed).append(
+                    (line.name, "a_to_b" if is_b else "b_to_a"))
                 break
-        return crossed
+        return crossed, unsettled
 
     def _count(self, analysis, line: str, direction: str, box, label: str):
         return self._event(analysis, line, 0.9, box=box, statistic=True, direction=direction,
