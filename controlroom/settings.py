@@ -358,6 +358,7 @@ SPECTACULAR_SETTINGS = {
         "CapSeverityEnum": "devices.cap.SEVERITIES",
         "ProcedureRunStatusEnum": "incidents.models.ProcedureRun.Status",
         "StepStatusEnum": "incidents.models.StepRun.Status",
+        "CrisisKindEnum": "incidents.models.Crisis.Kind",
     },
 }
 

@@ -15,7 +15,8 @@ from devices.models import (
 
 
 class DeviceSerializer(serializers.ModelSerializer):
-    sector_name = serializers.CharField(source="sector.name", default=None, read_only=True)
+    sector_name = serializers.CharField(source="sector.name", default=None,
+                                        allow_null=True, read_only=True)
     actions = serializers.SerializerMethodField()
 
     class Meta:
@@ -33,9 +34,9 @@ class DeviceSerializer(serializers.ModelSerializer):
 class CommandSerializer(serializers.ModelSerializer):
     device_code = serializers.CharField(source="device.code", read_only=True)
     requested_by = serializers.CharField(source="requested_by.username", default=None,
-                                         read_only=True)
+                                         allow_null=True, read_only=True)
     approved_by = serializers.CharField(source="approved_by.username", default=None,
-                                        read_only=True)
+                                        allow_null=True, read_only=True)
 
     class Meta:
         model = Command

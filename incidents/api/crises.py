@@ -29,6 +29,17 @@ class CrisisOpenSerializer(serializers.Serializer):
     agencies = serializers.ListField(child=_key_field(), required=False, max_length=50)
 
 
+class CrisisSummarySerializer(serializers.Serializer):
+    """A crisis in the list (not paginated: the 200 most recent)."""
+
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    kind = serializers.ChoiceField(choices=Crisis.Kind.choices)
+    status = serializers.ChoiceField(choices=Crisis.Status.choices)
+    opened_at = serializers.DateTimeField()
+    closed_at = serializers.DateTimeField(allow_null=True)
+
+
 class DrawingSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Drawing.Kind.choices)
     label = serializers.CharField(max_length=120, required=False, allow_blank=True)
@@ -98,7 +109,7 @@ class CrisisViewSet(viewsets.ViewSet):
         crisis.refresh_from_db()
         return Response(crisis_reads.crisis_detail(crisis), status=code)
 
-    @extend_schema(operation_id="crises_list", responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(operation_id="crises_list", responses={200: CrisisSummarySerializer(many=True)})
     def list(self, request):
         return Response([
             {"id": c.pk, "title": c.title, "kind": c.kind, "status": c.status,

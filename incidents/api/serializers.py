@@ -33,9 +33,10 @@ class PointMixin(serializers.Serializer):
 class AlertSerializer(serializers.ModelSerializer):
     category = serializers.SlugRelatedField(slug_field="code", read_only=True)
     category_label = serializers.CharField(source="category.label", read_only=True)
-    sector_name = serializers.CharField(source="sector.name", default=None, read_only=True)
+    sector_name = serializers.CharField(source="sector.name", default=None,
+                                        allow_null=True, read_only=True)
     acknowledged_by = serializers.CharField(source="acknowledged_by.username", default=None,
-                                            read_only=True)
+                                            allow_null=True, read_only=True)
 
     class Meta:
         model = Alert
@@ -78,7 +79,8 @@ class AlertOpenIncidentSerializer(serializers.Serializer):
 
 # --- procedures ----------------------------------------------------------------------------------
 class StepSerializer(serializers.ModelSerializer):
-    done_by = serializers.CharField(source="done_by.username", default=None, read_only=True)
+    done_by = serializers.CharField(source="done_by.username", default=None,
+                                    allow_null=True, read_only=True)
     overdue = serializers.SerializerMethodField()
 
     class Meta:
@@ -128,7 +130,8 @@ class IncidentSerializer(serializers.ModelSerializer):
     category_label = serializers.CharField(source="category.label", read_only=True)
     category_domain = serializers.CharField(source="category.domain", read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
-    sector_name = serializers.CharField(source="sector.name", default=None, read_only=True)
+    sector_name = serializers.CharField(source="sector.name", default=None,
+                                        allow_null=True, read_only=True)
     agencies = serializers.SerializerMethodField()
     alerts = serializers.SerializerMethodField()
     units = serializers.SerializerMethodField()

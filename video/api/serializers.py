@@ -8,7 +8,8 @@ from video.models import Camera, Screen, ScreenRouting, VideoEvent, ZoneStatisti
 class CameraSerializer(serializers.ModelSerializer):
     """A camera as staff see it: never its stream address."""
 
-    sector_name = serializers.CharField(source="sector.name", default=None, read_only=True)
+    sector_name = serializers.CharField(source="sector.name", default=None,
+                                        allow_null=True, read_only=True)
     analytics = serializers.SerializerMethodField()
 
     class Meta:
@@ -67,7 +68,8 @@ class UnblurSerializer(serializers.Serializer):
 
 
 class ScreenSerializer(serializers.ModelSerializer):
-    camera_name = serializers.CharField(source="camera.name", default=None, read_only=True)
+    camera_name = serializers.CharField(source="camera.name", default=None,
+                                        allow_null=True, read_only=True)
     page_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -89,7 +91,7 @@ class RoutingSerializer(serializers.ModelSerializer):
     camera_name = serializers.CharField(source="camera.name", read_only=True)
     requested_by = serializers.CharField(source="requested_by.username", read_only=True)
     decided_by = serializers.CharField(source="decided_by.username", default=None,
-                                       read_only=True)
+                                       allow_null=True, read_only=True)
 
     class Meta:
         model = ScreenRouting

@@ -39,7 +39,7 @@ class CameraViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
                     OpenApiParameter("lon", OpenApiTypes.FLOAT, required=True),
                     OpenApiParameter("limit", OpenApiTypes.INT, description="1 to 10 (3)")],
         responses=s.NearCameraSerializer(many=True))
-    @action(detail=False, methods=["get"])
+    @action(detail=False, methods=["get"], pagination_class=None)
     def nearest(self, request):
         """The cameras nearest to a point, within 1 km, nearest first."""
         try:
