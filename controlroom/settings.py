@@ -199,13 +199,16 @@ else:
 RATELIMIT_USE_CACHE = "ratelimit"
 
 # --- Celery ---------------------------------------------------------------------------------
-# The test run has a broker folder of its own (controlroom/pytest_plugin.py), so tasks queued by
-# tests are never run by ``make run``.
+# The test run has a broker folder (and Redis key prefix) of its own (controlroom/pytest_plugin.py),
+# so tasks queued by tests are never run by ``make run``.
 CELERY_DIR = Path(os.environ.get("CONTROLROOM_CELERY_DIR", VAR_DIR / "celery"))
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {}
+    # A test run queues under a key prefix of its own (controlroom/pytest_plugin.py).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "global_keyprefix": os.environ.get("CONTROLROOM_CELERY_KEY_PREFIX", ""),
+    }
 else:
     # kombu's filesystem transport, writing its files atomically (controlroom/broker.py): a real
     # broker shared by every process on this machine.

@@ -114,8 +114,14 @@ def test_the_broker_writes_under_the_var_dir_not_in_the_checkout():
         assert Path(options[key]).parent == Path(django_settings.CELERY_DIR)
 
 
-def test_the_test_run_has_a_broker_folder_of_its_own():
+def test_the_test_run_has_a_broker_of_its_own():
     from controlroom import pytest_plugin
+    from controlroom.celery import app
 
     assert Path(django_settings.CELERY_DIR) == Path(pytest_plugin.FOLDER)
     assert Path(django_settings.VAR_DIR) / "celery" != Path(django_settings.CELERY_DIR)
+    options = app.conf.broker_transport_options
+    if django_settings.REDIS_URL:
+        assert options["global_keyprefix"].startswith("test-")
+    else:
+        assert Path(options["data_folder_in"]).parent == Path(pytest_plugin.FOLDER)

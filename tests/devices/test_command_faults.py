@@ -40,7 +40,7 @@ def faults(needs_postgres, mqtt, private_redis):
         setattr(mqtt, name, value)
     return {**values, "MQTT_URL": mqtt.MQTT_URL, "MQTT_TOPIC_PREFIX": mqtt.MQTT_TOPIC_PREFIX,
             "CELERY_BROKER_URL": private_redis.url, "CELERY_RESULT_BACKEND": private_redis.url,
-            "CELERY_BROKER_TRANSPORT_OPTIONS": {},
+            "CELERY_BROKER_TRANSPORT": None, "CELERY_BROKER_TRANSPORT_OPTIONS": {},
             "CHANNEL_LAYERS": django_settings.CHANNEL_LAYERS,
             "CELERY_BEAT_SCHEDULE": {"reconcile-device-commands": {
                 "task": "devices.reconcile_commands", "schedule": RECONCILE_SECONDS}}}

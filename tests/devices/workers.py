@@ -127,7 +127,8 @@ class PrivateRedis:
 
 @contextmanager
 def publishing_to(url: str):
-    """This process's Celery app sends its task messages to ``url`` for a while."""
+    """This process's Celery app sends its task messages to the Redis at ``url`` (no key
+    prefix: it is the test's own) for a while."""
     from controlroom.celery import app
 
     def forget_connections():
@@ -136,11 +137,12 @@ def publishing_to(url: str):
         app._pool = None
         app.amqp._producer_pool = None
 
-    saved = app.conf.broker_url
+    names = ("broker_url", "broker_transport", "broker_transport_options")
+    saved = {name: app.conf[name] for name in names}
     forget_connections()
-    app.conf.broker_url = url
+    app.conf.update(broker_url=url, broker_transport=None, broker_transport_options={})
     try:
         yield
     finally:
         forget_connections()
-        app.conf.broker_url = saved
+        app.conf.update(saved)
