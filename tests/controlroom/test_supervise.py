@@ -122,3 +122,12 @@ def test_a_worker_asked_to_stop_ends_its_analysis_windows_at_their_next_lease_ch
         assert leases.extend(object, pk=1, token="t", seconds=60) is False
     finally:
         leases.stopping.clear()
+
+
+def test_honcho_waits_for_the_supervisors_grace_before_it_kills():
+    import honcho.manager
+
+    from controlroom import run_procfile, supervise
+
+    assert run_procfile.main is not None
+    assert honcho.manager.KILL_WAIT > supervise.GRACE_SECONDS
