@@ -170,3 +170,27 @@ def test_the_beat_runs_the_reconciler_more_often_than_the_grace():
                if entry["task"] == "devices.reconcile_commands"]
     assert len(entries) == 1
     assert entries[0]["schedule"] < django_settings.DEVICE_COMMAND_GRACE_SECONDS
+
+
+def test_an_answer_that_comes_after_the_reconciler_stepped_in_still_counts(
+        make_device, people, quick, queued, django_capture_on_commit_callbacks):
+    light = make_device("lum-slow")
+    command = services.command_request(device=light, action="on", params={},
+                                       by=people["operator"])
+
+    class Slow:
+        """A worker so slow that the reconciler takes its attempt for lost, then answered."""
+
+        def deliver(self, address, kind, message, timeout, state=None):
+            sent = Command.objects.get(pk=command.pk)
+            with django_capture_on_commit_callbacks(execute=True):
+                assert reconcile.commands_reconcile(now=later(sent, 0.1)) == {"sent_again": 1}
+            return Ack(command=message["command"], status="done", state={"on": True})
+
+    assert services.command_deliver(command_id=command.pk, driver=Slow()).status == "done"
+    # The attempt queued meanwhile finds the command done: nothing is sent again.
+    assert services.command_deliver(command_id=command.pk, driver=_Dies()).status == "done"
+
+    assert statuses(command) == ["requested", "sent", "retrying", "acknowledged", "done"]
+    assert [pk for pk, _options in queued] == [command.pk]
+    assert not Alert.objects.exists()
