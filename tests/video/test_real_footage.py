@@ -82,11 +82,10 @@ def test_hog_searches_each_moving_region_at_its_own_scale(hog_run):
 
 
 @needs_clip
-def test_hog_finds_the_people_of_the_half_not_used_to_tune_it():
+def test_hog_finds_the_people_of_the_half_not_used_to_tune_it(hog_run):
     """HOG's search (sizes, scale, grouping) and the line-crossing rule's band were chosen on
     frames 0-397 of the clip; frames 398-794 were only measured."""
-    result = run(HogPersonDetector(), detect_every=3)
-    found, counted = result.part(range(HELD_OUT, 795))
+    found, counted = hog_run.part(range(HELD_OUT, 795))
     assert found.labelled == 70
     assert found.recall >= 0.6
     assert abs(counting_error(counted, CROSSINGS_HELD_OUT)) <= 0.10
