@@ -9,6 +9,7 @@ again. The model needs the fields ``enabled``, ``lease_token``, ``lease_until``,
 
 import multiprocessing
 import secrets
+import threading
 from datetime import datetime, timedelta
 
 from django.db import models, transaction
@@ -19,7 +20,10 @@ MARGIN_SECONDS = 30  # a window may start late (queue) or end late (last frame, 
 # Set when this worker shuts down (controlroom/celery.py): its running windows end at their next
 # lease check, releasing their leases, so that a stop does not wait for a whole window. Created
 # before the worker forks its pool, so its pool processes see it too.
-stopping = multiprocessing.Event()
+try:
+    stopping = multiprocessing.Event()
+except OSError:  # no POSIX semaphores here (some sandboxes): this process's own windows only
+    stopping = threading.Event()
 
 
 def extend(model: type[models.Model], *, pk: int, token: str, seconds: float,
