@@ -8,8 +8,10 @@ broker on the filesystem, so a newcomer needs no server. ``DATABASE_URL`` switch
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
+from csp import constants as csp
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -83,6 +85,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     # Last, as django-axes asks: it watches the authentication outcome of the whole stack.
     "axes.middleware.AxesMiddleware",
 ]
@@ -284,11 +287,47 @@ SESSION_COOKIE_AGE = env_int("SESSION_IDLE_TIMEOUT", 12 * 3600)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", False)
+# Out of debug, cookies travel over HTTPS only (browsers count http://localhost as secure, so
+# `make run` keeps working); DJANGO_SECURE_COOKIES=0 for a plain-HTTP deployment on a LAN.
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# HSTS, sent on HTTPS answers only: a year by default out of debug.
+SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", False)
+if env_bool("DJANGO_BEHIND_HTTPS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+
+MAP_TILES_URL = os.environ.get("MAP_TILES_URL", "")
+
+
+def _tiles_origin(url: str) -> list[str]:
+    """The origin of the map tiles' server, if they come from elsewhere ({s} subdomains too)."""
+    parts = urlsplit(url.replace("{s}", "*")) if url else None
+    return [f"{parts.scheme}://{parts.netloc}"] if parts and parts.scheme and parts.netloc else []
+
+
+# Content Security Policy (django-csp): scripts only from our own static files, no inline script
+# nor handler; styles may be inline (map markers and reports set their own); nothing framed.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF],
+        "style-src": [csp.SELF, csp.UNSAFE_INLINE],
+        "img-src": [csp.SELF, "data:", "blob:", *_tiles_origin(MAP_TILES_URL)],
+        "media-src": [csp.SELF, "blob:"],
+        "font-src": [csp.SELF, "data:"],
+        "connect-src": [csp.SELF],
+        "worker-src": [csp.SELF, "blob:"],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.SELF],
+        "form-action": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+    },
+}
 
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15) / 60  # hours
@@ -482,7 +521,7 @@ SOUND_CLASSIFIER = (
 
 # --- Maps -----------------------------------------------------------------------------------
 LEAFLET_CONFIG = {
-    "TILES": os.environ.get("MAP_TILES_URL", ""),
+    "TILES": MAP_TILES_URL,
     "DEFAULT_CENTER": (47.3220, 5.0415),
     "DEFAULT_ZOOM": 13,
     "RESET_VIEW": False,

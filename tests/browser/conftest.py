@@ -210,13 +210,16 @@ async def chromium():
 
 @pytest_asyncio.fixture(loop_scope="module")
 async def page(chromium, asgi_server):
-    """A fresh French-speaking browser context; any script error fails the test."""
+    """A fresh French-speaking browser context; any script error, or anything the
+    Content-Security-Policy refuses, fails the test."""
     asgi_server.ensure_running()
     context = await chromium.new_context(locale="fr-FR", timezone_id="Europe/Paris")
     context.set_default_timeout(15_000)
     page = await context.new_page()
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: errors.append(message.text)
+            if message.type == "error" and "Content Security Policy" in message.text else None)
     yield page
     await context.close()
     assert not errors, f"script errors in the page: {errors}"

@@ -75,8 +75,8 @@ async def test_a_citizen_reports_and_the_operator_sees_it_live(chromium, page, a
     assert "Trois lampadaires éteints" in await item.inner_text()
     link = item.get_by_role("link", name="Signalements et photos")
     assert await link.get_attribute("href") == f"/console/signalements/?alerte={alert.pk}&etat=all"
-    await page.wait_for_function(f"window.controlRoomConsole.hasFeature('alert-{alert.pk}')")
-    await page.wait_for_function(f"window.controlRoomConsole.hasFeature('report-{report.pk}')")
+    await page.wait_for_function(f"() => window.controlRoomConsole.hasFeature('alert-{alert.pk}')")
+    await page.wait_for_function(f"() => window.controlRoomConsole.hasFeature('report-{report.pk}')")
     await screenshot(page, "console-citizen-alert")
 
     # The citizen follows the report with the code.

@@ -87,7 +87,7 @@ async def test_an_alert_is_handled_and_its_procedure_followed_live(
     item = page.locator(f'#alert-inbox [data-alert-id="{alert["id"]}"]')
     await item.wait_for()
     assert "Rassemblement signalé par Divia" in await item.inner_text()
-    await page.wait_for_function(f"window.controlRoomConsole.hasFeature('alert-{alert['id']}')")
+    await page.wait_for_function(f"() => window.controlRoomConsole.hasFeature('alert-{alert['id']}')")
     await screenshot(page, "console-alert")
 
     # A second operator watches from another browser.
@@ -197,7 +197,7 @@ async def test_the_wall_view_follows_the_stream(page, asgi_server, people, agenc
     await log_in(page, asgi_server, people["operator"], path="/console/wall/")
     assert await page.locator("#alert-inbox").count() == 0  # the map alone
     alert = await asyncio.to_thread(post_alert, asgi_server, token, source_ref="wall-1")
-    await page.wait_for_function(f"window.controlRoomConsole.hasFeature('alert-{alert['id']}')")
+    await page.wait_for_function(f"() => window.controlRoomConsole.hasFeature('alert-{alert['id']}')")
     await screenshot(page, "console-wall")
 
 

@@ -69,7 +69,7 @@ async def test_commands_approvals_and_step_proposals(chromium, page, asgi_server
     devices = await make_devices()
     await page.set_viewport_size({"width": 1600, "height": 1000})
     await log_in(page, asgi_server, people["operator"])
-    await page.wait_for_function("window.controlRoomConsole.hasFeature('device-%d')"
+    await page.wait_for_function("() => window.controlRoomConsole.hasFeature('device-%d')"
                                  % devices["lum-1"].pk)
     # Every layer of the console is drawn: the camera too, with its analytics in the popup.
     await page.evaluate("window.controlRoomConsole.openPopup('camera-%d')"

@@ -150,7 +150,7 @@ async def test_the_console_reconnects_with_backoff_and_resumes_after_its_last_se
     await console.wait_for_state("reconnecting")
     missed = await record(3)
     # Let it try the stopped server twice before it comes back.
-    await page.wait_for_function(f"window.openedSockets.length >= {opened + 2}")
+    await page.wait_for_function(f"() => window.openedSockets.length >= {opened + 2}")
     await asyncio.to_thread(asgi_server.start)
 
     await console.wait_for(missed[-1])

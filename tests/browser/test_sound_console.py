@@ -79,7 +79,7 @@ async def test_a_located_shot_in_the_inbox_on_the_map_and_its_nearest_cameras(
     alert_id = await shot(plane, sensors)
     item = page.locator(f'#alert-inbox li[data-alert-id="{alert_id}"]')
     await item.locator("[data-located]", has_text="Localisé par").wait_for()
-    await page.wait_for_function(f"window.controlRoomConsole.soundArea({alert_id}) !== null")
+    await page.wait_for_function(f"() => window.controlRoomConsole.soundArea({alert_id}) !== null")
     area = await page.evaluate(f"window.controlRoomConsole.soundArea({alert_id})")
     x, y = plane.to_xy(area["lat"], area["lng"])
     assert math.hypot(x - 15, y + 20) < 5 and 0 < area["radius"] < 15
