@@ -37,6 +37,8 @@ class AlertSerializer(serializers.ModelSerializer):
                                         allow_null=True, read_only=True)
     acknowledged_by = serializers.CharField(source="acknowledged_by.username", default=None,
                                             allow_null=True, read_only=True)
+    dismiss_reason = serializers.ChoiceField(choices=Alert.DismissReason.choices,
+                                             allow_blank=True, read_only=True)
 
     class Meta:
         model = Alert

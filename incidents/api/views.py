@@ -161,14 +161,14 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return Response(journal.live_message(event), status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=EventSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def timeline(self, request, pk=None):
         incident = self.get_object()
         events = selectors.incident_timeline(incident=incident, user=request.user)[:2000]
         return Response([journal.live_message(event) for event in events])
 
     @extend_schema(responses=s.SuggestionSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def suggestions(self, request, pk=None):
         incident = self.get_object()
         if not request.user.has_perm("incidents.dispatch_unit"):
@@ -193,7 +193,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return self._present(incident)
 
     @extend_schema(responses=s.ProcedureRunSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def procedures(self, request, pk=None):
         incident = self.get_object()
         runs = incident.procedure_runs.prefetch_related("steps").order_by("-started_at")

@@ -18,23 +18,35 @@ from django.test import Client
 from hypothesis import HealthCheck, Phase
 from schemathesis.checks import response_schema_conformance
 
-from tests.incidents.conftest import make_incident, make_unit  # noqa: F401 (fixtures)
+from tests.incidents.conftest import DARCY, make_incident, make_unit  # noqa: F401 (fixtures)
 
 EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "8"))
 CSRF = "fuzzcsrftokenfuzzcsrftokenfuzz00"  # a 32-character CSRF secret, sent as cookie and header
 
 
 @pytest.fixture
-def operator_client(people, city, categories, make_incident, make_unit):
-    make_incident()
-    make_unit("PM-01")
+def existing(people, city, categories, make_incident, make_unit) -> dict:
+    """One object of each kind, so that requests about an ``{id}`` also reach real ones."""
+    from incidents.services import alerts, crises
+
+    incident = make_incident()
+    alert = alerts.alert_receive(by=people["operator"], source="operator",
+                                 category=categories["rixe"], title="Rixe", lat=DARCY[0],
+                                 lon=DARCY[1]).alert
+    crisis = crises.crisis_open(by=people["supervisor"], kind="flood", title="Crue")
+    return {"/api/incidents/": incident.pk, "/api/alerts/": alert.pk,
+            "/api/units/": make_unit("PM-01").pk, "/api/crises/": crisis.pk}
+
+
+@pytest.fixture
+def operator_client(people, existing):
     client = Client()
     client.force_login(people["operator"])
     return client
 
 
 @pytest.mark.django_db(transaction=True)
-def test_no_request_drawn_from_the_schema_gets_a_server_error(operator_client):
+def test_no_request_drawn_from_the_schema_gets_a_server_error(operator_client, existing):
     response = operator_client.get("/api/schema/", HTTP_ACCEPT="application/json")
     assert response.status_code == 200
     schema = schemathesis.openapi.from_dict(response.json())
@@ -52,6 +64,14 @@ def test_no_request_drawn_from_the_schema_gets_a_server_error(operator_client):
                              suppress_health_check=list(HealthCheck))
         @hypothesis.given(case=operation.as_strategy())
         def call(case):
+            check(case)
+            real = next((pk for prefix, pk in existing.items()
+                         if case.path.startswith(prefix)), None)
+            if real is not None and "id" in (case.path_parameters or {}):
+                case.path_parameters = {**case.path_parameters, "id": real}
+                check(case)
+
+        def check(case):
             response = case.call(headers=headers, cookies=cookies)
             request = (f"{case.method} {case.formatted_path} query={case.query} "
                        f"body={str(case.body)[:200]!r}")
