@@ -18,14 +18,17 @@ from django.test import Client
 from hypothesis import HealthCheck, Phase
 from schemathesis.checks import response_schema_conformance
 
-from tests.incidents.conftest import DARCY, make_incident, make_unit  # noqa: F401 (fixtures)
+from tests.devices.conftest import make_device  # noqa: F401 (fixtures)
+from tests.incidents.conftest import DARCY, make_incident, make_unit  # noqa: F401
+from tests.video.conftest import make_camera  # noqa: F401
 
 EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "8"))
 CSRF = "fuzzcsrftokenfuzzcsrftokenfuzz00"  # a 32-character CSRF secret, sent as cookie and header
 
 
 @pytest.fixture
-def existing(people, city, categories, make_incident, make_unit) -> dict:
+def existing(people, city, categories, make_incident, make_unit, make_device,
+             make_camera) -> dict:
     """One object of each kind, so that requests about an ``{id}`` also reach real ones."""
     from incidents.services import alerts, crises
 
@@ -35,7 +38,9 @@ def existing(people, city, categories, make_incident, make_unit) -> dict:
                                  lon=DARCY[1]).alert
     crisis = crises.crisis_open(by=people["supervisor"], kind="flood", title="Crue")
     return {"/api/incidents/": incident.pk, "/api/alerts/": alert.pk,
-            "/api/units/": make_unit("PM-01").pk, "/api/crises/": crisis.pk}
+            "/api/units/": make_unit("PM-01").pk, "/api/crises/": crisis.pk,
+            "/api/devices/": make_device("lum-1").pk,
+            "/api/cameras/": make_camera("cam-fuzz", "/nonexistent/clip.avi").pk}
 
 
 @pytest.fixture

@@ -70,7 +70,7 @@ class CameraViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         parameters=[OpenApiParameter("since", OpenApiTypes.DATETIME,
                                      description="Periods starting from (default: 24 h ago)")],
         responses=s.StatisticSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def statistics(self, request, pk=None):
         """People per zone and line crossings per period: numbers, never images."""
         camera = self.get_object()
