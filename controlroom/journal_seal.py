@@ -31,14 +31,17 @@ def _key_from_file(path: str) -> bytes:
     key_file = Path(path)
     if not key_file.exists():
         key_file.parent.mkdir(parents=True, exist_ok=True)
-        # Created exclusively, readable by its owner only: two processes never draw two keys.
+        # Written whole under another name, then linked in place, readable by its owner only:
+        # two processes starting together never draw two keys nor read half of one.
+        descriptor, temporary = tempfile.mkstemp(dir=key_file.parent, prefix=".journal-key-")
         try:
-            descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            pass
-        else:
             with os.fdopen(descriptor, "w") as out:
                 out.write(secrets.token_hex(32))
+            os.link(temporary, key_file)
+        except FileExistsError:
+            pass
+        finally:
+            Path(temporary).unlink(missing_ok=True)
     text = key_file.read_text().strip()
     if len(text) < 32:
         raise SealError(f"The journal key in {key_file} is too short (32 characters at least).")
