@@ -31,7 +31,8 @@ def assert_refused(response, code=400):
 
 @pytest.mark.parametrize("path", ["/api/incidents/", "/api/alerts/", "/api/units/",
                                   "/api/devices/", "/api/video-events/"])
-def test_a_limit_or_offset_beyond_bigint_is_no_server_error(api, people, path):
+def test_a_limit_or_offset_beyond_bigint_is_no_server_error(api, people, path, make_incident):
+    make_incident()  # lists with rows in them: an empty list answers before any slicing
     client = api(people["supervisor"])
     assert client.get(f"{path}?limit={HUGE}").status_code == 200
     assert client.get(f"{path}?offset={HUGE}").status_code == 200
