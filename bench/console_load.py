@@ -216,7 +216,7 @@ async def bench_map_load(browser, state: dict, base: str, loads: int) -> bool:
 
 
 def post_alert(base: str, token: str, number: int, run: str) -> int:
-    from incidents.demo import PLACES
+    from demo.incidents import PLACES
 
     lat, lon = list(PLACES.values())[number % len(PLACES)]
     body = json.dumps({

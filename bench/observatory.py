@@ -39,7 +39,7 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    from controlroom import demo as city_demo
+    from demo import city as city_demo
     from observatory import selectors, services, synthetic
     from observatory.models import Fact
 

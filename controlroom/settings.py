@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "video",
     "citizens",
     "observatory",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -244,7 +245,7 @@ CELERY_BEAT_SCHEDULE = {
     "observatory-forecast": {"task": "observatory.forecast", "schedule": 86400.0},
     "observatory-anomalies": {"task": "observatory.anomalies", "schedule": 3600.0},
     "move-demo-units": {
-        "task": "incidents.move_demo_units",
+        "task": "demo.move_units",
         "schedule": float(os.environ.get("DEMO_UNITS_MOVE_SECONDS", "10")),
     },
     "erase-expired-contacts": {"task": "citizens.erase_expired_contacts", "schedule": 3600.0},

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import yaml
 
-from incidents.demo import PLACES
+from demo.incidents import PLACES
 from incidents.models import Alert, Category, Unit
 
 DIRECTORY = Path(__file__).with_name("scenarios")

@@ -13,13 +13,6 @@ def remind_overdue_steps() -> int:
     return procedures.steps_remind_overdue()
 
 
-@shared_task(name="incidents.move_demo_units")
-def move_demo_units() -> int:
-    from incidents import demo
-
-    return demo.units_move()
-
-
 @shared_task(name="incidents.advance_exercises")
 def advance_exercises() -> int:
     from incidents.services import exercises

@@ -4,20 +4,25 @@ CI runs the suite on PostgreSQL and Redis (``DATABASE_URL``, ``REDIS_URL``). Wit
 ``CONTROLROOM_REQUIRE_SERVICES=1`` a test that needs one of them fails instead of skipping.
 """
 
+import io
 import os
+import sys
 import uuid
 from pathlib import Path
 
 import pytest
 from channels.layers import channel_layers
 from django.conf import settings as django_settings
+from django.core.management import call_command
+from django.db import transaction
 from django.db.backends.signals import connection_created
 from django.dispatch import receiver
+from django.test import override_settings
 from shapely.geometry import Polygon
 
-from controlroom import demo as city_demo
 from controlroom import services
-from controlroom.models import Agency
+from controlroom.models import Agency, User
+from demo import city as city_demo
 from incidents.models import Category
 from incidents.services import incidents as incident_services
 
@@ -167,3 +172,42 @@ def city(db):
 def categories(db):
     incident_services.category_ensure_defaults()
     return {category.code: category for category in Category.objects.all()}
+
+
+# --- the demo city, small: a few days of observatory history, media from var/demo-cache/ ------
+SMALL_DEMO_DAYS = 3
+
+
+def load_small_demo(**options) -> str:
+    """``load_demo`` with a few days of observatory history instead of a year (the recordings
+    and clips come from the cache: drawn once per version). Returns what it printed."""
+    out = io.StringIO()
+    call_command("load_demo", observatory_days=SMALL_DEMO_DAYS, stdout=out, **options)
+    return out.getvalue()
+
+
+@pytest.fixture(scope="class")
+def shared_demo(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The small demo, loaded once for a class of tests: each test's changes roll back to it
+    (its own transaction is a savepoint inside this one), as with Django's ``setUpTestData``.
+    Its users, keyed by username."""
+    folder = tmp_path_factory.mktemp("shared-demo")
+    quick = override_settings(
+        MEDIA_ROOT=folder / "media", JOURNAL_ANCHOR_FILE=folder / "journal_anchor",
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
+    with django_db_blocker.unblock():
+        quick.enable()
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            load_small_demo()
+            users = {user.username: user for user in User.objects.all()}
+        except BaseException:
+            atomic.__exit__(*sys.exc_info())
+            quick.disable()
+            raise
+    yield users
+    with django_db_blocker.unblock():
+        transaction.set_rollback(True)
+        atomic.__exit__(None, None, None)
+        quick.disable()

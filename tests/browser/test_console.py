@@ -30,9 +30,9 @@ def prepare_city(agencies):
     """Dijon, its taxonomy and procedures, and a partner system allowed to post alerts."""
     from shapely.geometry import Polygon
 
-    from controlroom import demo as city_demo
     from controlroom import services as config
-    from incidents.demo_procedures import load_demo_procedures
+    from demo import city as city_demo
+    from demo.procedures import load_demo_procedures
     from incidents.models import PartnerSystem
     from incidents.services.incidents import category_ensure_defaults
 

@@ -19,7 +19,7 @@ def a_history(agencies):
     from django.utils import timezone
 
     from controlroom import services as config
-    from controlroom.demo import DIJON_OUTLINE
+    from demo.city import DIJON_OUTLINE
     from observatory import services
 
     services.synthetic_history_load(outline=[(lat, lon) for lon, lat in DIJON_OUTLINE],

@@ -1,9 +1,9 @@
 import pytest
-from django.core.management import call_command
 
 from controlroom import journal
 from controlroom.models import Event, Sector, User
 from controlroom.roles import ROLE_PERMISSIONS, roles_sync
+from tests.conftest import load_small_demo
 
 
 @pytest.mark.django_db
@@ -86,9 +86,9 @@ def test_every_declared_role_permission_exists():
 
 @pytest.mark.django_db
 def test_the_demo_loader_is_idempotent():
-    call_command("load_demo")
+    load_small_demo()
     counts = (User.objects.count(), Sector.objects.count(), Event.objects.count())
-    call_command("load_demo")
+    load_small_demo()
     assert (User.objects.count(), Sector.objects.count(), Event.objects.count()) == counts
     assert Sector.objects.count() == 12
     assert User.objects.get(username="liaison.pn").groups.get().name == "agency_liaison"
@@ -101,7 +101,7 @@ def test_the_demo_loader_is_idempotent():
 def test_demo_sectors_tile_the_city():
     from controlroom.selectors import point_in_city, sector_at
 
-    call_command("load_demo")
+    load_small_demo()
     assert sector_at(lat=47.3220, lon=5.0415).code == "centre-ville"
     assert point_in_city(lat=47.3220, lon=5.0415)
     assert sector_at(lat=48.0, lon=5.0) is None and not point_in_city(lat=48.0, lon=5.0)

@@ -230,7 +230,7 @@ def test_the_api_drafts_issues_and_cancels(api, people, centre):
 
 def test_an_alert_drafted_from_a_procedure_step_completes_it_when_issued(people, centre,
                                                                           make_incident_at):
-    from incidents.demo_procedures import load_demo_procedures
+    from demo.procedures import load_demo_procedures
     from incidents.models import StepRun
 
     load_demo_procedures()

@@ -4,9 +4,9 @@ and the check of the step's settings when procedures are imported."""
 import pytest
 from django.core.exceptions import ValidationError
 
+from demo.procedures import load_demo_procedures
 from devices import proposals
 from devices.models import Command
-from incidents.demo_procedures import load_demo_procedures
 from incidents.models import StepRun
 from incidents.procedure_yaml import params_problems
 from tests.devices.conftest import DARCY, REPUBLIQUE

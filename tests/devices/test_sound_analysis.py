@@ -15,6 +15,8 @@ from django.apps import apps
 from django.conf import settings as django_settings
 from django.core import serializers
 
+from demo.sound import SCREAM_SEED
+from demo.sound import write as write_wav
 from devices import sound
 from devices.acoustics import synth
 from devices.acoustics.frames import HEADER, MAGIC, encode_frame
@@ -22,8 +24,6 @@ from devices.drivers import topic
 from devices.drivers.mqtt import client as mqtt_client
 from devices.models import Device, SoundEvent, SoundSensor, TelemetryReading
 from devices.sound_analysis import analyse_window
-from devices.sound_demo import SCREAM_SEED
-from devices.sound_demo import write as write_wav
 from incidents.models import Alert
 from tests.devices.test_sound import make_sensor  # noqa: F401  (fixture)
 

@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from devices import sound_demo
+from demo import sound as sound_demo
 from devices.acoustics.source import StreamSource
 from devices.models import SoundEvent, SoundLocation, SoundSensor
 from devices.sound_analysis import analyse_window
@@ -16,14 +16,13 @@ START = 1_795_000_020.0  # the clock all the demo sensors share (a multiple of t
 
 
 @pytest.fixture(scope="module")
-def recordings(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("demo-sound")
+def recordings():
+    """The demo's own recordings: drawn once per version under var/demo-cache/."""
     files = {}
     for number, (code, _name, place, (north, east), _detections, _night, kind) in enumerate(
             sound_demo.SENSORS):
         lat, lon = sound_demo._position(place, north, east)
-        files[code] = sound_demo.write(folder / f"{code}.wav",
-                                       sound_demo.scene(code, kind, lat, lon, seed=number))
+        files[code] = sound_demo.recording(number, code, kind, lat, lon)
     return files
 
 

@@ -32,7 +32,7 @@ def at(seconds: float):
 
 @pytest.fixture
 def room(city, categories, people, agencies):
-    from incidents.demo_procedures import load_demo_procedures
+    from demo.procedures import load_demo_procedures
 
     load_demo_procedures()
     return people

@@ -10,8 +10,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from controlroom.models import Event
+from demo.procedures import DEMO_PROCEDURES, load_demo_procedures
 from incidents.admin import procedures as procedures_admin  # noqa: F401 - registers the admin
-from incidents.demo_procedures import DEMO_PROCEDURES, load_demo_procedures
 from incidents.models import ProcedureRun, ProcedureTemplate, StepTemplate
 from incidents.models.procedures import StepKind
 from incidents.procedure_yaml import branch_problems, templates_to_yaml

@@ -9,13 +9,12 @@ journal at each instant (from the start, and from checkpoints) must be the same.
 from datetime import timedelta
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 
 from citizens.models import Report
 from citizens.services import report_set_status
 from controlroom import journal
-from controlroom.models import Event, User
+from controlroom.models import Event
 from devices import services as device_services
 from devices.models import Device
 from incidents import replay
@@ -40,19 +39,6 @@ def snapshot(moments: list, label: str) -> None:
 def same(rebuilt: dict, live: dict, label: str) -> None:
     for section in replay.SECTIONS:
         assert rebuilt[section] == live[section], f"{label}: {section} differ"
-
-
-@pytest.fixture(scope="module")
-def demo_files(tmp_path_factory):
-    """The demo's generated clips and recordings, written once for the module."""
-    return tmp_path_factory.mktemp("demo-var")
-
-
-@pytest.fixture
-def demo(settings, demo_files):
-    settings.VAR_DIR = demo_files
-    call_command("load_demo", verbosity=0)
-    return {user.username: user for user in User.objects.all()}
 
 
 def play_a_shift(users: dict, moments: list) -> dict:
@@ -121,68 +107,71 @@ def play_a_shift(users: dict, moments: list) -> dict:
     return {"incident": incident, "unit": unit, "screen": screen}
 
 
-def test_replay_rebuilds_what_the_tables_said_at_each_instant(demo):
-    moments: list = []
-    played = play_a_shift(demo, moments)
-    assert len(moments) == 5
-    # The shift did change what the console shows between the instants.
-    states = [live for *_, live in moments]
-    assert all(a != b for a, b in zip(states, states[1:]))
-    assert str(played["incident"].pk) in moments[2][3]["incidents"]
-    assert moments[3][3]["screens"], "a camera was on the wall"
+class TestTheDemoReplayed:
+    """The small demo is loaded once (``shared_demo``); each test plays its shift on it, and the
+    shift rolls back."""
 
-    for label, seq, at, live in moments:
-        same(replay.state_at(seq=seq, use_checkpoints=False), live, label)
-        same(replay.state_at(at=at), live, f"{label} (by time)")
+    def test_replay_rebuilds_what_the_tables_said_at_each_instant(self, shared_demo):
+        moments: list = []
+        played = play_a_shift(shared_demo, moments)
+        assert len(moments) == 5
+        # The shift did change what the console shows between the instants.
+        states = [live for *_, live in moments]
+        assert all(a != b for a, b in zip(states, states[1:]))
+        assert str(played["incident"].pk) in moments[2][3]["incidents"]
+        assert moments[3][3]["screens"], "a camera was on the wall"
 
-    # From checkpoints every 7 events: the same states.
-    assert replay.checkpoints_extend(every=7) >= 10
-    for label, seq, at, live in moments:
-        same(replay.state_at(seq=seq), live, f"{label} (from a checkpoint)")
+        for label, seq, at, live in moments:
+            same(replay.state_at(seq=seq, use_checkpoints=False), live, label)
+            same(replay.state_at(at=at), live, f"{label} (by time)")
 
-    # What is time-dependent is computed at the instant shown: the procedure's progress.
-    label, seq, at, live = moments[2]
-    incident = played["incident"]
-    run = incident.procedure_runs.order_by("-pk").first()
-    assert run is not None, "the category has a procedure in the demo"
-    for moment in (at, at + timedelta(hours=3)):  # three hours on, every deadline has passed
-        (detail,) = replay.present(replay.state_at(seq=seq), moment,
-                                   incident=incident.pk)["incidents"]
-        progress = detail["procedure"]["progress"]
-        assert progress["overdue"] == sum(1 for step in detail["procedure"]["steps"]
-                                          if step["late"])
-        if moment == at:  # as the tables said then; the run was still active
-            steps = live["incidents"][str(incident.pk)]["procedure"]["steps"].values()
-            assert progress["done"] == sum(step["status"] in ("done", "skipped")
-                                           for step in steps) >= 1
-            assert progress["overdue"] == 0
-            assert progress["total"] == run_progress(run, now=moment)["total"]
-            assert progress["next_step"] is not None
-        else:
-            assert progress["overdue"] >= 1
+        # From checkpoints every 7 events: the same states.
+        assert replay.checkpoints_extend(every=7) >= 10
+        for label, seq, at, live in moments:
+            same(replay.state_at(seq=seq), live, f"{label} (from a checkpoint)")
 
+        # What is time-dependent is computed at the instant shown: the procedure's progress.
+        label, seq, at, live = moments[2]
+        incident = played["incident"]
+        run = incident.procedure_runs.order_by("-pk").first()
+        assert run is not None, "the category has a procedure in the demo"
+        for moment in (at, at + timedelta(hours=3)):  # three hours on, every deadline has passed
+            (detail,) = replay.present(replay.state_at(seq=seq), moment,
+                                       incident=incident.pk)["incidents"]
+            progress = detail["procedure"]["progress"]
+            assert progress["overdue"] == sum(1 for step in detail["procedure"]["steps"]
+                                              if step["late"])
+            if moment == at:  # as the tables said then; the run was still active
+                steps = live["incidents"][str(incident.pk)]["procedure"]["steps"].values()
+                assert progress["done"] == sum(step["status"] in ("done", "skipped")
+                                               for step in steps) >= 1
+                assert progress["overdue"] == 0
+                assert progress["total"] == run_progress(run, now=moment)["total"]
+                assert progress["next_step"] is not None
+            else:
+                assert progress["overdue"] >= 1
 
-def test_checkpoints_equal_the_state_reduced_from_the_start(demo):
-    play_a_shift(demo, [])
-    written = replay.checkpoints_extend(every=11)
-    assert written == ReplayCheckpoint.objects.count() > 5
-    for checkpoint in ReplayCheckpoint.objects.order_by("seq"):
-        assert checkpoint.seq % 1 == 0
-        assert replay.unpack(checkpoint.state) == replay.state_at(seq=checkpoint.seq,
-                                                                  use_checkpoints=False)
-    # Extending again writes nothing new until more events come; then it carries on.
-    assert replay.checkpoints_extend(every=11) == 0
-    head = journal.head_seq()
-    for n in range(12):
-        unit_services.unit_position_report(
-            unit=Unit.objects.order_by("pk").first(), lat=47.32 + n / 10_000, lon=5.04,
-            by="system:test")
-    assert replay.checkpoints_extend(every=11) == 1
-    assert ReplayCheckpoint.objects.order_by("-seq").first().seq > head
-    # A checkpoint of another reducer version is ignored.
-    ReplayCheckpoint.objects.update(version=replay.VERSION + 1)
-    assert replay.state_at(seq=head)["units"] == \
-        replay.state_at(seq=head, use_checkpoints=False)["units"]
+    def test_checkpoints_equal_the_state_reduced_from_the_start(self, shared_demo):
+        play_a_shift(shared_demo, [])
+        written = replay.checkpoints_extend(every=11)
+        assert written == ReplayCheckpoint.objects.count() > 5
+        for checkpoint in ReplayCheckpoint.objects.order_by("seq"):
+            assert checkpoint.seq % 1 == 0
+            assert replay.unpack(checkpoint.state) == replay.state_at(seq=checkpoint.seq,
+                                                                      use_checkpoints=False)
+        # Extending again writes nothing new until more events come; then it carries on.
+        assert replay.checkpoints_extend(every=11) == 0
+        head = journal.head_seq()
+        for n in range(12):
+            unit_services.unit_position_report(
+                unit=Unit.objects.order_by("pk").first(), lat=47.32 + n / 10_000, lon=5.04,
+                by="system:test")
+        assert replay.checkpoints_extend(every=11) == 1
+        assert ReplayCheckpoint.objects.order_by("-seq").first().seq > head
+        # A checkpoint of another reducer version is ignored.
+        ReplayCheckpoint.objects.update(version=replay.VERSION + 1)
+        assert replay.state_at(seq=head)["units"] == \
+            replay.state_at(seq=head, use_checkpoints=False)["units"]
 
 
 # --- the API -------------------------------------------------------------------------------------

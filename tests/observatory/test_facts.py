@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from controlroom.demo import DIJON_OUTLINE
 from controlroom.models import Event, Sector
+from demo.city import DIJON_OUTLINE
 from incidents.models import Alert, Exercise
 from incidents.services import alerts as alert_services
 from observatory import services

@@ -4,7 +4,7 @@ and the model against the naive baseline on a generated city."""
 import numpy as np
 import pytest
 
-from controlroom.demo import DIJON_OUTLINE
+from demo.city import DIJON_OUTLINE
 from observatory import forecast as fc
 from observatory import synthetic
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 from django.utils import timezone
 
-from video import demo
+from demo import video as demo
 from video.analysis import build_pipeline
 from video.analytics.source import FrameSource
 from video.models import Camera

@@ -14,7 +14,7 @@ from django.utils import timezone
 from controlroom import geo, journal
 from controlroom import selectors as zones
 from controlroom.models import Agency, Sector
-from incidents.demo import DEMO_ACTOR, PLACES
+from demo.incidents import DEMO_ACTOR, PLACES
 from incidents.models import Alert, Category, Incident, Unit
 from incidents.services import alerts as alert_services
 

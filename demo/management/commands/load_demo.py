@@ -1,12 +1,11 @@
 from importlib import import_module
 
-from django.apps import apps
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.utils.module_loading import module_has_submodule
 
-# The control room's own apps, in the order their demo objects depend on each other.
-DEMO_APPS = ["controlroom", "incidents", "devices", "video", "citizens", "observatory"]
+# The demo's loaders (``demo.<name>``), in the order their objects depend on each other.
+LOADERS = ["city", "incidents", "devices", "video", "citizens", "observatory"]
 
 
 class Command(BaseCommand):
@@ -15,7 +14,8 @@ class Command(BaseCommand):
         "--scale N then tops the map up to about N objects (40 % incidents, 50 % open alerts, "
         "10 % units) for load tests, adding only what is missing. Those extra rows are "
         "bulk-created, each batch of 1,000 journaled as one 'demo.scaled' event (the services "
-        "would write one event per object and take minutes); their incidents start no procedure."
+        "would write one event per object and take minutes); their incidents start no procedure. "
+        "Generated recordings and clips are kept under var/demo-cache/ and reused."
     )
 
     def add_arguments(self, parser):
@@ -24,18 +24,26 @@ class Command(BaseCommand):
             help="total number of map objects wanted (incidents, open alerts, units); 0: the "
                  "normal demo only",
         )
+        parser.add_argument(
+            "--observatory-days", type=int, default=None, metavar="DAYS",
+            help="days of synthetic observatory history (default OBSERVATORY_DEMO_DAYS, "
+                 f"{settings.OBSERVATORY_DEMO_DAYS}); the tests load a few",
+        )
 
     def handle(self, *args, **options):
         if options["scale"] < 0:
             raise CommandError("--scale must be zero or a positive number.")
-        context: dict = {"scale": options["scale"]}
-        installed = {config.name: config for config in apps.get_app_configs()}
-        demos = [import_module(f"{name}.demo") for name in DEMO_APPS
-                 if name in installed and module_has_submodule(installed[name].module, "demo")]
+        days = options["observatory_days"]
+        if days is None:
+            days = settings.OBSERVATORY_DEMO_DAYS
+        if days < 1:
+            raise CommandError("--observatory-days must be at least 1.")
+        context: dict = {"scale": options["scale"], "observatory_days": days}
+        demos = [import_module(f"demo.{name}") for name in LOADERS]
         for demo in demos:
             with transaction.atomic():
                 demo.load(context)
-            self.stdout.write(f"  demo: {demo.__name__.split('.')[0]} ready")
+            self.stdout.write(f"  demo: {demo.__name__.split('.')[-1]} ready")
         # Then what needs every app's objects in place (the --scale top-up counts them all).
         for demo in demos:
             if hasattr(demo, "finish"):

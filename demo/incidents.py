@@ -82,7 +82,7 @@ ALERTS = [
 
 
 def load(context: dict) -> None:
-    from incidents import demo_procedures
+    from demo import procedures as demo_procedures
 
     incident_services.category_ensure_defaults()
     demo_procedures.load_demo_procedures()
@@ -117,7 +117,7 @@ def load(context: dict) -> None:
 def finish(context: dict) -> None:
     """After every app's demo: top the map up to the asked scale, counting their objects too."""
     if context.get("scale"):
-        from incidents.demo_scale import scale_up
+        from demo.scale import scale_up
 
         context["scaled"] = scale_up(target=context["scale"])
 

@@ -1,11 +1,11 @@
-"""The demo city's guided procedures, read from ``incidents/demo_procedures.yaml``."""
+"""The demo city's guided procedures, read from ``demo/procedures.yaml``."""
 
 from pathlib import Path
 
 from incidents.models import ProcedureTemplate
 from incidents.services.procedure_templates import templates_import
 
-DEMO_PROCEDURES = Path(__file__).resolve().parent / "demo_procedures.yaml"
+DEMO_PROCEDURES = Path(__file__).resolve().parent / "procedures.yaml"
 DEMO_ACTOR = "system:demo"
 
 

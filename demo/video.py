@@ -2,15 +2,15 @@
 and the wall screens of the room.
 
 The clips are drawn by ``video.analytics.synthetic`` (deterministic: the same clip every time)
-and written under ``var/demo-video/`` the first time the demo is loaded.
+and written under ``var/demo-cache/`` (``demo.media``) the first time this version is loaded.
 """
 
+import sys
 from pathlib import Path
 
-from django.conf import settings
-
 from controlroom.services import configuration_save
-from incidents.demo import DEMO_ACTOR, PLACES
+from demo import media
+from demo.incidents import DEMO_ACTOR, PLACES
 from video.analytics.synthetic import Flame, Scene, Walker
 from video.analytics.types import Box
 from video.models import Camera, Screen
@@ -82,7 +82,14 @@ SCREENS = [
 
 
 def clips_directory() -> Path:
-    return Path(settings.VAR_DIR) / "demo-video"
+    """Where this version of the clips is kept: the drawing code, this module's scenes and
+    OpenCV's (its encoder writes the files) make the version."""
+    import cv2
+
+    from video.analytics import synthetic
+
+    return media.directory("video", modules=[synthetic, sys.modules[__name__]],
+                           parameters=(FPS, SECONDS, WIDTH, HEIGHT, cv2.__version__))
 
 
 def write_clip(name: str, directory: Path | None = None) -> Path:
@@ -90,7 +97,7 @@ def write_clip(name: str, directory: Path | None = None) -> Path:
     directory = directory or clips_directory()
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{name}.avi"
-    if not path.is_file() or path.stat().st_size == 0:
+    if not media.present(path):
         partial = path.with_suffix(".part.avi")
         SCENES[name].write(partial, SECONDS * FPS, fps=FPS)
         partial.replace(path)
@@ -114,7 +121,9 @@ def load(context: dict) -> None:
         # Journaled like an administrator's creation: replay draws it from then on.
         configuration_save(instance=camera, by=DEMO_ACTOR, created=True)
     for code, name, place in SCREENS:
-        Screen.objects.get_or_create(code=code, defaults={"name": name, "place": place})
+        if not Screen.objects.filter(code=code).exists():
+            configuration_save(instance=Screen(code=code, name=name, place=place), by=DEMO_ACTOR,
+                               created=True)
     context.setdefault("notes", []).append(
-        "video: 4 demo cameras play generated clips (var/demo-video/); wall screens at "
+        f"video: 4 demo cameras play generated clips ({clips_directory()}); wall screens at "
         "/video/ecrans/mur-1/, mur-2, superviseur")

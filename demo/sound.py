@@ -1,4 +1,4 @@
-"""Demo sound sensors of Dijon, playing generated recordings (var/demo-sound/).
+"""Demo sound sensors of Dijon, playing generated recordings (cached under var/demo-cache/).
 
 Every file lasts the same time and loops in step with the clock, so the sensors hear one scene
 as real sensors would: loud music late at night on place de la République, a scream rue
@@ -6,19 +6,20 @@ Berbisey, and shots near place de la Libération heard by six sensors, with the 
 delays (and an echo) of where each stands, so the shots are located on the map.
 """
 
+import sys
 import wave
 from datetime import time
 from pathlib import Path
 
 import numpy as np
-from django.conf import settings
 
 from controlroom.geo import distance_m
 from controlroom.services import configuration_save
+from demo import media
+from demo.incidents import DEMO_ACTOR, PLACES
 from devices.acoustics import synth
 from devices.acoustics.locate import SPEED_OF_SOUND
 from devices.models import Device, SoundSensor
-from incidents.demo import DEMO_ACTOR, PLACES
 
 SAMPLE_RATE = 16000
 SECONDS = 120  # every file: they loop together
@@ -55,7 +56,20 @@ ECHOED = "son-liberation-se"
 
 
 def directory() -> Path:
-    return Path(settings.VAR_DIR) / "demo-sound"
+    """Where this version of the recordings is kept (``demo.media``): the synthesiser's code,
+    this module's scenes and the places they are heard from make the version."""
+    positions = [(code, kind, _position(place, north, east))
+                 for code, _n, place, (north, east), _d, _w, kind in SENSORS]
+    return media.directory("sound", modules=[synth, sys.modules[__name__]],
+                           parameters=(positions, SPEED_OF_SOUND, np.__version__))
+
+
+def recording(number: int, code: str, kind: str, lat: float, lon: float) -> Path:
+    """The sensor's recording, drawn only when this version has not been written yet."""
+    path = directory() / f"{code}.wav"
+    if not media.present(path):
+        write(path, scene(code, kind, lat, lon, seed=number))
+    return path
 
 
 def _position(place: str, north: float, east: float) -> tuple[float, float]:
@@ -99,7 +113,7 @@ def scene(code: str, kind: str, lat: float, lon: float, seed: int) -> np.ndarray
 
 def write(path: Path, samples: np.ndarray) -> Path:
     """A 16-bit mono WAV file, written once (an existing file is kept)."""
-    if path.is_file() and path.stat().st_size:
+    if media.present(path):
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".part.wav")
@@ -115,13 +129,14 @@ def write(path: Path, samples: np.ndarray) -> Path:
 def load(context: dict) -> None:
     from controlroom.selectors import sector_at
     from devices import services
+    from devices.sound import sensor_save
 
     for number, (code, name, place, (north, east), detections, (night_start, night_end),
                  kind) in enumerate(SENSORS):
         if Device.objects.filter(code=code).exists():
             continue
         lat, lon = _position(place, north, east)
-        path = write(directory() / f"{code}.wav", scene(code, kind, lat, lon, seed=number))
+        path = recording(number, code, kind, lat, lon)
         device = Device(code=code, name=name, kind="sound_sensor", address=code,
                         heartbeat_seconds=60)
         device.set_point(lat, lon)
@@ -136,10 +151,9 @@ def load(context: dict) -> None:
                              detections=detections, night_start=time.fromisoformat(night_start),
                              night_end=time.fromisoformat(night_end),
                              music_min_seconds=60 if kind == "music" else 120)
-        sensor.full_clean()
-        sensor.save()
+        sensor_save(sensor=sensor, by=DEMO_ACTOR, created=True)
     context.setdefault("notes", []).append(
-        "sound: 8 demo sensors play generated recordings (var/demo-sound/): music on place de "
+        f"sound: 8 demo sensors play generated recordings ({directory()}): music on place de "
         "la République (night window open all day for the demo), a scream rue Berbisey every "
         f"{SECONDS // 60} min, shots near place de la Libération located by six sensors; "
         "public register at /capteurs-sonores/")

@@ -2,7 +2,7 @@
 
 from django.conf import settings
 
-from controlroom.demo import DIJON_OUTLINE
+from demo.city import DIJON_OUTLINE
 from observatory import services
 from observatory.models import Fact, ForecastRun
 
@@ -10,13 +10,16 @@ SEED = 2026
 
 
 def load(context: dict) -> None:
+    """A synthetic history of ``context["observatory_days"]`` days (default
+    ``OBSERVATORY_DEMO_DAYS``, a year); the tests load a few days, which is quicker, and too
+    short for a forecast."""
+    days = context.get("observatory_days") or settings.OBSERVATORY_DEMO_DAYS
     if not Fact.objects.filter(source=Fact.Source.SYNTHETIC).exists():
         loaded = services.synthetic_history_load(
-            outline=[(lat, lon) for lon, lat in DIJON_OUTLINE], seed=SEED,
-            days=settings.OBSERVATORY_DEMO_DAYS)
+            outline=[(lat, lon) for lon, lat in DIJON_OUTLINE], seed=SEED, days=days)
         context.setdefault("notes", []).append(
             f"observatory: {loaded['facts']} facts of a synthetic history "
-            f"({settings.OBSERVATORY_DEMO_DAYS} days, {loaded['cells']} H3 cells)")
+            f"({days} days, {loaded['cells']} H3 cells)")
 
 
 def finish(context: dict) -> None:

@@ -3,9 +3,9 @@
 from datetime import time
 
 from controlroom.services import configuration_save
+from demo.incidents import DEMO_ACTOR, PLACES
 from devices import services
 from devices.models import Device, TelemetryRule
-from incidents.demo import DEMO_ACTOR, PLACES
 from incidents.models import Category
 
 # code, name, kind, place, offset (m north, m east), simulation settings
@@ -50,12 +50,13 @@ def load(context: dict) -> None:
         configuration_save(instance=device, by=DEMO_ACTOR, created=True)
         services.device_report(device=device)
     if not TelemetryRule.objects.filter(name="Bruit nocturne").exists():
-        TelemetryRule.objects.create(
+        # Journaled like an administrator's creation.
+        configuration_save(instance=TelemetryRule(
             name="Bruit nocturne", metric="laeq_db", comparison=">", threshold=70,
             aggregation="leq", window_seconds=600, duration_seconds=0,
             time_start=time(22, 0), time_end=time(7, 0),
             category=Category.objects.get(code="nuisance_sonore"), severity=3,
-        )
-    from devices import sound_demo
+        ), by=DEMO_ACTOR, created=True)
+    from demo import sound as sound_demo
 
     sound_demo.load(context)

@@ -7,7 +7,8 @@ from PIL import Image, ImageDraw
 from citizens import services
 from citizens.catalogue import services_ensure_defaults
 from citizens.models import ClientApplication, Report, Service
-from incidents.demo import PLACES
+from controlroom.services import configuration_save
+from demo.incidents import DEMO_ACTOR, PLACES
 
 # service, place, offset (m north, m east), description, attributes, status, public note, photo
 REPORTS = [
@@ -55,7 +56,8 @@ def load(context: dict) -> None:
     if not ClientApplication.objects.filter(code="appli-demo").exists():
         client = ClientApplication(code="appli-demo", name="Application citoyenne (démo)")
         key = client.issue_key()
-        client.save()
+        # Journaled like an administrator's creation (the key's digest only is kept).
+        configuration_save(instance=client, by=DEMO_ACTOR, created=True)
         context.setdefault("notes", []).append(
             f"Open311 api_key of the demo application (shown once): {key}"
         )
@@ -68,4 +70,4 @@ def load(context: dict) -> None:
             attributes=attributes, photos=[_photo(code)] if photo else [],
         ))
         if status:
-            services.report_set_status(report=report, by="system:demo", status=status, note=note)
+            services.report_set_status(report=report, by=DEMO_ACTOR, status=status, note=note)
