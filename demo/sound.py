@@ -6,7 +6,6 @@ Berbisey, and shots near place de la Libération heard by six sensors, with the 
 delays (and an echo) of where each stands, so the shots are located on the map.
 """
 
-import sys
 import wave
 from datetime import time
 from pathlib import Path
@@ -56,12 +55,14 @@ ECHOED = "son-liberation-se"
 
 
 def directory() -> Path:
-    """Where this version of the recordings is kept (``demo.media``): the synthesiser's code,
-    this module's scenes and the places they are heard from make the version."""
+    """Where this version of the recordings is kept (``demo.media``): the synthesiser, the
+    scenes and where each sensor hears them from make the version."""
     positions = [(code, kind, _position(place, north, east))
                  for code, _n, place, (north, east), _d, _w, kind in SENSORS]
-    return media.directory("sound", modules=[synth, sys.modules[__name__]],
-                           parameters=(positions, SPEED_OF_SOUND, np.__version__))
+    return media.directory(
+        "sound", code=[synth, scene, _place, write],
+        parameters=(positions, SAMPLE_RATE, SECONDS, BACKGROUND_DB, SHOT_AT, SHOT_TIMES,
+                    SCREAM_SEED, ECHOED, SPEED_OF_SOUND, np.__version__))
 
 
 def recording(number: int, code: str, kind: str, lat: float, lon: float) -> Path:
@@ -116,7 +117,7 @@ def write(path: Path, samples: np.ndarray) -> Path:
     if media.present(path):
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".part.wav")
+    partial = media.partial(path)
     with wave.open(str(partial), "wb") as out:
         out.setnchannels(1)
         out.setsampwidth(2)

@@ -5,7 +5,6 @@ The clips are drawn by ``video.analytics.synthetic`` (deterministic: the same cl
 and written under ``var/demo-cache/`` (``demo.media``) the first time this version is loaded.
 """
 
-import sys
 from pathlib import Path
 
 from controlroom.services import configuration_save
@@ -82,14 +81,16 @@ SCREENS = [
 
 
 def clips_directory() -> Path:
-    """Where this version of the clips is kept: the drawing code, this module's scenes and
-    OpenCV's (its encoder writes the files) make the version."""
+    """Where this version of the clips is kept: the drawing code, the scenes and OpenCV's
+    version (its encoder writes the files) make the version."""
     import cv2
 
     from video.analytics import synthetic
 
-    return media.directory("video", modules=[synthetic, sys.modules[__name__]],
-                           parameters=(FPS, SECONDS, WIDTH, HEIGHT, cv2.__version__))
+    scenes = [(name, scene.width, scene.height, scene.walkers, scene.flames, scene.noise,
+               scene.seed) for name, scene in SCENES.items()]
+    return media.directory("video", code=[synthetic],
+                           parameters=(scenes, FPS, SECONDS, cv2.__version__))
 
 
 def write_clip(name: str, directory: Path | None = None) -> Path:
@@ -98,7 +99,7 @@ def write_clip(name: str, directory: Path | None = None) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{name}.avi"
     if not media.present(path):
-        partial = path.with_suffix(".part.avi")
+        partial = media.partial(path)
         SCENES[name].write(partial, SECONDS * FPS, fps=FPS)
         partial.replace(path)
     return path
