@@ -11,6 +11,7 @@ COPY devices devices
 COPY video video
 COPY citizens citizens
 COPY observatory observatory
+COPY demo demo
 RUN pip install --no-cache-dir .
 COPY . .
 RUN mkdir -p /var/lib/controlroom && python manage.py collectstatic --noinput --verbosity 0
