@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.backends.signals import connection_created
 from django.dispatch import receiver
 from django.test import override_settings
+from rest_framework.throttling import SimpleRateThrottle
 from shapely.geometry import Polygon
 
 from controlroom import services
@@ -88,7 +89,7 @@ def isolated_channel_layer():
 
 
 @pytest.fixture(autouse=True)
-def quick_settings(settings, tmp_path):
+def quick_settings(settings, tmp_path, monkeypatch):
     settings.MEDIA_ROOT = tmp_path / "media"
     # Each test's journal starts empty: so does its anchor.
     settings.JOURNAL_ANCHOR_FILE = tmp_path / "journal_anchor"
@@ -98,6 +99,10 @@ def quick_settings(settings, tmp_path):
     # Every test client comes from 127.0.0.1: rate-limit tests set their own rate and address.
     settings.CITIZEN_REPORT_RATE = settings.CITIZEN_TRACKING_RATE = "10000/m"
     settings.OPEN311_POST_RATE = settings.OPEN311_READ_RATE = "10000/m"
+    # The partner API's count lives in a process-wide cache, and row ids come back after a
+    # rollback: partners of many tests within a minute would share one count.
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES",
+                        {**SimpleRateThrottle.THROTTLE_RATES, "partner": "10000/min"})
 
 
 @pytest.fixture
