@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from citizens import selectors
-from incidents.layers import IsoUtc, collection, feature
+from controlroom.layers import IsoUtc, collection, feature
 
 RECENT_DAYS = 30
 

@@ -27,8 +27,8 @@ from controlroom import geo, journal
 from controlroom.errors import StateConflict
 from incidents.models import Alert
 from incidents.services import alerts as alert_services
-from incidents.services.common import require
-from incidents.services.locations import checked_point
+from controlroom.permissions import require
+from controlroom.points import checked_point
 
 logger = logging.getLogger(__name__)
 

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "citizens",
     "observatory",
     "demo",
+    "console",
 ]
 
 MIDDLEWARE = [
@@ -91,7 +92,7 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "controlroom.urls"
+ROOT_URLCONF = "console.urls"
 ASGI_APPLICATION = "controlroom.asgi.application"
 WSGI_APPLICATION = "controlroom.wsgi.application"
 AUTH_USER_MODEL = "controlroom.User"
@@ -390,7 +391,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
-        "LevelEnum": "incidents.models.common.Level",
+        "LevelEnum": "controlroom.located.Level",
         "IncidentStatusEnum": "incidents.models.Incident.Status",
         "AlertStatusEnum": "incidents.models.Alert.Status",
         "AlertSourceEnum": "incidents.models.Alert.Source",

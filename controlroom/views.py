@@ -1,8 +1,5 @@
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
-from django.shortcuts import render
-from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -23,32 +20,16 @@ def healthz(request):
 
 
 @login_required
-def home(request):
-    viewer = selectors.viewer_for(request.user)
-    crises = []
-    if request.user.is_authenticated:
-        from incidents.crisis_reads import crises_visible_to
-
-        crises = crises_visible_to(request.user).filter(status="open")[:10]
-    return render(
-        request,
-        "controlroom/home.html",
-        {
-            "may_watch": viewer.may_watch,
-            "crises": crises,
-            "city": selectors.city_current(),
-            "tiles_url": settings.LEAFLET_CONFIG["TILES"],
-            "live_labels": {
-                "connecting": _("connexion…"),
-                "connected": _("connecté"),
-                "reconnecting": _("reconnexion…"),
-                "filling": _("rattrapage…"),
-                "closed": _("déconnecté"),
-            },
-        },
-    )
+def sectors_geojson(request):
+    return JsonResponse(selectors.sectors_geojson(), content_type="application/geo+json")
 
 
 @login_required
-def sectors_geojson(request):
-    return JsonResponse(selectors.sectors_geojson(), content_type="application/geo+json")
+def city_geojson(request):
+    city = selectors.city_current()
+    features = []
+    if city is not None:
+        features.append({"type": "Feature", "id": city.pk, "geometry": city.boundary,
+                         "properties": {"name": city.name}})
+    return JsonResponse({"type": "FeatureCollection", "features": features},
+                        content_type="application/geo+json")

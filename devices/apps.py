@@ -7,7 +7,7 @@ class DevicesConfig(AppConfig):
     verbose_name = _("Équipements urbains")
 
     def ready(self):
+        from controlroom.layers import register
         from devices.layers import devices_layer
-        from incidents.layers import register
 
         register("devices", devices_layer)

@@ -1,7 +1,7 @@
 """The devices layer of the console map."""
 
+from controlroom.layers import collection, feature
 from devices import selectors
-from incidents.layers import collection, feature
 
 
 def devices_layer(*, user) -> dict:

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from controlroom.models import Sector
 from devices import cap, capabilities
 from incidents.models import Incident
-from incidents.models.common import Located
+from controlroom.located import Located
 
 KIND_CHOICES = [(code, _(label)) for code, label in capabilities.choices()]
 

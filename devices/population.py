@@ -23,7 +23,7 @@ from controlroom.errors import StateConflict
 from devices import cap, services
 from devices.models import AlertRecipient, Device, PopulationAlert
 from incidents.services import procedures as procedure_services
-from incidents.services.common import require
+from controlroom.permissions import require
 
 logger = logging.getLogger(__name__)
 

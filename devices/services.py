@@ -29,7 +29,7 @@ from devices.models import Command, CommandGroup, Device
 from incidents.models import Alert, Category, Incident
 from incidents.services import alerts as alert_services
 from incidents.services import conditions
-from incidents.services.common import require
+from controlroom.permissions import require
 
 SYSTEM = "system:devices"
 _simulator = None

@@ -24,7 +24,7 @@ from devices.acoustics import types as acoustic
 from devices.models import SoundEvent, SoundLocation, SoundSensor
 from incidents.models import Alert
 from incidents.services import alerts as alert_services
-from incidents.services.common import require
+from controlroom.permissions import require
 from incidents.services.incidents import category_for
 
 SYSTEM = "system:sound"

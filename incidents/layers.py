@@ -1,47 +1,10 @@
-"""Map layers as GeoJSON (RFC 7946: lon, lat), scoped like the selectors they read from.
+"""The incidents app's map layers as GeoJSON, scoped like the selectors they read from."""
 
-Built from ``values()`` rows, not model instances or serializers: a console asks for thousands
-of features at once and must have them in a fraction of a second.
-"""
-
-from django.db.models import CharField, Func
 from django.db.models.fields.json import KT
 
+from controlroom.layers import IsoUtc, collection, feature
 from incidents import selectors
 from incidents.models import Alert, Incident
-
-
-class IsoUtc(Func):
-    """A timestamp as ISO 8601 UTC text, formatted by the database: turning thousands of rows
-    into Python datetimes only to print them again costs more than the query itself."""
-
-    output_field = CharField()
-
-    def as_postgresql(self, compiler, connection, **extra):
-        return self.as_sql(
-            compiler, connection,
-            template="""to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')""",
-            **extra,
-        )
-
-    def as_sqlite(self, compiler, connection, **extra):
-        return self.as_sql(
-            compiler, connection, template="strftime('%%Y-%%m-%%dT%%H:%%M:%%fZ', %(expressions)s)",
-            **extra,
-        )
-
-
-def collection(features: list[dict]) -> dict:
-    return {"type": "FeatureCollection", "features": features}
-
-
-def feature(kind: str, pk: int, lat: float, lon: float, properties: dict) -> dict:
-    return {
-        "type": "Feature",
-        "id": f"{kind}-{pk}",
-        "geometry": {"type": "Point", "coordinates": [lon, lat]},
-        "properties": {"kind": kind, "id": pk, **properties},
-    }
 
 
 def incidents_layer(*, user) -> dict:
@@ -107,11 +70,3 @@ def alerts_layer(*, user) -> dict:
         for pk, lat, lon, title, severity, status, source, code, received_at, count, escalated_at,
         snapshot, radius, exercise in rows
     ])
-
-
-LAYERS = {"incidents": incidents_layer, "units": units_layer, "alerts": alerts_layer}
-
-
-def register(name: str, build) -> None:
-    """Other apps add their layers (``build(user=...) -> FeatureCollection``) when they load."""
-    LAYERS[name] = build

@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 from controlroom.models import Agency, Sector
 from devices import capabilities
 from incidents.models import Category, ProcedureTemplate, StepTemplate, Unit
-from incidents.models.common import Level
+from controlroom.located import Level
 from incidents.models.procedures import END, StepKind
 
 MAX_BYTES = 1024 * 1024

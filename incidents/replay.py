@@ -400,7 +400,7 @@ def live_state() -> dict:
 
 # --- what the replay page draws ----------------------------------------------------------------
 def _feature(kind: str, key: str, item: dict, properties: dict) -> dict:
-    from incidents.layers import feature
+    from controlroom.layers import feature
 
     return feature(kind, int(key), item["lat"], item["lon"], properties)
 
@@ -410,7 +410,7 @@ def present(state: dict, at: datetime, *, incident: int | None = None,
     """The map layers (shaped as the console's live layers), incident details and wall screens
     of a replayed state, optionally narrowed to one incident or one sector."""
     from controlroom.models import Agency
-    from incidents.layers import collection
+    from controlroom.layers import collection
     from incidents.models import Category
 
     categories = {code: (label, domain) for code, label, domain in

@@ -7,7 +7,7 @@ class VideoConfig(AppConfig):
     verbose_name = _("Vidéoprotection")
 
     def ready(self):
-        from incidents.layers import register
+        from controlroom.layers import register
         from video.layers import cameras_layer
 
         register("cameras", cameras_layer)

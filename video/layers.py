@@ -1,6 +1,6 @@
 """The cameras layer of the console map (never the stream address)."""
 
-from incidents.layers import collection, feature
+from controlroom.layers import collection, feature
 from video import selectors
 
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from controlroom.models import Sector
-from incidents.models.common import Located
+from controlroom.located import Located
 
 MAX_SHAPES = 50
 MAX_POINTS = 100

@@ -22,7 +22,7 @@ from controlroom.errors import StateConflict
 from incidents.models import Alert
 from incidents.services import alerts as alert_services
 from incidents.services import conditions
-from incidents.services.common import require
+from controlroom.permissions import require
 from incidents.services.incidents import category_for
 from video import catalogue, live
 from video.analytics.privacy import sanitise

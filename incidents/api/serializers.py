@@ -6,7 +6,7 @@ from rest_framework import serializers
 from controlroom.api.fields import DateTimeField
 from incidents import lifecycle, procedure_reads
 from incidents.models import Alert, Category, Incident, ProcedureRun, StepRun, Unit
-from incidents.models.common import Level
+from controlroom.located import Level
 
 LEVELS = Level.choices
 

@@ -15,9 +15,9 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from controlroom import journal
+from controlroom import journal, layers
 from controlroom.api.serializers import EventSerializer
-from incidents import layers, replay, selectors
+from incidents import replay, selectors
 from incidents.api import serializers as s
 from incidents.api.authentication import (
     PartnerRateThrottle,

@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from controlroom.models import Agency, Sector
-from incidents.models.common import Located, level_field
+from controlroom.located import Located, level_field
 from incidents.models.incidents import Category, Incident
 
 

@@ -3,7 +3,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from controlroom.models import Agency, Sector
-from incidents.models.common import Level, Located, level_field
+from controlroom.located import Level, Located, level_field
 
 
 class Category(models.Model):

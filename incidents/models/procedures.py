@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from controlroom.models import Sector
-from incidents.models.common import Level
+from controlroom.located import Level
 from incidents.models.incidents import Category, Incident
 
 # A question's branch target that ends the procedure.

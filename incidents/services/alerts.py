@@ -13,8 +13,9 @@ from controlroom import selectors as zones
 from controlroom.errors import StateConflict
 from incidents.models import Alert, Category, Incident, PartnerSystem
 from incidents.services import incidents as incident_services
-from incidents.services.common import incident_record, require
-from incidents.services.locations import checked_point
+from controlroom.permissions import require
+from incidents.services.common import incident_record
+from controlroom.points import checked_point
 
 MAX_EVIDENCE_BYTES = 64 * 1024
 

@@ -1,17 +1,7 @@
-"""What every incidents service shares: permission checks and journaling an incident's story."""
-
-from django.core.exceptions import PermissionDenied
+"""What every incidents service shares: journaling an incident's story."""
 
 from controlroom import journal
 from incidents.models import Incident
-
-
-def require(by, permission: str, message: str) -> None:
-    """Users must hold ``permission``; system actors (strings, None) act on their own authority."""
-    if by is None or isinstance(by, str):
-        return
-    if not by.has_perm(permission):
-        raise PermissionDenied(message)
 
 
 def incident_agency_ids(incident: Incident) -> list[int]:

@@ -17,7 +17,7 @@ from controlroom import selectors as zones
 from controlroom.errors import StateConflict
 from controlroom.models import Agency
 from incidents.models import Crisis, Drawing, Incident, LogEntry, Task
-from incidents.services.common import require
+from controlroom.permissions import require
 
 MANAGE = "incidents.manage_crisis"
 TEXT_MAX = 4000

@@ -22,7 +22,7 @@ from incidents.scenarios import Scenario, ScenarioError
 from incidents.scenarios import load as load_scenario
 from incidents.services import alerts as alert_services
 from incidents.services import units as unit_services
-from incidents.services.common import require
+from controlroom.permissions import require
 
 RUN = "incidents.run_exercise"
 ACTOR = "system:exercise"

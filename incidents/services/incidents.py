@@ -10,8 +10,9 @@ from controlroom.models import Agency
 from incidents import lifecycle
 from incidents.models import Category, Incident
 from incidents.services import procedures
-from incidents.services.common import incident_record, require
-from incidents.services.locations import checked_point
+from controlroom.permissions import require
+from incidents.services.common import incident_record
+from controlroom.points import checked_point
 from incidents.taxonomy import TAXONOMY
 
 EDITABLE_FIELDS = ("title", "description", "address", "priority", "category", "lat", "lon")

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from controlroom import journal
 from incidents.models import ProcedureTemplate, StepTemplate
 from incidents.procedure_yaml import template_spec, templates_parse
-from incidents.services.common import require
+from controlroom.permissions import require
 
 ADD_TEMPLATE = "incidents.add_proceduretemplate"
 CHANGE_TEMPLATE = "incidents.change_proceduretemplate"

@@ -12,7 +12,8 @@ from controlroom.errors import StateConflict
 from incidents import dispatch
 from incidents.models import Assignment, Incident, PartnerSystem, Unit
 from incidents.services import procedures
-from incidents.services.common import incident_record, require
+from controlroom.permissions import require
+from incidents.services.common import incident_record
 from incidents.services.incidents import incident_advance, incident_agency_add
 
 # Positions may come from a little beyond the city (a unit coming back from the hospital).

@@ -92,7 +92,7 @@ def test_the_devices_layer(api, people, make_device):
 def test_device_labels_follow_the_interface_language():
     from django.utils import translation
 
-    from controlroom.console import device_kinds
+    from console.views.console import device_kinds
 
     with translation.override("en"):
         english = device_kinds()["street_light"]

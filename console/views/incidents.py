@@ -1,4 +1,5 @@
-"""Pages of the incidents app: the replay of the journal."""
+"""The console's incident pages: the replay of the journal, after-action reports, the crisis
+room and exercises."""
 
 from django import forms
 from django.conf import settings
@@ -12,8 +13,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
-from controlroom.console import _console_context, event_labels
 from controlroom.errors import form_add_errors
+from console.views.console import _console_context, event_labels
 from controlroom.models import Agency, Event, Sector
 from incidents.models import Crisis, Drawing, Exercise, Incident, Task
 
@@ -84,7 +85,7 @@ def _report(request, pk: int) -> dict:
 @login_required
 def incident_report(request, pk: int):
     """The after-action report of an incident, printable."""
-    return render(request, "incidents/report.html", _report(request, pk))
+    return render(request, "console/incident_report.html", _report(request, pk))
 
 
 def _pdf(request, template: str, context: dict, filename: str) -> HttpResponse:
@@ -107,7 +108,7 @@ def _pdf(request, template: str, context: dict, filename: str) -> HttpResponse:
 def incident_report_pdf(request, pk: int):
     """The same report as a PDF download."""
     report = _report(request, pk)
-    return _pdf(request, "incidents/report.html", report,
+    return _pdf(request, "console/incident_report.html", report,
                 f"compte-rendu-{report['incident'].reference}.pdf")
 
 
@@ -153,7 +154,7 @@ def crises(request):
                 form_add_errors(form, error)
             else:
                 return redirect("crisis-room", crisis.pk)
-    return render(request, "incidents/crises.html", {
+    return render(request, "console/crises.html", {
         "crises": crisis_reads.crises_visible_to(request.user)[:100], "form": form})
 
 
@@ -189,7 +190,7 @@ def crisis_room(request, pk: int):
                        "closed": _("déconnecté")},
         },
     }
-    return render(request, "incidents/crisis_room.html", {
+    return render(request, "console/crisis_room.html", {
         "crisis": crisis, "crisis_config": config, "tiles_url": settings.LEAFLET_CONFIG["TILES"],
         "drawing_kinds": Drawing.Kind.choices, "task_kinds": Task.Kind.choices,
         "agencies": crisis.agencies.order_by("name"),
@@ -210,14 +211,14 @@ def _crisis_report(request, pk: int) -> dict:
 @never_cache
 @login_required
 def crisis_report(request, pk: int):
-    return render(request, "incidents/crisis_report.html", _crisis_report(request, pk))
+    return render(request, "console/crisis_report.html", _crisis_report(request, pk))
 
 
 @never_cache
 @login_required
 def crisis_report_pdf(request, pk: int):
     report = _crisis_report(request, pk)
-    return _pdf(request, "incidents/crisis_report.html", report,
+    return _pdf(request, "console/crisis_report.html", report,
                 f"compte-rendu-crise-{report['crisis'].pk}.pdf")
 
 
@@ -262,7 +263,7 @@ def exercises(request):
             form_add_errors(form, error)
         else:
             return redirect("exercise", exercise.pk)
-    return render(request, "incidents/exercises.html", {
+    return render(request, "console/exercises.html", {
         "exercises": Exercise.objects.all()[:50], "form": form})
 
 
@@ -283,4 +284,4 @@ def exercise(request, pk: int):
         elif action == "advance" and exercise.is_running:
             services.exercise_advance(exercise=exercise)
         return redirect("exercise", exercise.pk)
-    return render(request, "incidents/exercise.html", services.exercise_scores(exercise))
+    return render(request, "console/exercise.html", services.exercise_scores(exercise))

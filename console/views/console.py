@@ -7,13 +7,13 @@ page what it needs to start (labels, reasons, links), never business data.
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from controlroom import selectors
+from incidents.crisis_reads import crises_visible_to
 from devices.sound import LABELS as sound_labels_lazy
 from video.catalogue import rule_labels
 
@@ -194,11 +194,25 @@ def device_kinds() -> dict:
 
 
 @login_required
-def city_geojson(request):
-    city = selectors.city_current()
-    features = []
-    if city is not None:
-        features.append({"type": "Feature", "id": city.pk, "geometry": city.boundary,
-                         "properties": {"name": city.name}})
-    return JsonResponse({"type": "FeatureCollection", "features": features},
-                        content_type="application/geo+json")
+def home(request):
+    viewer = selectors.viewer_for(request.user)
+    crises = []
+    if request.user.is_authenticated:
+        crises = crises_visible_to(request.user).filter(status="open")[:10]
+    return render(
+        request,
+        "console/home.html",
+        {
+            "may_watch": viewer.may_watch,
+            "crises": crises,
+            "city": selectors.city_current(),
+            "tiles_url": settings.LEAFLET_CONFIG["TILES"],
+            "live_labels": {
+                "connecting": _("connexion…"),
+                "connected": _("connecté"),
+                "reconnecting": _("reconnexion…"),
+                "filling": _("rattrapage…"),
+                "closed": _("déconnecté"),
+            },
+        },
+    )

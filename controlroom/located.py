@@ -1,4 +1,4 @@
-"""Pieces shared by the incidents models: severity scale and located objects."""
+"""Shared model pieces: the severity scale and located objects (abstract, no table)."""
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from devices import views
+
+urlpatterns = [
+    path("cap/flux.atom", views.cap_feed, name="cap-feed"),
+    path("cap/<str:identifier>.xml", views.cap_message, name="cap-message"),
+    path("capteurs-sonores/", views.sound_sensors, name="sound-sensors"),
+]
