@@ -36,10 +36,18 @@ from collections import Counter, defaultdict
 from multiprocessing import Pool
 from pathlib import Path
 
-from sound_corpus import (  # noqa: I001 (bench/ is the script's own folder)
-    BLOCK, DEFAULT_DATA, EVENTS, SR, T0, confusion, continuous, mixture, street_of)
-
 import numpy as np  # noqa: E402
+from sound_corpus import (  # noqa: I001 (bench/ is the script's own folder)
+    BLOCK,
+    DEFAULT_DATA,
+    EVENTS,
+    SR,
+    T0,
+    confusion,
+    continuous,
+    mixture,
+    street_of,
+)
 
 from devices.acoustics import judge, recordings  # noqa: E402
 from devices.acoustics.detectors import Analyser  # noqa: E402

@@ -46,9 +46,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
+from sound_corpus import confusion  # noqa: E402
 
 from devices.acoustics import synth  # noqa: E402
-from sound_corpus import confusion  # noqa: E402
 from devices.acoustics.detectors import Analyser, MusicSettings  # noqa: E402
 from devices.acoustics.types import KINDS  # noqa: E402
 

@@ -38,7 +38,8 @@ def daphne(log_path: str, env: dict[str, str] | None = None):
                     break
             except OSError:
                 if server.poll() is not None:
-                    raise SystemExit(f"The server did not start (see its log: {log_path}).")
+                    raise SystemExit(
+                        f"The server did not start (see its log: {log_path}).") from None
                 time.sleep(0.1)
         else:
             raise SystemExit(f"The server did not start in time (see its log: {log_path}).")

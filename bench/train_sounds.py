@@ -35,12 +35,21 @@ import time
 from multiprocessing import Pool
 from pathlib import Path
 
-from sound_corpus import (  # noqa: I001 (bench/ is the script's own folder)
-    DEFAULT_DATA, EVENTS, LEAD, ROOT, SR, TAIL, candidates, continuous, labelled, mixture,
-    street_of)
-
 import numpy as np  # noqa: E402
 from scipy import signal  # noqa: E402
+from sound_corpus import (  # noqa: I001 (bench/ is the script's own folder)
+    DEFAULT_DATA,
+    EVENTS,
+    LEAD,
+    ROOT,
+    SR,
+    TAIL,
+    candidates,
+    continuous,
+    labelled,
+    mixture,
+    street_of,
+)
 
 from devices.acoustics import judge, recordings, synth  # noqa: E402
 

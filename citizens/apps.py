@@ -7,7 +7,7 @@ class CitizensConfig(AppConfig):
     verbose_name = _("Signalements citoyens")
 
     def ready(self):
-        from controlroom.layers import register
         from citizens.layers import reports_layer
+        from controlroom.layers import register
 
         register("citizen_reports", reports_layer)

@@ -12,8 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from incidents.models import Alert, Category
 from controlroom.located import Level, Located, level_field
+from incidents.models import Alert, Category
 
 # Crockford's base 32 without I, L, O, U: no two characters look alike on a phone screen.
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

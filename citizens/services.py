@@ -19,16 +19,21 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from citizens.models import (
-    ClientApplication, Report, ReportPhoto, ReportUpdate, Service, ServiceAttribute,
+    ClientApplication,
+    Report,
+    ReportPhoto,
+    ReportUpdate,
+    Service,
+    ServiceAttribute,
     new_tracking_code,
 )
 from citizens.photos import CleanPhoto, PhotoError, clean_photo
 from controlroom import geo, journal
 from controlroom.errors import StateConflict
-from incidents.models import Alert
-from incidents.services import alerts as alert_services
 from controlroom.permissions import require
 from controlroom.points import checked_point
+from incidents.models import Alert
+from incidents.services import alerts as alert_services
 
 logger = logging.getLogger(__name__)
 

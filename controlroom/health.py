@@ -11,7 +11,6 @@ from django.core.cache import caches
 from django.db import connection
 
 from controlroom import ratelimit_cache
-
 from controlroom.celery import app as celery_app
 
 

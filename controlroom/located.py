@@ -35,11 +35,11 @@ class Located(models.Model):
     class Meta:
         abstract = True
 
-    def set_point(self, lat: float, lon: float) -> None:
-        self.lat, self.lon = geo.check_point(lat, lon)
-        self.h3 = geo.h3_cell(self.lat, self.lon)
-
     def save(self, *args, **kwargs):
         if self.lat is not None and self.lon is not None:
             self.h3 = geo.h3_cell(self.lat, self.lon)
         super().save(*args, **kwargs)
+
+    def set_point(self, lat: float, lon: float) -> None:
+        self.lat, self.lon = geo.check_point(lat, lon)
+        self.h3 = geo.h3_cell(self.lat, self.lon)

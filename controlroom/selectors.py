@@ -1,7 +1,8 @@
 """Reads of the control room's data. Agency scoping of the journal is enforced here."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from django.db.models import CharField, Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Cast

@@ -177,7 +177,8 @@ def _check_point(point, label: str) -> tuple[float, float]:
     try:
         lat, lon = point
     except (TypeError, ValueError):
-        raise CapError(f"{label} : point {point!r} invalide, attendu (latitude, longitude).")
+        raise CapError(
+            f"{label} : point {point!r} invalide, attendu (latitude, longitude).") from None
     lat = _check_number(lat, f"{label} : latitude")
     lon = _check_number(lon, f"{label} : longitude")
     if not -90 <= lat <= 90:
@@ -207,7 +208,8 @@ def _check_area(area: CapArea, label: str) -> None:
         try:
             lat, lon, radius = circle
         except (TypeError, ValueError):
-            raise CapError(f"{clabel} : {circle!r} invalide, attendu (latitude, longitude, rayon).")
+            raise CapError(
+                f"{clabel} : {circle!r} invalide, attendu (latitude, longitude, rayon).") from None
         _check_point((lat, lon), clabel)
         radius = _check_number(radius, f"{clabel} : rayon")
         if radius < 0:
@@ -278,7 +280,7 @@ def check(message: CapMessage) -> None:
         except (TypeError, ValueError):
             raise CapError(
                 f"Référence {r} invalide : attendu (émetteur, identifiant, date d'envoi)."
-            )
+            ) from None
         _check_token(ref_sender, f"Référence {r} : émetteur")
         _check_token(ref_identifier, f"Référence {r} : identifiant")
         _check_aware(ref_sent, f"Référence {r} : date d'envoi")

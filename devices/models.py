@@ -11,10 +11,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from controlroom.located import Located
 from controlroom.models import Sector
 from devices import cap, capabilities
 from incidents.models import Incident
-from controlroom.located import Located
 
 KIND_CHOICES = [(code, _(label)) for code, label in capabilities.choices()]
 

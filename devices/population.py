@@ -20,10 +20,10 @@ from shapely.geometry import Point, Polygon, shape
 
 from controlroom import journal
 from controlroom.errors import StateConflict
+from controlroom.permissions import require
 from devices import cap, services
 from devices.models import AlertRecipient, Device, PopulationAlert
 from incidents.services import procedures as procedure_services
-from controlroom.permissions import require
 
 logger = logging.getLogger(__name__)
 
@@ -128,7 +128,8 @@ def _check_polygon(points) -> None:
     try:
         ring = [(float(lat), float(lon)) for lat, lon in points]
     except (TypeError, ValueError):
-        raise ValidationError({"polygon": ["Le polygone doit être une liste de [lat, lon]."]})
+        raise ValidationError(
+            {"polygon": ["Le polygone doit être une liste de [lat, lon]."]}) from None
     if len(ring) < 4 or ring[0] != ring[-1] or not Polygon([(x, y) for y, x in ring]).is_valid:
         raise ValidationError({"polygon": ["Le polygone doit être fermé (4 points au moins, le "
                                            "dernier égal au premier) et ne pas se croiser."]})

@@ -22,14 +22,13 @@ from django.utils import timezone
 
 from controlroom import journal, liveness
 from controlroom.errors import StateConflict
+from controlroom.permissions import require
 from devices import capabilities, command_alerts, deadlines, drivers, selectors
 from devices.drivers.mqtt import MqttDriver
 from devices.drivers.simulator import SimulatorDriver
 from devices.models import Command, CommandGroup, Device
 from incidents.models import Alert, Category, Incident
-from incidents.services import alerts as alert_services
 from incidents.services import conditions
-from controlroom.permissions import require
 
 SYSTEM = "system:devices"
 _simulator = None

@@ -19,12 +19,12 @@ from django.utils.translation import gettext_lazy as _
 from controlroom import journal, leases
 from controlroom import services as configuration
 from controlroom.geo import distance_m
+from controlroom.permissions import require
 from devices.acoustics import locate as multilateration
 from devices.acoustics import types as acoustic
 from devices.models import SoundEvent, SoundLocation, SoundSensor
 from incidents.models import Alert
 from incidents.services import alerts as alert_services
-from controlroom.permissions import require
 from incidents.services.incidents import category_for
 
 SYSTEM = "system:sound"

@@ -24,7 +24,7 @@ import math
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 __all__ = [
@@ -51,7 +51,7 @@ Reading = tuple[datetime, float]
 ALL_DAYS: frozenset[int] = frozenset(range(7))
 DAY_NAMES = ("lun", "mar", "mer", "jeu", "ven", "sam", "dim")
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 _US_PER_S = 1_000_000
 # A window aggregate computed from prefix sums is recomputed directly when its magnitude is below
@@ -564,7 +564,7 @@ def bucket(readings: Iterable[Reading], seconds: int) -> list[tuple[datetime, di
             groups.append((start_us, [value]))
     result = []
     for start_us, group in groups:
-        start = _from_us(start_us, timezone.utc)
+        start = _from_us(start_us, UTC)
         result.append((start, {
             "start": start,
             "end": start + timedelta(seconds=seconds),

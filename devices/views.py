@@ -8,7 +8,6 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
-
 from django_ratelimit.core import is_ratelimited
 
 from controlroom import selectors as zones

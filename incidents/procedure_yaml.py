@@ -30,10 +30,10 @@ import yaml
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from controlroom.located import Level
 from controlroom.models import Agency, Sector
 from devices import capabilities
 from incidents.models import Category, ProcedureTemplate, StepTemplate, Unit
-from controlroom.located import Level
 from incidents.models.procedures import END, StepKind
 
 MAX_BYTES = 1024 * 1024

@@ -409,8 +409,8 @@ def present(state: dict, at: datetime, *, incident: int | None = None,
             sector=None) -> dict:
     """The map layers (shaped as the console's live layers), incident details and wall screens
     of a replayed state, optionally narrowed to one incident or one sector."""
-    from controlroom.models import Agency
     from controlroom.layers import collection
+    from controlroom.models import Agency
     from incidents.models import Category
 
     categories = {code: (label, domain) for code, label, domain in

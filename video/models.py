@@ -12,8 +12,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from controlroom.models import Sector
 from controlroom.located import Located
+from controlroom.models import Sector
 
 MAX_SHAPES = 50
 MAX_POINTS = 100

@@ -19,10 +19,10 @@ from django.utils import timezone
 
 from controlroom import journal, leases, liveness
 from controlroom.errors import StateConflict
+from controlroom.permissions import require
 from incidents.models import Alert
 from incidents.services import alerts as alert_services
 from incidents.services import conditions
-from controlroom.permissions import require
 from incidents.services.incidents import category_for
 from video import catalogue, live
 from video.analytics.privacy import sanitise

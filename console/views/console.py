@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from controlroom import selectors
-from incidents.crisis_reads import crises_visible_to
 from devices.sound import LABELS as sound_labels_lazy
+from incidents.crisis_reads import crises_visible_to
 from video.catalogue import rule_labels
 
 

@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
-from controlroom.errors import form_add_errors
 from console.views.console import _console_context, event_labels
+from controlroom.errors import form_add_errors
 from controlroom.models import Agency, Event, Sector
 from incidents.models import Crisis, Drawing, Exercise, Incident, Task
 

@@ -25,8 +25,8 @@ times lose nothing, and the plane is centred on the sensors.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np

@@ -13,7 +13,6 @@ from incidents import crisis_reads
 from incidents.models import Crisis, Drawing, LogEntry, Task
 from incidents.services import crises as services
 
-
 MAX_KEY = 2**63 - 1  # PostgreSQL's bigint
 
 

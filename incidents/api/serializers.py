@@ -4,9 +4,9 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from controlroom.api.fields import DateTimeField
+from controlroom.located import Level
 from incidents import lifecycle, procedure_reads
 from incidents.models import Alert, Category, Incident, ProcedureRun, StepRun, Unit
-from controlroom.located import Level
 
 LEVELS = Level.choices
 

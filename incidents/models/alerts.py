@@ -6,8 +6,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from controlroom.models import Agency, Sector
 from controlroom.located import Located, level_field
+from controlroom.models import Agency, Sector
 from incidents.models.incidents import Category, Incident
 
 

@@ -2,8 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from controlroom.models import Agency, Sector
 from controlroom.located import Level, Located, level_field
+from controlroom.models import Agency, Sector
 
 
 class Category(models.Model):

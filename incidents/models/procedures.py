@@ -4,8 +4,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from controlroom.models import Sector
 from controlroom.located import Level
+from controlroom.models import Sector
 from incidents.models.incidents import Category, Incident
 
 # A question's branch target that ends the procedure.

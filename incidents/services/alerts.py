@@ -11,11 +11,11 @@ from django.utils import timezone
 from controlroom import journal
 from controlroom import selectors as zones
 from controlroom.errors import StateConflict
+from controlroom.permissions import require
+from controlroom.points import checked_point
 from incidents.models import Alert, Category, Incident, PartnerSystem
 from incidents.services import incidents as incident_services
-from controlroom.permissions import require
 from incidents.services.common import incident_record
-from controlroom.points import checked_point
 
 MAX_EVIDENCE_BYTES = 64 * 1024
 

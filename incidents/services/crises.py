@@ -16,8 +16,8 @@ from controlroom import geo, journal
 from controlroom import selectors as zones
 from controlroom.errors import StateConflict
 from controlroom.models import Agency
-from incidents.models import Crisis, Drawing, Incident, LogEntry, Task
 from controlroom.permissions import require
+from incidents.models import Crisis, Drawing, Incident, LogEntry, Task
 
 MANAGE = "incidents.manage_crisis"
 TEXT_MAX = 4000

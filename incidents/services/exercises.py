@@ -17,12 +17,12 @@ from django.utils import timezone
 from controlroom import journal
 from controlroom.errors import StateConflict
 from controlroom.models import Agency
+from controlroom.permissions import require
 from incidents.models import Alert, Assignment, Category, Exercise, Incident, ProcedureRun, Unit
 from incidents.scenarios import Scenario, ScenarioError
 from incidents.scenarios import load as load_scenario
 from incidents.services import alerts as alert_services
 from incidents.services import units as unit_services
-from controlroom.permissions import require
 
 RUN = "incidents.run_exercise"
 ACTOR = "system:exercise"

@@ -7,12 +7,12 @@ from django.utils import timezone
 from controlroom import selectors as zones
 from controlroom.errors import StateConflict
 from controlroom.models import Agency
+from controlroom.permissions import require
+from controlroom.points import checked_point
 from incidents import lifecycle
 from incidents.models import Category, Incident
 from incidents.services import procedures
-from controlroom.permissions import require
 from incidents.services.common import incident_record
-from controlroom.points import checked_point
 from incidents.taxonomy import TAXONOMY
 
 EDITABLE_FIELDS = ("title", "description", "address", "priority", "category", "lat", "lon")

@@ -7,9 +7,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from controlroom import journal
+from controlroom.permissions import require
 from incidents.models import ProcedureTemplate, StepTemplate
 from incidents.procedure_yaml import template_spec, templates_parse
-from controlroom.permissions import require
 
 ADD_TEMPLATE = "incidents.add_proceduretemplate"
 CHANGE_TEMPLATE = "incidents.change_proceduretemplate"

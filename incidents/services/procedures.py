@@ -18,10 +18,10 @@ from django.utils.translation import gettext as _
 
 from controlroom.errors import StateConflict
 from controlroom.models import Agency
+from controlroom.permissions import require
 from incidents.models import Incident, ProcedureRun, ProcedureTemplate, StepRun, Unit
 from incidents.models.procedures import END, StepKind
 from incidents.procedure_reads import run_progress
-from controlroom.permissions import require
 from incidents.services.common import incident_record
 
 SYSTEM_ACTOR = "system:procedures"

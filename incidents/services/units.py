@@ -9,10 +9,10 @@ from django.utils import timezone
 from controlroom import geo, journal
 from controlroom import selectors as zones
 from controlroom.errors import StateConflict
+from controlroom.permissions import require
 from incidents import dispatch
 from incidents.models import Assignment, Incident, PartnerSystem, Unit
 from incidents.services import procedures
-from controlroom.permissions import require
 from incidents.services.common import incident_record
 from incidents.services.incidents import incident_advance, incident_agency_add
 

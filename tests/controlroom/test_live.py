@@ -52,9 +52,10 @@ async def test_a_socket_from_another_origin_is_refused(people):
 
 
 async def test_a_malformed_after_is_refused(people):
-    from tests.controlroom.live_clients import ORIGIN, session_cookie
     from channels.testing import WebsocketCommunicator
+
     from controlroom.asgi import application
+    from tests.controlroom.live_clients import ORIGIN, session_cookie
 
     cookie = await session_cookie(people["operator"])
     socket = WebsocketCommunicator(application, "/ws/live/?after=abc",

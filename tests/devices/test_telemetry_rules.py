@@ -4,7 +4,7 @@ Pure Python: no database, no Django.
 """
 
 import math
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -24,7 +24,7 @@ from devices.telemetry_rules import (
 )
 
 PARIS = ZoneInfo("Europe/Paris")
-UTC = timezone.utc
+UTC = UTC
 SECOND = timedelta(seconds=1)
 
 

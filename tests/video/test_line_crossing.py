@@ -1,10 +1,9 @@
 """The line-crossing count on synthetic tracks: each direction, a box jittering about the line,
 people the detector or the tracker lost while crossing."""
 
+from tests.video.test_rules import person, run, scene, walk
 from video.analytics.rules import build_rule
 from video.analytics.types import Track, Zone
-
-from tests.video.test_rules import person, run, scene, walk
 
 DOOR = Zone("porte", ((0.5, 0.2), (0.5, 0.8)), kind="line")  # drawn downwards: side a at right
 

@@ -1,7 +1,7 @@
 """The pipeline: masks before analysis, detection only on motion, rules on every frame."""
 
 import ast
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -19,7 +19,7 @@ from video.analytics.types import Event, FrameAnalysis, Zone
 
 FPS = 10
 PARIS = ZoneInfo("Europe/Paris")
-UTC = timezone.utc
+UTC = UTC
 LEFT_HALF = Zone("Cour privée", ((0, 0), (0.5, 0), (0.5, 1), (0, 1)), "mask")
 
 

@@ -8,7 +8,7 @@ only ages the tracks. Every rule then reads the frame's analysis and may return 
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from itertools import islice
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -23,6 +23,7 @@ from .tracking import Tracker
 from .types import Box, Event, FrameAnalysis, Zone
 
 STAGES = ("privacy", "motion", "detection", "tracking", "rules")
+PARIS = ZoneInfo("Europe/Paris")
 
 
 class Rule(Protocol):
@@ -57,7 +58,7 @@ class Pipeline:
                  masks: Iterable[Zone] = (), zones: Iterable[Zone] = (),
                  motion: MotionGate | None = None, tracker: Tracker | None = None,
                  detect_every: int = 1, min_region_area: int = 64,
-                 tz=ZoneInfo("Europe/Paris")):
+                 tz=PARIS):
         if detect_every < 1:
             raise ValueError("La détection doit avoir lieu au moins une image sur N (N ≥ 1).")
         self.detector = detector
@@ -185,7 +186,7 @@ class Pipeline:
     def _wall_time(self, t: float) -> datetime:
         # Added in UTC: local-time arithmetic would be an hour off across a clock change.
         if self._wall_origin is None:
-            self._wall_origin = datetime.now(timezone.utc) - timedelta(seconds=t)
+            self._wall_origin = datetime.now(UTC) - timedelta(seconds=t)
         return (self._wall_origin + timedelta(seconds=t)).astimezone(self.tz)
 
 

@@ -18,13 +18,27 @@ and speeds are in pixels of the analysed frame; times are ``FrameAnalysis.t`` se
 from dataclasses import fields
 
 from .base import WHOLE_FRAME, Rule, RuleParams, Schedule
-from .crowds import (CrowdMovement, CrowdMovementParams, Density, DensityParams, LateGathering,
-                     LateGatheringParams)
+from .crowds import (
+    CrowdMovement,
+    CrowdMovementParams,
+    Density,
+    DensityParams,
+    LateGathering,
+    LateGatheringParams,
+)
 from .fire import FireSmoke, FireSmokeParams
 from .lines import LineCrossing, LineCrossingParams
 from .objects import AbandonedObject, AbandonedObjectParams
-from .people import (Intrusion, IntrusionParams, Loitering, LoiteringParams, PersonOnGround,
-                     PersonOnGroundParams, WrongDirection, WrongDirectionParams)
+from .people import (
+    Intrusion,
+    IntrusionParams,
+    Loitering,
+    LoiteringParams,
+    PersonOnGround,
+    PersonOnGroundParams,
+    WrongDirection,
+    WrongDirectionParams,
+)
 
 __all__ = [
     "WHOLE_FRAME", "Rule", "RuleParams", "Schedule", "RULES", "build_rule",

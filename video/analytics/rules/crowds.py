@@ -8,7 +8,6 @@ import numpy as np
 
 from .base import Rule, RuleParams, Schedule, _check, _grade, _num, _objects, _Onsets
 
-
 # --- 5. crowd movement --------------------------------------------------------------------------
 
 @dataclass

@@ -8,7 +8,6 @@ import numpy as np
 
 from .base import Rule, RuleParams, _check, _grade, _mask_box, _num, _Onsets
 
-
 # --- 7. fire and smoke --------------------------------------------------------------------------
 
 @dataclass

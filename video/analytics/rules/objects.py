@@ -14,7 +14,6 @@ import cv2
 import numpy as np
 
 from ..types import Box
-
 from .base import Rule, RuleParams, _blobs, _check, _grade, _num, _objects
 
 WORK_WIDTH = 160  # the rule's background is kept at this width

@@ -4,10 +4,18 @@ crossings are counted in ``lines``)."""
 import math
 from dataclasses import dataclass
 
-
-from .base import (Rule, RuleParams, _blobs, _check, _check_labels, _grade, _live_tracks,
-                   _num, _objects, _Onsets)
-
+from .base import (
+    Rule,
+    RuleParams,
+    _blobs,
+    _check,
+    _check_labels,
+    _grade,
+    _live_tracks,
+    _num,
+    _objects,
+    _Onsets,
+)
 
 # --- 2. wrong direction -------------------------------------------------------------------------
 
