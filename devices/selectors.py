@@ -1,12 +1,13 @@
 """Reads of the devices app, scoped by permission."""
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from controlroom import geo
 from devices.models import (
     Command,
     CommandGroup,
     Device,
+    PopulationAlert,
     SoundEvent,
     SoundLocation,
     SoundSensor,
@@ -63,3 +64,10 @@ def devices_near(*, kind: str, lat: float, lon: float, radius_m: float) -> list[
         if distance <= radius_m:
             nearby.append((device, distance))
     return sorted(nearby, key=lambda pair: pair[1])
+
+
+def population_alerts_issued(*, incidents, since, until) -> QuerySet[PopulationAlert]:
+    """Population alerts issued for any of ``incidents``, or sent between ``since`` and ``until``."""
+    return PopulationAlert.objects.filter(status=PopulationAlert.Status.ISSUED).filter(
+        Q(incident__in=incidents) | Q(sent__gte=since, sent__lte=until)
+    ).distinct().order_by("sent")

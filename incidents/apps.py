@@ -9,11 +9,11 @@ class IncidentsConfig(AppConfig):
     def ready(self):
         from controlroom.layers import register
         from controlroom.selectors import subject_rule_register
-        from incidents import crisis_reads, selectors
+        from incidents import selectors
         from incidents.layers import alerts_layer, incidents_layer, units_layer
 
         # The journal tells an incident's or a crisis's story to those who may see it, only.
-        subject_rule_register("incidents", "crisis", crisis_reads.crises_rule)
+        subject_rule_register("incidents", "crisis", selectors.crises_rule)
         subject_rule_register("incidents", "incident", selectors.incidents_rule)
         register("incidents", incidents_layer)
         register("units", units_layer)

@@ -226,7 +226,7 @@ _HANDLERS = {"alert": _alert, "incident": _incident, "procedure": _procedure, "u
 
 # --- derived figures, computed at the instant shown --------------------------------------------
 def progress(run: dict, at: datetime) -> dict:
-    """A procedure's progress bar at ``at`` (as ``procedure_reads.run_progress`` computes it)."""
+    """A procedure's progress bar at ``at`` (as ``selectors.run_progress`` computes it)."""
     steps = sorted(run["steps"].items(), key=lambda item: item[1]["order"])
     pending = [(key, step) for key, step in steps if step["status"] == "pending"]
     return {

@@ -259,7 +259,7 @@ def crisis_map(crisis) -> dict:
 
 
 def crisis_report(crisis, *, now: datetime | None = None) -> dict:
-    from incidents.crisis_reads import figures, population_alerts
+    from incidents.selectors import figures, population_alerts
 
     now = now or timezone.now()
     incidents = []

@@ -1,16 +1,29 @@
-"""Reads of alerts, incidents and units. Agency scoping is enforced here, so no view forgets it."""
+"""Reads of alerts, incidents, units, procedures and crises. Agency scoping is enforced here, so
+no view forgets it."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import h3
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from controlroom import geo
 from controlroom import selectors as journal_reads
 from controlroom.models import Event
 from incidents import dispatch
-from incidents.models import Alert, Incident, Unit
+from incidents.models import (
+    Alert,
+    Assignment,
+    Crisis,
+    Drawing,
+    Incident,
+    ProcedureRun,
+    StepRun,
+    Unit,
+)
 from incidents.models.units import COARSE_RESOLUTION
+from incidents.services.crises import is_staff
 
 
 def _is_user(user) -> bool:
@@ -114,3 +127,116 @@ def incident_suggestions(*, incident: Incident, limit: int = 5) -> list[Suggesti
                           exercise=incident.exercise_id)
     return found or units_nearest(lat=incident.lat, lon=incident.lon, limit=limit,
                                   exercise=incident.exercise_id)
+
+
+# --- guided procedures ---------------------------------------------------------------------------
+def active_run(incident: Incident) -> ProcedureRun | None:
+    """The incident's procedure in progress, if any (at most one, by a database constraint)."""
+    return (
+        ProcedureRun.objects.filter(incident=incident, status=ProcedureRun.Status.ACTIVE)
+        .prefetch_related("steps")
+        .first()
+    )
+
+
+def run_progress(run: ProcedureRun, *, now: datetime | None = None) -> dict:
+    """Figures for a progress bar.
+
+    ``done`` counts steps done or skipped; ``total`` every step but those a question's answer
+    left out (bypassed); ``overdue`` the pending mandatory steps past their deadline;
+    ``next_step`` the key of the first pending step by order, while the run is active.
+    Uses ``run.steps`` as prefetched when it is.
+    """
+    now = now or timezone.now()
+    steps = sorted(run.steps.all(), key=lambda step: step.order)
+    pending = [step for step in steps if step.status == StepRun.Status.PENDING]
+    finished = (StepRun.Status.DONE, StepRun.Status.SKIPPED)
+    return {
+        "done": sum(1 for step in steps if step.status in finished),
+        "total": sum(1 for step in steps if step.status != StepRun.Status.BYPASSED),
+        "overdue": sum(
+            1 for step in pending
+            if step.mandatory and step.deadline_at is not None and step.deadline_at < now
+        ),
+        "next_step": (
+            pending[0].key if pending and run.status == ProcedureRun.Status.ACTIVE else None
+        ),
+    }
+
+
+# --- the crisis room ------------------------------------------------------------------------------
+def crises_visible_to(user):
+    """Staff see every crisis; a liaison, the open crises their agency is invited to."""
+    crises = Crisis.objects.all()
+    if is_staff(user):
+        return crises
+    if user.agency_id is None:
+        return crises.none()
+    return crises.filter(status=Crisis.Status.OPEN, agencies=user.agency_id)
+
+
+def crises_rule(user):
+    """For the journal: the crises whose events the user may read (None: all of them)."""
+    return None if is_staff(user) else crises_visible_to(user)
+
+
+def drawing_feature(drawing: Drawing) -> dict:
+    return {"type": "Feature", "id": drawing.pk, "geometry": drawing.geometry,
+            "properties": {"id": drawing.pk, "kind": drawing.kind, "label": drawing.label,
+                           "kind_label": drawing.get_kind_display()}}
+
+
+def population_alerts(crisis: Crisis):
+    from devices import selectors as devices_selectors
+
+    return devices_selectors.population_alerts_issued(
+        incidents=crisis.incidents.all(), since=crisis.opened_at,
+        until=crisis.closed_at or timezone.now())
+
+
+def figures(crisis: Crisis) -> dict:
+    """The key figures of the room, read afresh each time."""
+    incidents = crisis.incidents.all()
+    open_alerts = 0
+    if crisis.area:
+        from controlroom.geo import PreparedArea
+
+        area = PreparedArea(crisis.area)
+        open_alerts = sum(1 for lat, lon in Alert.objects.filter(
+            status__in=Alert.OPEN_STATUSES).values_list("lat", "lon") if area.contains(lat, lon))
+    tasks = crisis.tasks.filter(kind="task")
+    return {
+        "incidents_open": incidents.filter(status__in=Incident.OPEN_STATUSES).count(),
+        "incidents": incidents.count(),
+        "units_engaged": Assignment.objects.filter(incident__in=incidents,
+                                                   released_at=None).count(),
+        "alerts_in_area": open_alerts,
+        "population_alerts": population_alerts(crisis).count(),
+        "tasks_open": tasks.exclude(status__in=["done", "cancelled"]).count(),
+        "tasks": tasks.count(),
+        "log_entries": crisis.log.count(),
+    }
+
+
+def crisis_detail(crisis: Crisis) -> dict:
+    return {
+        "id": crisis.pk, "kind": crisis.kind, "kind_label": crisis.get_kind_display(),
+        "title": crisis.title, "status": crisis.status, "area": crisis.area,
+        "opened_at": crisis.opened_at, "closed_at": crisis.closed_at, "summary": crisis.summary,
+        "agencies": [{"id": a.pk, "name": a.name} for a in crisis.agencies.order_by("name")],
+        "incidents": [
+            {"id": i.pk, "reference": i.reference, "title": i.title, "status": i.status,
+             "priority": i.priority, "lat": i.lat, "lon": i.lon}
+            for i in crisis.incidents.order_by("pk")],
+        "drawings": {"type": "FeatureCollection", "features": [
+            drawing_feature(d) for d in crisis.drawings.filter(removed_at=None)]},
+        "log": [{"id": e.pk, "at": e.at, "author": e.author_label,
+                 "agency": e.agency.name if e.agency else "", "text": e.text,
+                 "corrects": e.corrects_id} for e in crisis.log.select_related("agency")],
+        "tasks": [{"id": t.pk, "kind": t.kind, "title": t.title, "status": t.status,
+                   "agency": t.agency_id, "agency_name": t.agency.name if t.agency else ""}
+                  for t in crisis.tasks.select_related("agency")],
+        "population_alerts": [{"id": p.pk, "headline": p.headline, "area": p.area_name,
+                               "sent": p.sent} for p in population_alerts(crisis)],
+        "figures": figures(crisis),
+    }

@@ -14,7 +14,7 @@ from django.views.decorators.cache import never_cache
 
 from controlroom import selectors
 from devices.sound import LABELS as sound_labels_lazy
-from incidents.crisis_reads import crises_visible_to
+from incidents.selectors import crises_visible_to
 from video.catalogue import rule_labels
 
 

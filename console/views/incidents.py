@@ -16,6 +16,7 @@ from django.views.decorators.cache import never_cache
 from console.views.console import _console_context, event_labels
 from controlroom.errors import form_add_errors
 from controlroom.models import Agency, Event, Sector
+from incidents import selectors
 from incidents.models import Crisis, Drawing, Exercise, Incident, Task
 
 
@@ -133,7 +134,6 @@ class CrisisForm(forms.Form):
 @login_required
 def crises(request):
     """The crises one takes part in; supervisors open one here."""
-    from incidents import crisis_reads
     from incidents.services import crises as services
 
     if not request.user.has_perm("incidents.view_incident"):
@@ -155,16 +155,15 @@ def crises(request):
             else:
                 return redirect("crisis-room", crisis.pk)
     return render(request, "console/crises.html", {
-        "crises": crisis_reads.crises_visible_to(request.user)[:100], "form": form})
+        "crises": selectors.crises_visible_to(request.user)[:100], "form": form})
 
 
 @never_cache
 @login_required
 def crisis_room(request, pk: int):
-    from incidents import crisis_reads
     from incidents.services.crises import may_take_part
 
-    crisis = get_object_or_404(crisis_reads.crises_visible_to(request.user), pk=pk)
+    crisis = get_object_or_404(selectors.crises_visible_to(request.user), pk=pk)
     if not may_take_part(request.user, crisis):
         raise PermissionDenied(_("Vous ne participez pas à cette crise."))
     user = request.user

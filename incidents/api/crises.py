@@ -9,7 +9,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from controlroom.models import Agency
-from incidents import crisis_reads
+from incidents import selectors
 from incidents.models import Crisis, Drawing, LogEntry, Task
 from incidents.services import crises as services
 
@@ -102,23 +102,21 @@ class CrisisViewSet(viewsets.ViewSet):
     queryset = Crisis.objects.none()  # for the schema: ids are the crisis's integer keys
 
     def _crisis(self, request, pk) -> Crisis:
-        return get_object_or_404(crisis_reads.crises_visible_to(request.user), pk=_key(pk))
+        return get_object_or_404(selectors.crises_visible_to(request.user), pk=_key(pk))
 
     def _present(self, crisis, code=status.HTTP_200_OK):
         crisis.refresh_from_db()
-        return Response(crisis_reads.crisis_detail(crisis), status=code)
+        return Response(selectors.crisis_detail(crisis), status=code)
 
     @extend_schema(operation_id="crises_list", responses={200: CrisisSummarySerializer(many=True)})
     def list(self, request):
         return Response([
             {"id": c.pk, "title": c.title, "kind": c.kind, "status": c.status,
              "opened_at": c.opened_at, "closed_at": c.closed_at}
-            for c in crisis_reads.crises_visible_to(request.user)[:200]])
+            for c in selectors.crises_visible_to(request.user)[:200]])
 
     @extend_schema(request=CrisisOpenSerializer, responses={201: OpenApiTypes.OBJECT})
     def create(self, request):
-        from incidents import selectors
-
         data = _valid(CrisisOpenSerializer, request)
         visible = selectors.incidents_visible_to(user=request.user)
         incidents = list(visible.filter(pk__in=data.get("incidents", [])))
@@ -140,7 +138,7 @@ class CrisisViewSet(viewsets.ViewSet):
         crisis = self._crisis(request, pk)
         drawing = services.drawing_save(crisis=crisis, by=request.user,
                                         **_valid(DrawingSerializer, request))
-        return Response(crisis_reads.drawing_feature(drawing), status=status.HTTP_201_CREATED)
+        return Response(selectors.drawing_feature(drawing), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=DrawingSerializer, responses={200: OpenApiTypes.OBJECT})
     @action(detail=True, methods=["patch", "delete"], url_path=r"drawings/(?P<drawing>\d+)")
@@ -152,7 +150,7 @@ class CrisisViewSet(viewsets.ViewSet):
             return Response(status=status.HTTP_204_NO_CONTENT)
         shape = services.drawing_save(crisis=crisis, by=request.user, drawing=shape,
                                       **_valid(DrawingSerializer, request))
-        return Response(crisis_reads.drawing_feature(shape))
+        return Response(selectors.drawing_feature(shape))
 
     @extend_schema(request=LogSerializer, responses={201: OpenApiTypes.OBJECT})
     @action(detail=True, methods=["post"])
@@ -191,8 +189,6 @@ class CrisisViewSet(viewsets.ViewSet):
     @extend_schema(request=LinkSerializer, responses={200: OpenApiTypes.OBJECT})
     @action(detail=True, methods=["post"])
     def incidents(self, request, pk=None):
-        from incidents import selectors
-
         crisis = self._crisis(request, pk)
         data = _valid(LinkSerializer, request)
         incident = selectors.incidents_visible_to(user=request.user).filter(

@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from controlroom.api.fields import DateTimeField
 from controlroom.located import Level
-from incidents import lifecycle, procedure_reads
+from incidents import lifecycle, selectors
 from incidents.models import Alert, Category, Incident, ProcedureRun, StepRun, Unit
 
 LEVELS = Level.choices
@@ -110,7 +110,7 @@ class ProcedureRunSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_progress(self, run) -> dict:
-        return procedure_reads.run_progress(run)
+        return selectors.run_progress(run)
 
 
 class StepActionSerializer(serializers.Serializer):
@@ -168,11 +168,11 @@ class IncidentSerializer(serializers.ModelSerializer):
 
     def get_procedure(self, incident) -> dict | None:
         runs = getattr(incident, "active_runs", None)  # prefetched by the views
-        run = (runs[0] if runs else None) if runs is not None else procedure_reads.active_run(incident)
+        run = (runs[0] if runs else None) if runs is not None else selectors.active_run(incident)
         if run is None:
             return None
         return {"run": run.pk, "name": run.name, "status": run.status,
-                **procedure_reads.run_progress(run)}
+                **selectors.run_progress(run)}
 
     def get_allowed_transitions(self, incident) -> list[str]:
         return lifecycle.allowed_targets(incident.status)

@@ -21,7 +21,7 @@ from controlroom.models import Agency
 from controlroom.permissions import require
 from incidents.models import Incident, ProcedureRun, ProcedureTemplate, StepRun, Unit
 from incidents.models.procedures import END, StepKind
-from incidents.procedure_reads import run_progress
+from incidents.selectors import run_progress
 from incidents.services.common import incident_record
 
 SYSTEM_ACTOR = "system:procedures"

@@ -11,7 +11,7 @@ from controlroom.errors import StateConflict
 from controlroom.models import Event
 from controlroom.selectors import events_visible_to, viewer_for
 from incidents.models import ProcedureRun, StepRun, Unit
-from incidents.procedure_reads import active_run, run_progress
+from incidents.selectors import active_run, run_progress
 from incidents.services.procedures import (
     run_finish_for_incident,
     run_start,

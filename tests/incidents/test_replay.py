@@ -19,7 +19,7 @@ from devices import services as device_services
 from devices.models import Device
 from incidents import replay
 from incidents.models import Alert, Category, Incident, ReplayCheckpoint, StepRun, Unit
-from incidents.procedure_reads import run_progress
+from incidents.selectors import run_progress
 from incidents.services import alerts as alert_services
 from incidents.services import incidents as incident_services
 from incidents.services import procedures as procedure_services
