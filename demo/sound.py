@@ -130,7 +130,7 @@ def write(path: Path, samples: np.ndarray) -> Path:
 def load(context: dict) -> None:
     from controlroom.selectors import sector_at
     from devices import services
-    from devices.sound import sensor_save
+    from devices.services.sound import sensor_save
 
     for number, (code, name, place, (north, east), detections, (night_start, night_end),
                  kind) in enumerate(SENSORS):

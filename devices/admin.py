@@ -2,7 +2,6 @@ from django.contrib import admin
 from django.db import models
 
 from controlroom.admin import JournaledAdmin, ReadOnlyMixin, SectorFromPointAdmin
-from devices import sound
 from devices.models import (
     AlertRecipient,
     Command,
@@ -12,6 +11,7 @@ from devices.models import (
     SoundSensor,
     TelemetryRule,
 )
+from devices.services import sound
 
 
 @admin.register(Device)

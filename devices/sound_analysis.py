@@ -17,13 +17,13 @@ from django.conf import settings
 from django.utils import timezone
 
 from controlroom import leases
-from devices import sound
 from devices.acoustics.classifier import OnnxClassifier
 from devices.acoustics.detectors import Analyser, MusicSettings
 from devices.acoustics.source import MqttSource, StreamError, StreamSource
 from devices.acoustics.types import KINDS
 from devices.drivers import topic
 from devices.models import SoundSensor
+from devices.services import sound
 
 logger = logging.getLogger(__name__)
 

@@ -29,14 +29,14 @@ def check_heartbeats() -> int:
 
 @shared_task(name="devices.simulate_equipment")
 def simulate_equipment() -> int:
-    from devices import telemetry
+    from devices.services import telemetry
 
     return telemetry.simulator_tick()
 
 
 @shared_task(name="devices.roll_up_telemetry")
 def roll_up_telemetry() -> int:
-    from devices import telemetry
+    from devices.services import telemetry
 
     return telemetry.telemetry_roll_up()
 
@@ -74,7 +74,7 @@ def analyse_sound_sensor(sensor_id: int, token: str) -> dict:
 def supervise_sound_sensors() -> int:
     """Start the sensors nobody analyses: new ones, those whose hours begin, those whose loop
     stopped (retried with backoff) and those whose worker was lost."""
-    from devices import sound
+    from devices.services import sound
 
     started = sound.sensors_due()
     for sensor_id, token in started:

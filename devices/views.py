@@ -11,8 +11,9 @@ from django.views.decorators.http import require_GET
 from django_ratelimit.core import is_ratelimited
 
 from controlroom import selectors as zones
-from devices import cap, population, sound
+from devices import cap, population
 from devices.models import PopulationAlert, SoundSensor
+from devices.services import sound
 
 FEED_SIZE = 100
 

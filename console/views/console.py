@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from controlroom import selectors
-from devices.sound import LABELS as sound_labels_lazy
+from devices.services.sound import LABELS as sound_labels_lazy
 from incidents.selectors import crises_visible_to
 from video.catalogue import rule_labels
 

@@ -9,9 +9,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from controlroom.models import Sector
-from devices import population, proposals, selectors, services
+from devices import population, selectors, services
 from devices.api import serializers as s
 from devices.models import PopulationAlert
+from devices.services import proposals
 from incidents import selectors as incident_selectors
 from incidents.models import StepRun
 

@@ -47,8 +47,8 @@ def sensors_and_camera():
 def shot(plane, sensors, heard=None):
     from django.utils import timezone
 
-    from devices import sound
     from devices.acoustics.types import SoundEvent
+    from devices.services import sound
 
     t0 = timezone.now().timestamp() - 2
     alert_id = None

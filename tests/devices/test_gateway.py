@@ -7,11 +7,11 @@ import time
 import pytest
 
 from controlroom.models import Event
-from devices import telemetry
 from devices.drivers import topic
 from devices.drivers.mqtt import MAX_DEPTH, client, decode
 from devices.equipment_mqtt import DeviceGateway
 from devices.models import TelemetryReading
+from devices.services import telemetry
 
 pytestmark = pytest.mark.django_db
 

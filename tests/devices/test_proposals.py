@@ -5,8 +5,8 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from demo.procedures import load_demo_procedures
-from devices import proposals
 from devices.models import Command
+from devices.services import proposals
 from incidents.models import StepRun
 from incidents.procedure_yaml import params_problems
 from tests.devices.conftest import DARCY, REPUBLIQUE

@@ -11,10 +11,10 @@ from django.utils import timezone
 
 from controlroom.models import Event as JournalEvent
 from devices import services as device_services
-from devices import sound
 from devices.acoustics.locate import SPEED_OF_SOUND, LocalPlane
 from devices.acoustics.types import SoundEvent as Heard
 from devices.models import Device, SoundEvent, SoundLocation, SoundSensor
+from devices.services import sound
 from incidents.models import Alert
 
 LIBERATION = (47.3214, 5.0412)
@@ -266,7 +266,7 @@ def test_sensors_outside_their_hours_are_not_started(make_sensor):
 
 
 def test_the_simulator_never_speaks_for_a_sound_sensor(make_sensor):
-    from devices import telemetry
+    from devices.services import telemetry
 
     sensor = make_sensor("son-quiet")
     Device.objects.filter(pk=sensor.device_id).update(last_seen_at=None)

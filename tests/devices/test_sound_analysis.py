@@ -17,12 +17,12 @@ from django.core import serializers
 
 from demo.sound import SCREAM_SEED
 from demo.sound import write as write_wav
-from devices import sound
 from devices.acoustics import synth
 from devices.acoustics.frames import HEADER, MAGIC, encode_frame
 from devices.drivers import topic
 from devices.drivers.mqtt import client as mqtt_client
 from devices.models import Device, SoundEvent, SoundSensor, TelemetryReading
+from devices.services import sound
 from devices.sound_analysis import analyse_window
 from incidents.models import Alert
 from tests.devices.test_sound import make_sensor  # noqa: F401  (fixture)

@@ -28,7 +28,7 @@ def recordings():
 
 def analyse(sensor, path):
     SoundSensor.objects.filter(pk=sensor.pk).update(stream_url=str(path))
-    from devices import sound
+    from devices.services import sound
 
     [(sensor_id, token)] = [due for due in sound.sensors_due() if due[0] == sensor.pk]
     source = StreamSource(str(path), realtime=False, start=START)

@@ -9,9 +9,10 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from controlroom.models import Event
-from devices import services, telemetry
+from devices import services
 from devices.equipment_mqtt import DeviceGateway, EquipmentSimulator
 from devices.models import Device, TelemetryBucket, TelemetryReading, TelemetryRule
+from devices.services import telemetry
 from incidents.models import Alert
 from tests.devices.conftest import DARCY, REPUBLIQUE
 

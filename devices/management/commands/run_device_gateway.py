@@ -6,9 +6,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections
 
-from devices import telemetry
 from devices.drivers import DriverUnavailable
 from devices.equipment_mqtt import DeviceGateway
+from devices.services import telemetry
 
 logger = logging.getLogger(__name__)
 

@@ -318,7 +318,7 @@ def _locate(group: SoundLocation) -> None:
 
 def levels_record(*, sensor: SoundSensor, laeq: float, lafmax: float, at: datetime) -> list[str]:
     """A period's levels, as the telemetry of the sensor's device (rules, statistics)."""
-    from devices import telemetry
+    from devices.services import telemetry
 
     return telemetry.telemetry_record(device=sensor.device,
                                       values={"laeq_db": round(laeq, 1),
