@@ -11,6 +11,7 @@ COPY devices devices
 COPY video video
 COPY citizens citizens
 COPY observatory observatory
+COPY console console
 COPY demo demo
 RUN pip install --no-cache-dir .
 COPY . .
