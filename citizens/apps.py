@@ -11,3 +11,6 @@ class CitizensConfig(AppConfig):
         from controlroom.layers import register
 
         register("citizen_reports", reports_layer)
+        from citizens import events
+
+        events.declare()

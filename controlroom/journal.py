@@ -21,7 +21,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
 
-from controlroom import journal_seal
+from controlroom import events, journal_seal
 from controlroom.models import Event, EventAgency, JournalHead
 
 logger = logging.getLogger(__name__)
@@ -33,6 +33,9 @@ EVENT_TYPE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 
 class JournalError(ValueError):
     pass
+
+
+UnregisteredEventType = events.UnregisteredEventType
 
 
 # --- canonical form and hashing --------------------------------------------------------------
@@ -128,13 +131,19 @@ def record(
 
     ``subject`` is a model instance or an ``(app, model, id)`` tuple; ``actor`` a user or a
     string for a system component; ``agencies`` the partner agencies that may see the event
-    (control-room staff always see it).
+    (control-room staff always see it). ``type`` must be declared in the registry
+    (``controlroom.events``) and the payload must carry the fields declared with it.
     """
     if not EVENT_TYPE.match(type or ""):
         raise JournalError(f"Invalid event type {type!r}: expected dotted lowercase words.")
+    declared = events.get(type)  # UnregisteredEventType if nobody declared it
     payload = to_json_value(payload or {})
     if not isinstance(payload, dict):
         raise JournalError("The payload must be a JSON object.")
+    missing = [name for name in declared.fields if name not in payload]
+    if missing:
+        raise JournalError(f"Event {type!r} lacks payload fields {', '.join(missing)} "
+                           "(declared in its app's events module).")
     subject_app, subject_model, subject_id = _subject_parts(subject)
     actor_id, actor_label = _actor_parts(actor)
     agency_ids = _agency_ids(agencies)

@@ -11,3 +11,6 @@ class DevicesConfig(AppConfig):
         from devices.layers import devices_layer
 
         register("devices", devices_layer)
+        from devices import events
+
+        events.declare()

@@ -82,7 +82,7 @@ def _check(alert: PopulationAlert, now) -> None:
 
 
 def _record(alert: PopulationAlert, type: str, by, **extra):
-    journal.record(type=f"population_alert.{type}", subject=alert, actor=by, payload={
+    journal.record(type=type, subject=alert, actor=by, payload={
         "population_alert": alert.pk, "identifier": alert.identifier, "msg_type": alert.msg_type,
         "status": alert.status, "headline": alert.headline, "severity": alert.severity,
         "area": alert.area_name, "references": alert.references_id, **extra,
@@ -120,7 +120,7 @@ def population_alert_draft(*, by, references: PopulationAlert | None = None,
     alert.full_clean(exclude=["identifier", "references", "created_by", "issued_by", "step"])
     _check(alert, now)
     alert.save()
-    _record(alert, "drafted", by)
+    _record(alert, "population_alert.drafted", by)
     return alert
 
 
@@ -153,7 +153,7 @@ def population_alert_issue(*, alert: PopulationAlert, by) -> PopulationAlert:
     alert.save()
     if alert.exercise_id:
         # An exercise's alert goes nowhere: no feed, no panel, no siren, no notification.
-        _record(alert, "issued", by, commands=[], exercise=alert.exercise_id)
+        _record(alert, "population_alert.issued", by, commands=[], exercise=alert.exercise_id)
         step = alert.step
         if step is not None and step.status == step.Status.PENDING \
                 and step.run.status == "active":
@@ -161,7 +161,7 @@ def population_alert_issue(*, alert: PopulationAlert, by) -> PopulationAlert:
                 step=step, by=by, note=f"Alerte d'exercice diffusée (fictive) : {alert.headline}")
         return alert
     commands = _broadcast(alert, by)
-    _record(alert, "issued", by, commands=commands,
+    _record(alert, "population_alert.issued", by, commands=commands,
             url=reverse("cap-message", args=[alert.identifier]))
     step = alert.step
     if step is not None and step.status == step.Status.PENDING and step.run.status == "active":
@@ -266,5 +266,5 @@ def population_alert_notify(*, alert_id: int, base_url: str = "") -> dict:
         except Exception as exc:  # one failing recipient must not stop the others
             logger.warning("Population alert %s to %s failed: %s", alert.pk, recipient, exc)
             results["failed"].append(recipient.name)
-    _record(alert, "notified", "system:population-alerts", **results)
+    _record(alert, "population_alert.notified", "system:population-alerts", **results)
     return results

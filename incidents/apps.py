@@ -18,3 +18,6 @@ class IncidentsConfig(AppConfig):
         register("incidents", incidents_layer)
         register("units", units_layer)
         register("alerts", alerts_layer)
+        from incidents import events
+
+        events.declare()

@@ -24,10 +24,11 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.utils.dateparse import parse_datetime
 
+from controlroom import events
 from controlroom.models import Event
 
 # Bump when ``apply`` changes what it derives: older checkpoints are then ignored.
-VERSION = 1
+VERSION = 2
 CHECKPOINT_EVERY = 5000
 BATCH = 5000
 
@@ -52,19 +53,16 @@ def empty() -> dict:
 # --- the reducer ------------------------------------------------------------------------------
 def apply(state: dict, seq: int, type: str, subject: tuple, agencies: list,
           payload: dict) -> None:
-    """Apply one journal event (in sequence order) to ``state``; the caller sets
-    ``state["time"]`` once it has applied the last one (``event_time``)."""
+    """Apply one journal event (in sequence order) to ``state``, with the reducer its type
+    declares in the registry (``controlroom.events``); the caller sets ``state["time"]`` once
+    it has applied the last one (``event_time``)."""
     state["seq"] = seq
-    family = type.partition(".")[0]
-    handler = _HANDLERS.get(family)
-    if handler is not None:
-        handler(state, type, subject, agencies, payload)
-    elif subject[0:2] in _CONFIGURED and type.rsplit(".", 1)[1] in ("created", "changed",
-                                                                      "deleted"):
-        _configured(state, type, subject, payload)
+    entry = events.lookup(type)
+    if entry is not None and entry.replayed:
+        entry.replay(state, type, subject, agencies, payload)
 
 
-def _alert(state, type, subject, agencies, p):
+def apply_alert(state, type, subject, agencies, p):
     key = str(p.get("alert", subject[2]))
     alerts = state["alerts"]
     if p.get("status") not in ALERT_OPEN:
@@ -79,7 +77,7 @@ def _alert(state, type, subject, agencies, p):
         alert["escalated"] = True
 
 
-def _incident(state, type, subject, agencies, p):
+def apply_incident(state, type, subject, agencies, p):
     key = str(p.get("incident", subject[2]))
     incidents = state["incidents"]
     if type == "incident.created":
@@ -109,7 +107,7 @@ def _incident(state, type, subject, agencies, p):
             incident["alerts"] = sorted([*incident["alerts"], p.get("alert")])
 
 
-def _procedure(state, type, subject, agencies, p):
+def apply_procedure(state, type, subject, agencies, p):
     incident = state["incidents"].get(str(p.get("incident", subject[2])))
     if incident is None:
         return
@@ -136,9 +134,9 @@ def _procedure(state, type, subject, agencies, p):
         run["status"] = p.get("status")
 
 
-def _unit(state, type, subject, agencies, p):
+def apply_unit(state, type, subject, agencies, p):
     if "data" in p:  # written from the administration
-        _configured(state, type, subject, p)
+        apply_configured(state, type, subject, agencies, p)
         return
     key = str(p.get("unit", subject[2]))
     unit = state["units"].setdefault(key, {"active": True, "agency": None})
@@ -147,18 +145,18 @@ def _unit(state, type, subject, agencies, p):
         unit["agency"] = agencies[0]
 
 
-def _device(state, type, subject, agencies, p):
+def apply_device(state, type, subject, agencies, p):
     if "data" in p:
-        _configured(state, type, subject, p)
+        apply_configured(state, type, subject, agencies, p)
         return
     key = str(p.get("device", subject[2]))
     device = state["devices"].setdefault(key, {"active": True})
     device.update({name: p.get(name) for name in _DEVICE_FIELDS})
 
 
-def _camera(state, type, subject, agencies, p):
+def apply_camera(state, type, subject, agencies, p):
     if "data" in p:
-        _configured(state, type, subject, p)
+        apply_configured(state, type, subject, agencies, p)
         return
     if type not in ("camera.online", "camera.offline", "camera.connection_failed"):
         return  # views and the like change nothing on the map
@@ -168,7 +166,7 @@ def _camera(state, type, subject, agencies, p):
     camera["analytics"] = sorted(p.get("analytics") or ())
 
 
-def _screen(state, type, subject, agencies, p):
+def apply_screen(state, type, subject, agencies, p):
     if type != "screen.routed":
         return
     if p.get("camera"):
@@ -177,7 +175,7 @@ def _screen(state, type, subject, agencies, p):
         state["screens"].pop(p.get("screen"), None)
 
 
-def _report(state, type, subject, agencies, p):
+def apply_report(state, type, subject, agencies, p):
     if "lat" not in p:
         return  # contact erased and the like
     key = str(p.get("report", subject[2]))
@@ -204,7 +202,7 @@ _DEFAULTS = {"units": {"active": True, "agency": None, "status": "available", "l
                          "analytics": []}}
 
 
-def _configured(state, type, subject, p):
+def apply_configured(state, type, subject, agencies, p):
     section, fields = _CONFIGURED[subject[0:2]]
     key = str(subject[2])
     if type.endswith(".deleted"):
@@ -219,9 +217,12 @@ def _configured(state, type, subject, p):
         item["analytics"] = sorted(item["analytics"] or ())
 
 
-_HANDLERS = {"alert": _alert, "incident": _incident, "procedure": _procedure, "unit": _unit,
-             "device": _device, "camera": _camera, "screen": _screen,
-             "citizen_report": _report}
+def apply_exercise_purged(state, type, subject, agencies, p):
+    """A purged exercise's alerts, incidents and units leave the picture."""
+    removed = p.get("removed") or {}
+    for section in ("alerts", "incidents", "units"):
+        for key in removed.get(section) or ():
+            state[section].pop(str(key), None)
 
 
 # --- derived figures, computed at the instant shown --------------------------------------------

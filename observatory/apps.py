@@ -6,3 +6,8 @@ class ObservatoryConfig(AppConfig):
     name = "observatory"
     verbose_name = _("Observatoire de la tranquillité publique")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from observatory import events
+
+        events.declare()

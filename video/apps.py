@@ -11,3 +11,6 @@ class VideoConfig(AppConfig):
         from video.layers import cameras_layer
 
         register("cameras", cameras_layer)
+        from video import events
+
+        events.declare()

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
-from controlroom import selectors
+from controlroom import events, selectors
 from devices.services.sound import LABELS as sound_labels_lazy
 from incidents.selectors import crises_visible_to
 from video.catalogue import rule_labels
@@ -111,7 +111,7 @@ def _console_context(request) -> dict:
                     "on_scene": _("Sur place"), "resolved": _("Résolu"), "closed": _("Clore"),
                     "cancelled": _("Annuler"),
                 },
-                "eventTypes": event_labels(),
+                "eventTypes": events.labels(),
                 "layerNames": {
                     "sectors": _("Secteurs"), "incidents": _("Incidents"),
                     "alerts": _("Alertes en attente"), "units": _("Unités"),
@@ -141,20 +141,6 @@ def _console_context(request) -> dict:
 
 def sound_labels() -> dict:
     return dict(sound_labels_lazy)
-
-
-def event_labels() -> dict:
-    return {
-        "incident.created": _("Incident créé"), "incident.updated": _("Incident modifié"),
-        "incident.status_changed": _("Changement d'état"), "incident.note_added": _("Note"),
-        "incident.agency_added": _("Agence impliquée"), "incident.agency_notified": _("Agence prévenue"),
-        "incident.alert_attached": _("Alerte rattachée"), "incident.unit_assigned": _("Unité engagée"),
-        "incident.unit_on_scene": _("Unité sur place"), "incident.unit_released": _("Unité libérée"),
-        "procedure.started": _("Procédure démarrée"), "procedure.step_done": _("Étape faite"),
-        "procedure.step_skipped": _("Étape passée"), "procedure.step_answered": _("Réponse"),
-        "procedure.step_overdue": _("Étape en retard"), "procedure.completed": _("Procédure terminée"),
-        "procedure.superseded": _("Procédure remplacée"), "procedure.cancelled": _("Procédure annulée"),
-    }
 
 
 @never_cache

@@ -13,33 +13,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
-from console.views.console import _console_context, event_labels
+from console.views.console import _console_context
+from controlroom import events
 from controlroom.errors import form_add_errors
 from controlroom.models import Agency, Event, Sector
 from incidents import selectors
 from incidents.models import Crisis, Drawing, Exercise, Incident, Task
-
-
-def replay_event_labels() -> dict:
-    """Names of the events the replay's timeline shows beside an incident's story."""
-    return {
-        "alert.received": _("Alerte reçue"), "alert.repeated": _("Alerte répétée"),
-        "alert.located": _("Alerte localisée"), "alert.acknowledged": _("Alerte acquittée"),
-        "alert.dismissed": _("Alerte écartée"), "alert.attached": _("Alerte rattachée"),
-        "alert.escalated": _("Alerte remontée"), "alert.resolved": _("Alerte résolue"),
-        "unit.created": _("Unité créée"), "unit.position": _("Position d'unité"),
-        "unit.status_changed": _("État d'unité"),
-        "device.state": _("État d'équipement"), "device.offline": _("Équipement hors ligne"),
-        "device.back_online": _("Équipement de retour"),
-        "device.created": _("Équipement ajouté"), "camera.created": _("Caméra ajoutée"),
-        "camera.online": _("Caméra en ligne"), "camera.offline": _("Caméra hors ligne"),
-        "camera.live_viewed": _("Direct consulté"), "screen.routed": _("Écran affecté"),
-        "citizen_report.received": _("Signalement reçu"),
-        "citizen_report.status_changed": _("Signalement mis à jour"),
-        "procedure_template.imported": _("Procédure importée"),
-        "device_command.sent": _("Commande envoyée"),
-        "population_alert.issued": _("Alerte à la population diffusée"),
-    }
 
 
 @never_cache
@@ -55,7 +34,7 @@ def replay(request):
         "stateUrl": reverse("replay-state"), "eventsUrl": reverse("replay-events"),
         "first": first.isoformat() if first else None,
         "last": last.isoformat() if last else None,
-        "eventTypes": {**event_labels(), **replay_event_labels()},
+        "eventTypes": events.labels(),
         "labels": {
             "noIncident": _("Aucun incident ouvert à cet instant."),
             "screens": _("Écrans du mur"), "noScreen": _("Aucune caméra affichée."),
@@ -76,7 +55,7 @@ def _report(request, pk: int) -> dict:
         raise PermissionDenied(_("Les comptes rendus sont réservés aux superviseurs."))
     incident = get_object_or_404(Incident.objects.select_related("category", "sector"), pk=pk)
     report = reports.incident_report(incident)
-    labels = {**event_labels(), **replay_event_labels()}
+    labels = events.labels()
     for row in report["timeline"]:
         row["label"] = labels.get(row["event"].type, row["event"].type)
     return report

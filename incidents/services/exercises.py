@@ -130,6 +130,12 @@ def exercise_purge(*, exercise: Exercise, by) -> dict:
     if exercise.status != Exercise.Status.FINISHED:
         raise StateConflict("Terminez l'exercice avant de le purger.")
     incidents = Incident.objects.filter(exercise=exercise)
+    # Replay takes the purged objects out of its picture from these ids (one event, applied).
+    removed = {
+        "alerts": sorted(Alert.objects.filter(exercise=exercise).values_list("pk", flat=True)),
+        "incidents": sorted(incidents.values_list("pk", flat=True)),
+        "units": sorted(Unit.objects.filter(exercise=exercise).values_list("pk", flat=True)),
+    }
     counts = {
         "population_alerts": PopulationAlert.objects.filter(exercise=exercise).delete()[0],
         "assignments": Assignment.objects.filter(incident__in=incidents).delete()[0],
@@ -141,7 +147,7 @@ def exercise_purge(*, exercise: Exercise, by) -> dict:
     exercise.status = Exercise.Status.PURGED
     exercise.purged_at = timezone.now()
     exercise.save(update_fields=["status", "purged_at"])
-    _record(exercise, "exercise.purged", by, deleted=counts)
+    _record(exercise, "exercise.purged", by, deleted=counts, removed=removed)
     return counts
 
 

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 
 from controlroom import journal
+from tests import event_types  # noqa: F401 - declares the test.* event types
 from tests.browser.conftest import HEARTBEAT_SECONDS
 from tests.conftest import PASSWORD
 

@@ -31,7 +31,7 @@ def test_it_chains_events_in_sequence():
 def test_it_records_subject_actor_and_agencies(people, agencies):
     user = people["operator"]
     event = journal.record(
-        type="incident.created",
+        type="test.happened",
         subject=user,
         actor=user,
         agencies=[agencies["pn"], agencies["sdis"].pk],
@@ -188,6 +188,7 @@ import django, sys
 django.setup()
 from django.db import transaction
 from controlroom import journal
+from tests import event_types
 for i in range(int(sys.argv[2])):
     with transaction.atomic():
         journal.record(type="test.concurrent", actor="system:" + sys.argv[1], payload={"i": i})

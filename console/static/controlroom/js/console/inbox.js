@@ -71,6 +71,10 @@ export class Inbox {
     if (fresh && alert.severity <= 2) beep();
   }
 
+  forget(id) {
+    if (this.alerts.delete(id)) this.render();
+  }
+
   get open() {
     return [...this.alerts.values()].sort(rank);
   }

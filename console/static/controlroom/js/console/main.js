@@ -84,6 +84,14 @@ function applyEvent(event) {
   if (event.type.startsWith("exercise.") && ["exercise.started", "exercise.finished",
     "exercise.purged"].includes(event.type)) {
     exerciseBanner(event);
+    // What a purge deleted leaves the map and the inbox, as it leaves replay.
+    const removed = (event.type === "exercise.purged" && p.removed) || {};
+    for (const id of removed.alerts || []) {
+      map.remove("alert", id);
+      if (inbox) inbox.forget(id);
+    }
+    for (const id of removed.incidents || []) map.remove("incident", id);
+    for (const id of removed.units || []) map.remove("unit", id);
     return;
   }
   if (event.type.startsWith("alert.")) {
