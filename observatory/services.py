@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from controlroom import geo, journal
 from controlroom.models import Sector
+from controlroom.permissions import require
 from observatory import forecast as fc
 from observatory import synthetic
 from observatory.models import Fact, ForecastCell, ForecastRun, PublicEvent, WeatherHour
@@ -354,13 +355,19 @@ def geo_centre() -> tuple[float, float]:
 
 
 # --- imports ------------------------------------------------------------------------------------
-def import_source_save(*, name: str, kind: str, mapping: dict, categories: dict | None = None,
-                       source=None):
-    """Create or change a source and its column mapping (checked: every field it needs)."""
+IMPORT = "observatory.import_data"
+
+
+@transaction.atomic
+def import_source_save(*, by, name: str, kind: str, mapping: dict,
+                       categories: dict | None = None, source=None):
+    """Create or change a source and its column mapping (checked: every field it needs).
+    Only those who may import data (analysts, supervisors) describe sources."""
     from django.core.exceptions import ValidationError
 
     from observatory.models import ImportSource
 
+    require(by, IMPORT, "Les imports sont réservés aux superviseurs et aux analystes.")
     if kind not in ImportSource.Kind.values:
         raise ValidationError({"kind": ["Type de source inconnu."]})
     needed = [f for f in ImportSource.FIELDS[kind] if f not in ImportSource.OPTIONAL]
@@ -372,13 +379,19 @@ def import_source_save(*, name: str, kind: str, mapping: dict, categories: dict 
     source.mapping = {k: str(v).strip() for k, v in mapping.items() if str(v or "").strip()}
     source.categories = {str(k).strip(): str(v).strip()
                          for k, v in (categories or {}).items() if str(k).strip()}
+    created = source.pk is None
     source.full_clean()
     source.save()
+    journal.record(type="observatory.import_source_saved", subject=source, actor=by, payload={
+        "source": source.pk, "name": source.name, "kind": source.kind, "created": created,
+        "mapping": source.mapping})
     return source
 
 
+@transaction.atomic
 def import_create(*, source, upload, by):
-    """Keep the uploaded file for the worker and queue its import; returns the run."""
+    """Keep the uploaded file for the worker and queue its import; returns the run. Only those
+    who may import data (analysts, supervisors) upload files."""
     import hashlib
     import uuid
     from pathlib import Path
@@ -388,6 +401,7 @@ def import_create(*, source, upload, by):
     from observatory import importers
     from observatory.models import ImportRun
 
+    require(by, IMPORT, "Les imports sont réservés aux superviseurs et aux analystes.")
     name = Path(upload.name or "").name[:200]
     suffix = Path(name).suffix.lower()
     if suffix not in (".csv", ".xlsx"):
@@ -405,6 +419,8 @@ def import_create(*, source, upload, by):
     run = ImportRun.objects.create(source=source, file_name=name, path=str(path),
                                    sha256=digest.hexdigest(),
                                    created_by=None if isinstance(by, str) else by)
+    journal.record(type="observatory.import_queued", subject=run, actor=by, payload={
+        "run": run.pk, "source": source.name, "file": name, "sha256": run.sha256})
     from observatory import tasks
 
     transaction.on_commit(lambda: tasks.run_import.delay(run.pk))

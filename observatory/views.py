@@ -198,7 +198,8 @@ def imports(request):
                              request.FILES or None, prefix="upload")
     if "save_source" in request.POST and source_form.is_valid():
         try:
-            services.import_source_save(name=source_form.cleaned_data["name"],
+            services.import_source_save(by=request.user,
+                                        name=source_form.cleaned_data["name"],
                                         kind=source_form.cleaned_data["kind"],
                                         mapping=source_form.mapping(),
                                         categories=source_form.category_map())

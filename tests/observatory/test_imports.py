@@ -26,7 +26,7 @@ MC-6;03/12/2025 03:00;Tapage nocturne;;5.0352;Durand;sans latitude
 @pytest.fixture
 def logbook(city, categories):
     return services.import_source_save(
-        name="Main courante PM", kind="logbook",
+        by="system:test", name="Main courante PM", kind="logbook",
         mapping={"time": "Date/heure", "category": "Nature", "lat": "Lat", "lon": "Long"},
         categories={"Tapage nocturne": "nuisance_sonore"})
 
@@ -66,7 +66,7 @@ def test_a_logbook_export_imports_row_by_row_with_reasons(logbook, settings, tmp
 def test_weather_from_a_spreadsheet_and_public_events(city, categories, settings, tmp_path):
     settings.VAR_DIR = tmp_path
     weather = services.import_source_save(
-        name="Météo Dijon-Longvic", kind="weather",
+        by="system:test", name="Météo Dijon-Longvic", kind="weather",
         mapping={"time": "Heure", "rain_mm": "Pluie", "temperature_c": "Temp"})
     book = Workbook()
     sheet = book.active
@@ -82,7 +82,7 @@ def test_weather_from_a_spreadsheet_and_public_events(city, categories, settings
     assert (run.accepted, run.rejected) == (2, 1)
     assert WeatherHour.objects.get(hour=datetime(2025, 12, 2, 9, tzinfo=UTC)).rain_mm == 1.2
     events = services.import_source_save(
-        name="Agenda des manifestations", kind="events",
+        by="system:test", name="Agenda des manifestations", kind="events",
         mapping={"name": "Nom", "start": "Début", "end": "Fin", "lat": "Lat", "lon": "Lon",
                  "attendance": "Public"})
     text = ("Nom,Début,Fin,Lat,Lon,Public\n"
@@ -106,7 +106,8 @@ def test_bad_files_and_mappings_are_refused_clearly(logbook, settings, tmp_path)
     run.refresh_from_db()
     assert run.status == "failed" and "Colonnes absentes" in run.message
     with pytest.raises(ValidationError) as error:
-        services.import_source_save(name="Incomplète", kind="logbook", mapping={"time": "D"})
+        services.import_source_save(by="system:test", name="Incomplète", kind="logbook",
+                                    mapping={"time": "D"})
     assert "lat" in str(error.value)
     assert not Fact.objects.exists()
 
@@ -139,3 +140,37 @@ def test_the_import_pages_upload_and_report_progress(client, logbook, agencies, 
     client.force_login(operator)
     assert client.get("/observatoire/imports/").status_code == 403
     assert ImportSource.objects.count() == 1
+
+
+def test_sources_and_uploads_need_the_import_permission_and_are_journaled(
+        logbook, agencies, settings, tmp_path):
+    from django.core.exceptions import PermissionDenied
+
+    from controlroom.models import Event
+
+    settings.VAR_DIR = tmp_path
+    operator = config.user_ensure(username="op3", password=PASSWORD, role="operator",
+                                  agency=agencies["pm"])
+    analyst = config.user_ensure(username="ana3", password=PASSWORD, role="analyst",
+                                 agency=agencies["pm"])
+    with pytest.raises(PermissionDenied, match="réservés"):
+        services.import_source_save(by=operator, name="Sans droit", kind="logbook",
+                                    mapping=logbook.mapping)
+    with pytest.raises(PermissionDenied, match="réservés"):
+        upload(logbook, "mc.csv", LOGBOOK.encode(), by=operator)
+    assert ImportSource.objects.count() == 1 and not ImportRun.objects.exists()
+    assert not list(tmp_path.glob("imports/*"))
+
+    source = services.import_source_save(by=analyst, name="Main courante PM (v2)",
+                                         kind="logbook", mapping=logbook.mapping,
+                                         categories=logbook.categories, source=logbook)
+    run = upload(source, "mc.csv", LOGBOOK.encode(), by=analyst)
+    saved = Event.objects.filter(type="observatory.import_source_saved").order_by("seq")
+    assert [(e.actor_label, e.payload["created"]) for e in saved] == [
+        ("system:test", True), ("ana3", False)]
+    queued = Event.objects.get(type="observatory.import_queued")
+    assert (queued.actor_id, queued.payload["run"], queued.payload["file"]) == (
+        analyst.pk, run.pk, "mc.csv")
+    services.import_execute(run_id=run.pk)
+    done = Event.objects.get(type="observatory.import_done")
+    assert done.payload["run"] == run.pk and done.payload["accepted"] == 2
