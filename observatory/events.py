@@ -14,5 +14,6 @@ def declare() -> None:
          ("source", "name", "kind", "created")),
         ("observatory.import_queued", _("Import déposé"), ("run", "source", "file")),
         ("observatory.import_done", _("Import terminé"), ("run", "source", "file")),
+        ("observatory.import_failed", _("Import en échec"), ("run", "source", "file")),
     ):
         register(type, app=APP, label=label, replay=NOT_REPLAYED, fields=fields)

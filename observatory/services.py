@@ -446,17 +446,11 @@ def import_execute(*, run_id: int, chunk: int = 500) -> None:
     try:
         header, rows = importers.read_rows(path, run.file_name)
     except (importers.FileProblem, OSError) as problem:
-        ImportRun.objects.filter(pk=run.pk).update(
-            status=ImportRun.Status.FAILED, message=str(problem)[:300],
-            finished_at=timezone.now())
-        path.unlink(missing_ok=True)
+        _import_fail(run, path, str(problem))
         return
     absent = [c for c in source.mapping.values() if c not in header]
     if absent:
-        ImportRun.objects.filter(pk=run.pk).update(
-            status=ImportRun.Status.FAILED, finished_at=timezone.now(),
-            message=f"Colonnes absentes du fichier : {', '.join(absent)}"[:300])
-        path.unlink(missing_ok=True)
+        _import_fail(run, path, f"Colonnes absentes du fichier : {', '.join(absent)}")
         return
     known = set(Category.objects.values_list("code", flat=True))
     sectors = _Sectors()
@@ -490,6 +484,18 @@ def import_execute(*, run_id: int, chunk: int = 500) -> None:
     journal.record(type="observatory.import_done", subject=run, actor=ACTOR, payload={
         "run": run.pk, "source": source.name, "file": run.file_name, "rows": run.total,
         "accepted": run.accepted, "duplicates": run.duplicates, "rejected": run.rejected})
+
+
+def _import_fail(run, path, message: str) -> None:
+    from observatory.models import ImportRun
+
+    with transaction.atomic():
+        ImportRun.objects.filter(pk=run.pk).update(
+            status=ImportRun.Status.FAILED, message=message[:300], finished_at=timezone.now())
+        journal.record(type="observatory.import_failed", subject=run, actor=ACTOR, payload={
+            "run": run.pk, "source": run.source.name, "file": run.file_name,
+            "message": message[:300]})
+    path.unlink(missing_ok=True)
 
 
 def _import_write(source, rows, sectors) -> int:

@@ -7,6 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook
 
 from controlroom import services as config
+from controlroom.models import Event
 from observatory import services
 from observatory.models import Fact, ImportRun, ImportSource, PublicEvent, WeatherHour
 from tests.conftest import PASSWORD
@@ -105,6 +106,8 @@ def test_bad_files_and_mappings_are_refused_clearly(logbook, settings, tmp_path)
     services.import_execute(run_id=run.pk)
     run.refresh_from_db()
     assert run.status == "failed" and "Colonnes absentes" in run.message
+    failed = Event.objects.get(type="observatory.import_failed")
+    assert failed.payload["run"] == run.pk and "Colonnes absentes" in failed.payload["message"]
     with pytest.raises(ValidationError) as error:
         services.import_source_save(by="system:test", name="Incomplète", kind="logbook",
                                     mapping={"time": "D"})
@@ -145,8 +148,6 @@ def test_the_import_pages_upload_and_report_progress(client, logbook, agencies, 
 def test_sources_and_uploads_need_the_import_permission_and_are_journaled(
         logbook, agencies, settings, tmp_path):
     from django.core.exceptions import PermissionDenied
-
-    from controlroom.models import Event
 
     settings.VAR_DIR = tmp_path
     operator = config.user_ensure(username="op3", password=PASSWORD, role="operator",
