@@ -16,17 +16,22 @@ Examples. Every event (detonation, glass, scream) is laid ``--variants`` times o
 sound of the same side (an ambience recording, or another real "none" recording: a dog, a
 drill, children...) at 0 to 25 dB SNR, shifted in time, sometimes reverberated (street-like
 impulse response, RT60 0.2-0.8 s) or filtered (a far or muffled sensor). Every "none" recording
-is laid on the ambience the same way, twice. A few generated scenes (``synth``) are added, so
+is laid on the ambience the same way, twice. Generated scenes (``synth``: each event, a
+distractor, and music from a bar over the street, whose candidates are "none") are added, so
 that the generator's sounds, which the unit tests and the demo city use, are known too; they
-weigh a quarter of their class at most, and are the ground truth of no figure. Each mixture goes through an ``Analyser`` as a sensor stream; each
-candidate it finds is labelled by time (``sound_corpus``) and its figures kept.
+weigh half of their class at most (``SYNTHETIC_SHARE``), and are the ground truth of no figure.
+Each mixture goes through an ``Analyser`` as a sensor stream; each candidate it finds is
+labelled by time (``sound_corpus``) and its figures kept.
 
 Model. A gradient-boosted tree ensemble (scikit-learn's ``HistGradientBoostingClassifier``),
-classes weighted to count alike, and within a class every recording alike (a long one gives
-many candidates). Calibration: the probabilities of three models, each learned without a third of
-the recordings, on that third (grouped by recording, so that variants of one recording never
-sit on both sides), give a logistic map per class from the probability to the observed
-frequency (recordings weighted as above). The final model is learned on everything and exported as plain arrays.
+the events' classes weighted to count alike and the street's candidates ("none") three times as
+much (``STREET_WEIGHT``: a false alarm costs more than a missed faint event), and within a class
+every recording alike (a long one gives many candidates). Calibration: the probabilities of
+three models, each learned without a third of the recordings, on that third (grouped by
+recording, so that variants of one recording never sit on both sides), give a logistic map per
+class from the probability to the observed frequency (recordings weighted as above). The final
+model is learned on everything and exported as plain arrays. Every step has a fixed seed: the
+same command rebuilds the same file.
 """
 
 import argparse
@@ -85,7 +90,10 @@ def examples(task) -> list[tuple[np.ndarray, str, str]]:
     kind, source, label, seed = task
     rng = np.random.default_rng(seed)
     street = _context["street"]
-    if kind == "synth":
+    if kind == "synth" and label == "music":
+        clip, _ = synth.music_scene(rng, 10.0, sample_rate=SR)
+        found = labelled(candidates(clip), "none", None)
+    elif kind == "synth":
         clip, info = synth.scene(rng, label, seconds=7.0)
         span = (info["offset"] / SR, 7.0) if label in EVENTS else None
         found = labelled(candidates(clip), label, span)
@@ -117,6 +125,8 @@ def tasks(data: Path, side: int, variants: int, synthetic: int) -> list:
     for i in range(synthetic):
         for label in (*EVENTS, "distractor"):
             out.append(("synth", f"{label}-{i}", label, SYNTH_SEED + len(out)))
+    for i in range(synthetic):  # music: its beats are onsets, none of them an event
+        out.append(("synth", f"music-{i}", "music", SYNTH_SEED + len(out)))
     return out
 
 
@@ -129,11 +139,12 @@ def recording_weights(y: np.ndarray, groups: np.ndarray) -> np.ndarray:
 
 
 SYNTHETIC_SHARE = 0.5  # of a class's weight, at most, for the generated scenes
+STREET_WEIGHT = 3.0  # the street's candidates ("none"), against each event class
 
 
 def weights_of(y: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    """Recordings weighted as above, the generated scenes a quarter of each class at most, and
-    the classes counting alike."""
+    """Recordings weighted as above, the generated scenes half of each class at most, the
+    event classes counting alike and the street ``STREET_WEIGHT`` times as much."""
     weights = recording_weights(y, groups)
     generated = np.char.startswith(groups.astype(str), "synth:")
     for label in CLASSES:
@@ -145,6 +156,7 @@ def weights_of(y: np.ndarray, groups: np.ndarray) -> np.ndarray:
         mask = y == label
         if mask.any():
             weights[mask] *= len(y) / (len(CLASSES) * weights[mask].sum())
+    weights[y == "none"] *= STREET_WEIGHT
     return weights
 
 
@@ -177,7 +189,10 @@ def calibration(x, y, groups, seed: int) -> tuple[dict, np.ndarray]:
         if label == "none":
             continue
         odds = _logit(oof[:, index])[:, None]
-        platt = LogisticRegression(C=100.0).fit(odds, y == label, sample_weight=weights)
+        # A tight tolerance: the fit runs to convergence rather than stopping wherever a loose
+        # rule lets it, so that the same command rebuilds the same map.
+        platt = LogisticRegression(C=100.0, tol=1e-10, max_iter=10_000).fit(
+            odds, y == label, sample_weight=weights)
         mapped = platt.predict_proba(_logit(grid)[:, None])[:, 1]
         maps[label] = (np.concatenate(([0.0], np.round(grid, 8), [1.0])),
                        np.concatenate(([0.0], np.round(mapped, 6), [1.0])))
@@ -200,13 +215,15 @@ def audio_hours(data: Path, side: int, variants: int, synthetic: int) -> float:
 
 
 def threshold_for(score: np.ndarray, truth: np.ndarray, hours: float, budget: float) -> float:
-    """The lowest calibrated score, from 0.5 up, at which candidates of anything else (the
-    street, another event) are called this class no more than ``budget`` times per hour of
-    the mixtures."""
-    for threshold in np.arange(0.5, 0.995, 0.01):
+    """The lowest calibrated score, from 0.5 up in steps of 0.001, at which candidates of
+    anything else (the street, another event) are called this class no more than ``budget``
+    times per hour of the mixtures. (The calibrated scores crowd near 1: coarser steps would
+    leave the budget far from spent.)"""
+    for step in range(500, 1000):
+        threshold = step / 1000
         if np.sum((score >= threshold) & ~truth) / hours <= budget:
-            return round(float(threshold), 2)
-    return 0.99
+            return threshold
+    return 0.999
 
 
 def main() -> None:
@@ -216,8 +233,9 @@ def main() -> None:
     parser.add_argument("--variants", type=int, default=12)
     parser.add_argument("--synthetic", type=int, default=150,
                         help="generated scenes per class")
-    parser.add_argument("--alarms", type=float, default=0.5,
-                        help="false calls per hour allowed to each class, out of fold")
+    parser.add_argument("--alarms", type=float, default=0.7,
+                        help="false calls per hour allowed to each class, out of fold (0.7: "
+                             "four over the six hours of mixtures of a side)")
     parser.add_argument("--out", type=Path, default=judge.MODEL)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--workers", type=int, default=2)
@@ -258,7 +276,7 @@ def main() -> None:
         called = (score >= thresholds[label]) & real
         truth = (y == label) & real
         tp = int(np.sum(called & truth))
-        print(f"  out of fold, {label:10s} threshold {thresholds[label]:.2f}: precision "
+        print(f"  out of fold, {label:10s} threshold {thresholds[label]:.3f}: precision "
               f"{tp / max(1, called.sum()):.3f}, recall {tp / max(1, truth.sum()):.3f} "
               f"(real candidates), false calls {np.sum(called & ~truth & real) / hours:.2f} "
               f"per hour of the {hours:.1f} h of mixtures of real recordings")
