@@ -7,7 +7,7 @@ Services whose reports may name or locate people do not publish their details ov
 from django.db import transaction
 
 from citizens.models import Service, ServiceAttribute
-from incidents.models import Category
+from incidents import selectors as incident_selectors
 
 ROAD = "Voirie et propreté"
 PEACE = "Tranquillité publique"
@@ -58,7 +58,7 @@ def services_ensure_defaults() -> int:
                 attributes) in enumerate(SERVICES):
         service, new = Service.objects.get_or_create(code=code, defaults={
             "name": name, "description": description, "group": group, "keywords": keywords,
-            "category": Category.objects.get(code=category), "severity": severity,
+            "category": incident_selectors.category_get(code=category), "severity": severity,
             "publish_details": publish, "order": order,
         })
         if not new:

@@ -13,7 +13,6 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from controlroom.located import Level, Located, level_field
-from incidents.models import Alert, Category
 
 # Crockford's base 32 without I, L, O, U: no two characters look alike on a phone screen.
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -47,7 +46,7 @@ class Service(models.Model):
     group = models.CharField(_("groupe"), max_length=80, blank=True)
     keywords = models.CharField(_("mots-clés"), max_length=200, blank=True)
     category = models.ForeignKey(
-        Category, verbose_name=_("catégorie d'alerte"), on_delete=models.PROTECT,
+        "incidents.Category", verbose_name=_("catégorie d'alerte"), on_delete=models.PROTECT,
         related_name="citizen_services",
     )
     severity = level_field(_("gravité de l'alerte"), default=Level.LOW)
@@ -187,7 +186,7 @@ class Report(Located):
     contact_consent_at = models.DateTimeField(_("consentement au contact le"), null=True, blank=True)
     contact_erased_at = models.DateTimeField(_("coordonnées effacées le"), null=True, blank=True)
     alert = models.ForeignKey(
-        Alert, verbose_name=_("alerte"), null=True, blank=True, on_delete=models.SET_NULL,
+        "incidents.Alert", verbose_name=_("alerte"), null=True, blank=True, on_delete=models.SET_NULL,
         related_name="citizen_reports",
     )
     requested_at = models.DateTimeField(_("reçu le"), db_index=True)

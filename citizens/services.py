@@ -32,7 +32,7 @@ from controlroom import geo, journal
 from controlroom.errors import StateConflict
 from controlroom.permissions import require
 from controlroom.points import checked_point
-from incidents.models import Alert
+from incidents import selectors as incident_selectors
 from incidents.services import alerts as alert_services
 
 logger = logging.getLogger(__name__)
@@ -238,7 +238,7 @@ def _payload(report: Report, **extra) -> dict:
     }
 
 
-def _open_group(report: Report, now: datetime) -> Alert | None:
+def _open_group(report: Report, now: datetime):
     """The open alert of the nearest recent report of the same service within its radius."""
     service = report.service
     radius = service.group_radius_m
@@ -250,7 +250,7 @@ def _open_group(report: Report, now: datetime) -> Alert | None:
         Report.objects.filter(
             service=service,
             requested_at__gte=now - timedelta(hours=service.group_window_hours),
-            alert__status__in=Alert.OPEN_STATUSES,
+            alert__status__in=incident_selectors.ALERT_OPEN_STATUSES,
             lat__range=(report.lat - dlat, report.lat + dlat),
             lon__range=(report.lon - dlon, report.lon + dlon),
         )
@@ -265,7 +265,7 @@ def _open_group(report: Report, now: datetime) -> Alert | None:
     return best
 
 
-def _triage(report: Report, *, actor: str, now: datetime) -> tuple[Alert, bool]:
+def _triage(report: Report, *, actor: str, now: datetime):
     service = report.service
     group = _open_group(report, now)
     if group is not None:
@@ -274,7 +274,7 @@ def _triage(report: Report, *, actor: str, now: datetime) -> tuple[Alert, bool]:
         return alert, True
     received = alert_services.alert_receive(
         by=actor,
-        source=Alert.Source.CITIZEN,
+        source=incident_selectors.AlertSource.CITIZEN,
         category=service.category,
         title=f"Signalement citoyen : {service.name}",
         lat=report.lat,

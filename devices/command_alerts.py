@@ -5,7 +5,7 @@ import logging
 from django.db import transaction
 
 from devices.models import Command
-from incidents.models import Alert, Category
+from incidents import selectors as incident_selectors
 from incidents.services import alerts as alert_services
 
 logger = logging.getLogger(__name__)
@@ -15,14 +15,14 @@ def alert_undone(command: Command, *, by: str) -> None:
     """The operators learn from their inbox that a command was not carried out: one open alert
     per device, counted again when its commands keep failing."""
     device = command.device
-    category = Category.objects.filter(code="panne_equipement").first()
+    category = incident_selectors.category_find(code="panne_equipement")
     if category is None:
         logger.error("No category panne_equipement: no alert for command %s", command.pk)
         return
     try:
         with transaction.atomic():
             alert_services.alert_receive(
-                by=by, source=Alert.Source.SENSOR, category=category,
+                by=by, source=incident_selectors.AlertSource.SENSOR, category=category,
                 title=f"Commande non exécutée : {device.name}", lat=device.lat, lon=device.lon,
                 severity=2 if command.critical or command.incident_id else 3,
                 evidence={"device": device.code, "command": str(command.uid),

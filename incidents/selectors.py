@@ -15,6 +15,7 @@ from incidents import dispatch
 from incidents.models import (
     Alert,
     Assignment,
+    Category,
     Crisis,
     Drawing,
     Incident,
@@ -22,8 +23,39 @@ from incidents.models import (
     StepRun,
     Unit,
 )
+from incidents.models.procedures import StepKind as StepKind
 from incidents.models.units import COARSE_RESOLUTION
 from incidents.services.crises import is_staff
+
+# The vocabulary the other apps use when they raise alerts (through the alert services) and read
+# procedure steps: they name these, never incidents' models.
+AlertSource = Alert.Source
+ALERT_OPEN_STATUSES = Alert.OPEN_STATUSES
+
+
+def category_get(*, code: str) -> Category:
+    """The alert category with this code; Category.DoesNotExist if there is none."""
+    return Category.objects.get(code=code)
+
+
+def category_find(*, code: str) -> Category | None:
+    """The alert category with this code, or None."""
+    return Category.objects.filter(code=code).first()
+
+
+def category_codes() -> set[str]:
+    """The codes of every alert category."""
+    return set(Category.objects.values_list("code", flat=True))
+
+
+def step_run_find(*, step_id) -> StepRun | None:
+    """A procedure step with its run and incident, or None (no visibility check: the caller's)."""
+    return StepRun.objects.select_related("run__incident").filter(pk=step_id).first()
+
+
+def incidents_created_between(*, start: datetime, end: datetime) -> QuerySet[Incident]:
+    """Real incidents (exercises left out) created in [start, end), for statistics."""
+    return Incident.objects.filter(exercise=None, created_at__gte=start, created_at__lt=end)
 
 
 def _is_user(user) -> bool:

@@ -143,10 +143,9 @@ def _percentile(values: list[float], q: float) -> float | None:
 def response_times(f: Filters) -> list[dict]:
     """Acknowledgement, dispatch and on-scene delays (seconds): median and 90th percentile by
     sector and shift, over the period's incidents (exercises left out)."""
-    from incidents.models import Incident
+    from incidents.selectors import incidents_created_between
 
-    incidents = Incident.objects.filter(exercise=None, created_at__gte=f.start,
-                                        created_at__lt=f.end)
+    incidents = incidents_created_between(start=f.start, end=f.end)
     if f.categories:
         incidents = incidents.filter(category__code__in=f.categories)
     if f.sectors:

@@ -296,7 +296,7 @@ def anomalies_check(*, now: datetime | None = None, level: float | None = None) 
     """Compare the hour just ended with what the latest forecast expected, per sector and
     category; a significant excess (Poisson tail probability under ``level``) becomes an
     alert for the supervisors, with the expected and observed counts as evidence."""
-    from incidents.models import Alert
+    from incidents import selectors as incident_selectors
     from incidents.services import alerts as alert_services
     from incidents.services.incidents import category_for
 
@@ -325,13 +325,11 @@ def anomalies_check(*, now: datetime | None = None, level: float | None = None) 
         p = fc.poisson_tail(count, mean)
         if p >= level:
             continue
-        from incidents.models import Category
-
-        cat = Category.objects.filter(code=category).first() or category_for("autre")
+        cat = incident_selectors.category_find(code=category) or category_for("autre")
         place = Sector.objects.filter(pk=sector).first()
         lat, lon = (_centre(place) if place else geo_centre())
         received = alert_services.alert_receive(
-            by=ACTOR, source=Alert.Source.OBSERVATORY, category=cat,
+            by=ACTOR, source=incident_selectors.AlertSource.OBSERVATORY, category=cat,
             title=(f"Hausse anormale : {count} « {cat.label} » en une heure"
                    f"{' — ' + names[sector] if sector in names else ''}")[:200],
             lat=lat, lon=lon, severity=3,
@@ -432,7 +430,7 @@ def import_execute(*, run_id: int, chunk: int = 500) -> None:
     from pathlib import Path
 
     from controlroom.selectors import point_in_city
-    from incidents.models import Category
+    from incidents.selectors import category_codes
     from observatory import importers
     from observatory.models import ImportRun
 
@@ -452,7 +450,7 @@ def import_execute(*, run_id: int, chunk: int = 500) -> None:
     if absent:
         _import_fail(run, path, f"Colonnes absentes du fichier : {', '.join(absent)}")
         return
-    known = set(Category.objects.values_list("code", flat=True))
+    known = category_codes()
     sectors = _Sectors()
     run.total, run.processed = len(rows), 0
     run.accepted = run.rejected = run.duplicates = 0

@@ -20,7 +20,7 @@ from django.utils import timezone
 from controlroom import journal, leases, liveness
 from controlroom.errors import StateConflict
 from controlroom.permissions import require
-from incidents.models import Alert
+from incidents import selectors as incident_selectors
 from incidents.services import alerts as alert_services
 from incidents.services import conditions
 from incidents.services.incidents import category_for
@@ -75,7 +75,7 @@ def camera_frames_seen(*, camera_id: int, fps: float, position: float | None = N
         journal.record(type="camera.online", subject=camera, actor=SYSTEM,
                        payload=_camera_payload(camera))
         conditions.condition_alert_resolve(
-            by=SYSTEM, key=_offline_key(camera), source=Alert.Source.CAMERA,
+            by=SYSTEM, key=_offline_key(camera), source=incident_selectors.AlertSource.CAMERA,
             note="Résolue automatiquement : la caméra transmet de nouveau des images.")
 
 
@@ -111,7 +111,7 @@ def cameras_check_heartbeats(*, now: datetime | None = None) -> int:
             journal.record(type="camera.offline", subject=camera, actor=SYSTEM,
                            payload=_camera_payload(camera))
             conditions.condition_alert_raise(
-                by=SYSTEM, key=_offline_key(camera), source=Alert.Source.CAMERA,
+                by=SYSTEM, key=_offline_key(camera), source=incident_selectors.AlertSource.CAMERA,
                 category=category_for(catalogue.CAMERA_OFFLINE_CATEGORY),
                 title=f"Caméra hors ligne : {camera.name}", lat=camera.lat, lon=camera.lon,
                 severity=3,
@@ -179,7 +179,7 @@ def event_record(*, camera: Camera, event: Event, frame: np.ndarray, persons: li
             if category_code:
                 category = category_for(category_code)
                 alert = alert_services.alert_receive(
-                    by=SYSTEM, source=Alert.Source.CAMERA, category=category,
+                    by=SYSTEM, source=incident_selectors.AlertSource.CAMERA, category=category,
                     title=f"{label}{where} — {camera.name}", lat=camera.lat, lon=camera.lon,
                     severity=category.default_priority, occurred_at=event.wall_time,
                     evidence={

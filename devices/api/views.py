@@ -14,7 +14,6 @@ from devices.api import serializers as s
 from devices.models import PopulationAlert
 from devices.services import proposals
 from incidents import selectors as incident_selectors
-from incidents.models import StepRun
 
 
 def _valid(serializer_class, request):
@@ -192,8 +191,8 @@ class PopulationAlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         return Response(s.PopulationAlertSerializer(alert).data, status=status.HTTP_201_CREATED)
 
 
-def _step(request, step_id) -> StepRun:
-    step = StepRun.objects.select_related("run__incident").filter(pk=step_id).first()
+def _step(request, step_id):
+    step = incident_selectors.step_run_find(step_id=step_id)
     visible = incident_selectors.incidents_visible_to(user=request.user)
     if step is None or not visible.filter(pk=step.run.incident_id).exists():
         raise Http404

@@ -27,7 +27,7 @@ from devices import capabilities, command_alerts, deadlines, drivers, selectors
 from devices.drivers.mqtt import MqttDriver
 from devices.drivers.simulator import SimulatorDriver
 from devices.models import Command, CommandGroup, Device
-from incidents.models import Alert, Category, Incident
+from incidents import selectors as incident_selectors
 from incidents.services import conditions
 
 SYSTEM = "system:devices"
@@ -101,7 +101,7 @@ def _enqueue(command: Command, countdown: float | None = None) -> None:
 # --- requesting, approving -------------------------------------------------------------------
 @transaction.atomic
 def command_request(*, device: Device, action: str, params: dict | None, by,
-                    incident: Incident | None = None, group: CommandGroup | None = None
+                    incident=None, group: CommandGroup | None = None
                     ) -> Command:
     """Check a command against the device's capabilities and queue it (or hold it for approval).
 
@@ -302,7 +302,7 @@ def _answered(command: Command, ack: drivers.Ack) -> str:
 # --- groups ----------------------------------------------------------------------------------
 @transaction.atomic
 def command_group_request(*, kind: str, action: str, params: dict | None, by,
-                          sector=None, incident: Incident | None = None,
+                          sector=None, incident=None,
                           radius_m: float | None = None, label: str = "") -> CommandGroup:
     """One command to every active device of ``kind`` in a sector or around an incident."""
     require(by, "devices.command_device", "Vous n'avez pas le droit de commander un équipement.")
@@ -362,7 +362,7 @@ def device_report(*, device: Device, state: dict | None = None, at: datetime | N
                            subject=device, actor=SYSTEM, payload=_device_payload(device))
         if back:
             conditions.condition_alert_resolve(
-                by=SYSTEM, key=_offline_key(device), source=Alert.Source.SENSOR,
+                by=SYSTEM, key=_offline_key(device), source=incident_selectors.AlertSource.SENSOR,
                 note="Résolue automatiquement : l'équipement émet de nouveau.")
 
 
@@ -393,8 +393,8 @@ def devices_check_heartbeats(*, now: datetime | None = None) -> int:
             journal.record(type="device.offline", subject=device, actor=SYSTEM,
                            payload=_device_payload(device))
             conditions.condition_alert_raise(
-                by=SYSTEM, key=_offline_key(device), source=Alert.Source.SENSOR,
-                category=Category.objects.get(code="panne_equipement"),
+                by=SYSTEM, key=_offline_key(device), source=incident_selectors.AlertSource.SENSOR,
+                category=incident_selectors.category_get(code="panne_equipement"),
                 title=f"Équipement hors ligne : {device.name}", lat=device.lat, lon=device.lon,
                 severity=3 if device.spec.is_sensor else 2,
                 evidence={"device": device.code, "last_seen_at": device.last_seen_at.isoformat(),

@@ -13,8 +13,7 @@ from django.utils.translation import gettext
 
 from devices import capabilities, selectors, services
 from devices.models import CommandGroup, Device
-from incidents.models import StepRun
-from incidents.models.procedures import StepKind
+from incidents import selectors as incident_selectors
 from incidents.services import procedures as procedure_services
 
 MAX_DEVICES = 20
@@ -22,7 +21,7 @@ MAX_DEVICES = 20
 
 @dataclass(frozen=True)
 class Proposal:
-    step: StepRun
+    step: object  # the procedure step (incidents)
     kind: str
     action: str
     params: dict
@@ -42,8 +41,8 @@ class Proposal:
         }
 
 
-def step_proposal(*, step: StepRun) -> Proposal:
-    if step.kind != StepKind.DEVICE_COMMAND:
+def step_proposal(*, step) -> Proposal:
+    if step.kind != incident_selectors.StepKind.DEVICE_COMMAND:
         raise ValidationError({"step": ["Cette étape ne commande pas d'équipement."]})
     try:
         kind, action, params, radius = capabilities.step_command(step.params or {})
@@ -58,7 +57,7 @@ def step_proposal(*, step: StepRun) -> Proposal:
 
 
 @transaction.atomic
-def step_proposal_confirm(*, step: StepRun, by) -> CommandGroup:
+def step_proposal_confirm(*, step, by) -> CommandGroup:
     """Send the proposed command to the devices around the incident and mark the step done."""
     proposal = step_proposal(step=step)
     if not proposal.devices:

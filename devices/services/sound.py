@@ -23,7 +23,7 @@ from controlroom.permissions import require
 from devices.acoustics import locate as multilateration
 from devices.acoustics import types as acoustic
 from devices.models import SoundEvent, SoundLocation, SoundSensor
-from incidents.models import Alert
+from incidents import selectors as incident_selectors
 from incidents.services import alerts as alert_services
 from incidents.services.incidents import category_for
 
@@ -218,7 +218,7 @@ def event_record(*, sensor: SoundSensor, event: acoustic.SoundEvent) -> Recorded
             f"sound:{device.code}:{event.kind}")
         occurred = min(started, timezone.now())
         received = alert_services.alert_receive(
-            by=SYSTEM, source=Alert.Source.SENSOR,
+            by=SYSTEM, source=incident_selectors.AlertSource.SENSOR,
             category=category_for(CATEGORIES.get(event.kind, OTHER_CATEGORY)),
             title=f"{label(event.kind)} — {device.name}", lat=device.lat, lon=device.lon,
             severity=SEVERITIES.get(event.kind, 2), occurred_at=occurred,

@@ -26,7 +26,7 @@ from devices.models import (
     TelemetryRule,
     TelemetryRuleState,
 )
-from incidents.models import Alert
+from incidents import selectors as incident_selectors
 from incidents.services import alerts as alert_services
 
 BUCKET_SECONDS = 900
@@ -97,7 +97,7 @@ def rules_evaluate(*, device: Device, metric: str, now: datetime) -> list[str]:
             if result.triggered and not state.holding:
                 state.holding, state.since = True, result.held_since
                 state.alert = alert_services.alert_receive(
-                    by=ACTOR, source=Alert.Source.SENSOR, category=rule.category,
+                    by=ACTOR, source=incident_selectors.AlertSource.SENSOR, category=rule.category,
                     title=f"{rule.name} — {device.name}", lat=device.lat, lon=device.lon,
                     severity=rule.severity, occurred_at=result.held_since or now,
                     evidence={"device": device.code, "rule": rule.name, "metric": metric,
