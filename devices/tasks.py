@@ -44,7 +44,7 @@ def roll_up_telemetry() -> int:
 @shared_task(name="devices.notify_population_alert", autoretry_for=(OSError,), max_retries=3,
              retry_backoff=True)
 def notify_population_alert(alert_id: int) -> dict:
-    from devices import population
+    from devices.services import population
 
     return population.population_alert_notify(alert_id=alert_id)
 
@@ -61,7 +61,7 @@ def _enqueue_sound(sensor_id: int, token: str) -> None:
              ignore_result=True)
 def analyse_sound_sensor(sensor_id: int, token: str) -> dict:
     """One window of a sound sensor's analysis (``sound`` queue), then the next one queued."""
-    from devices.sound_analysis import analyse_window
+    from devices.services.sound_analysis import analyse_window
 
     result = analyse_window(sensor_id, token=token)
     if not result.stopped:

@@ -11,9 +11,9 @@ from django.views.decorators.http import require_GET
 from django_ratelimit.core import is_ratelimited
 
 from controlroom import selectors as zones
-from devices import cap, population
+from devices import cap
 from devices.models import PopulationAlert, SoundSensor
-from devices.services import sound
+from devices.services import population, sound
 
 FEED_SIZE = 100
 

@@ -9,10 +9,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from controlroom.models import Sector
-from devices import population, selectors, services
+from devices import selectors, services
 from devices.api import serializers as s
 from devices.models import PopulationAlert
-from devices.services import proposals
+from devices.services import population, proposals
 from incidents import selectors as incident_selectors
 
 

@@ -16,8 +16,8 @@ from django.utils import timezone
 
 from controlroom.errors import StateConflict
 from controlroom.models import Event
-from devices import population
 from devices.models import AlertRecipient, Command, PopulationAlert
+from devices.services import population
 from tests.conftest import CAP_SCHEMA
 from tests.devices.conftest import DARCY, REPUBLIQUE
 

@@ -221,7 +221,7 @@ def test_levels_feed_the_telemetry_rules(make_sensor, categories):
 # --- the analysis loop's state -----------------------------------------------------------------
 
 def test_an_unreadable_stream_is_retried_later_and_later(make_sensor, settings):
-    from devices.sound_analysis import analyse_window
+    from devices.services.sound_analysis import analyse_window
 
     settings.SOUND_RETRY_BACKOFF_SECONDS = (10.0, 30.0)
     sensor = make_sensor("son-broken")

@@ -23,7 +23,7 @@ from devices.drivers import topic
 from devices.drivers.mqtt import client as mqtt_client
 from devices.models import Device, SoundEvent, SoundSensor, TelemetryReading
 from devices.services import sound
-from devices.sound_analysis import analyse_window
+from devices.services.sound_analysis import analyse_window
 from incidents.models import Alert
 from tests.devices.test_sound import make_sensor  # noqa: F401  (fixture)
 

@@ -8,7 +8,7 @@ import pytest
 from demo import sound as sound_demo
 from devices.acoustics.source import StreamSource
 from devices.models import SoundEvent, SoundLocation, SoundSensor
-from devices.sound_analysis import analyse_window
+from devices.services.sound_analysis import analyse_window
 from incidents.models import Alert
 from tests.devices.test_sound import make_sensor  # noqa: F401  (fixture)
 

@@ -10,9 +10,9 @@ from django.core.exceptions import ValidationError
 
 from controlroom.errors import StateConflict
 from controlroom.models import Event
-from devices import population
 from devices import services as device_services
 from devices.models import AlertRecipient, Command, Device, PopulationAlert
+from devices.services import population
 from incidents import scenarios, selectors
 from incidents.models import Alert, Exercise, Incident, StepRun, Unit
 from incidents.services import alerts as alert_services
