@@ -23,8 +23,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from devices import services
 from devices.models import Command
+from devices.services import commands as command_services
 
 WORKER_LOST = "L'envoi a été interrompu (worker arrêté) ; la commande est renvoyée."
 
@@ -50,13 +50,13 @@ def _reconcile(command: Command, now: datetime) -> str:
     lost = command.status == Command.Status.SENT and command.check_at <= now
     last = command.attempts >= settings.DEVICE_COMMAND_MAX_ATTEMPTS
     if (command.deadline is not None and command.deadline <= now) or (lost and last):
-        services.command_finish(command, Command.Status.TIMED_OUT,
-                                services.NO_ANSWER if command.attempts else services.NOT_SENT)
+        reason = command_services.NO_ANSWER if command.attempts else command_services.NOT_SENT
+        command_services.command_finish(command, Command.Status.TIMED_OUT, reason)
         return "timed_out"
     if lost:
-        services.command_retry_later(command, error=WORKER_LOST, delay=0, enqueue=True)
+        command_services.command_retry_later(command, error=WORKER_LOST, delay=0, enqueue=True)
         return "sent_again"
     if command.check_at is None or command.check_at > now:
         return "untouched"
-    services.command_requeue(command)
+    command_services.command_requeue(command)
     return "queued_again"

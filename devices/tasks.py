@@ -2,6 +2,7 @@ from celery import shared_task
 from django.conf import settings
 
 from devices import services
+from devices.services import commands as command_services
 
 
 @shared_task(bind=True, name="devices.send_command", max_retries=None, acks_late=True,
@@ -9,7 +10,7 @@ from devices import services
 def send_command(self, command_id: int) -> str:
     """Send a command; retried with exponential backoff until it is answered or gives up. A
     message lost with its worker or its broker is made good by ``reconcile_commands``."""
-    outcome = services.command_deliver(command_id=command_id)
+    outcome = command_services.command_deliver(command_id=command_id)
     if outcome.retry_in is not None:
         raise self.retry(countdown=outcome.retry_in)
     return outcome.status

@@ -9,9 +9,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from controlroom.models import Sector
-from devices import selectors, services
+from devices import selectors
 from devices.api import serializers as s
 from devices.models import PopulationAlert
+from devices.services import commands as command_services
 from devices.services import population, proposals
 from incidents import selectors as incident_selectors
 
@@ -45,7 +46,7 @@ class DeviceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def commands(self, request, pk=None):
         device = self.get_object()
         data = _valid(s.CommandCreateSerializer, request)
-        command = services.command_request(
+        command = command_services.command_request(
             device=device, action=data["action"], params=data["params"], by=request.user,
             incident=_incident(request, data["incident"]),
         )
@@ -98,14 +99,14 @@ class CommandViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @extend_schema(request=None, responses=s.CommandSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
-        command = services.command_approve(command=self.get_object(), by=request.user)
+        command = command_services.command_approve(command=self.get_object(), by=request.user)
         return Response(s.CommandSerializer(command).data)
 
     @extend_schema(request=s.RejectSerializer, responses=s.CommandSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         data = _valid(s.RejectSerializer, request)
-        command = services.command_reject(command=self.get_object(), by=request.user,
+        command = command_services.command_reject(command=self.get_object(), by=request.user,
                                           reason=data["reason"])
         return Response(s.CommandSerializer(command).data)
 
@@ -128,7 +129,7 @@ class CommandGroupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
             sector = Sector.objects.filter(pk=data["sector"]).first()
             if sector is None:
                 raise Http404
-        group = services.command_group_request(
+        group = command_services.command_group_request(
             kind=data["kind"], action=data["action"], params=data["params"], by=request.user,
             sector=sector, incident=_incident(request, data["incident"]),
             radius_m=data["radius_m"], label=data["label"],

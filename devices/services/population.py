@@ -21,8 +21,9 @@ from shapely.geometry import Point, Polygon, shape
 from controlroom import journal
 from controlroom.errors import StateConflict
 from controlroom.permissions import require
-from devices import cap, services
+from devices import cap
 from devices.models import AlertRecipient, Device, PopulationAlert
+from devices.services import commands as command_services
 from incidents.services import procedures as procedure_services
 
 logger = logging.getLogger(__name__)
@@ -215,18 +216,18 @@ def _broadcast(alert: PopulationAlert, by) -> list[int]:
     for panel in _devices_in_area(alert, "message_panel"):
         params = {} if cancel else {"lines": panel_lines(alert.headline),
                                     "duration_s": 3600}
-        commands.append(services.command_request(
+        commands.append(command_services.command_request(
             device=panel, action="clear" if cancel else "show", params=params, by=requester,
             incident=alert.incident))
     if alert.siren_pattern or cancel:
         for siren in _devices_in_area(alert, "siren"):
-            command = services.command_request(
+            command = command_services.command_request(
                 device=siren, action="stop" if cancel else "sound",
                 params={} if cancel else {"pattern": alert.siren_pattern},
                 by=requester, incident=alert.incident)
             if command.critical and getattr(requester, "pk", None) != getattr(by, "pk", None):
                 # The drafter asked for the sirens, the supervisor issuing approves: two persons.
-                services.command_approve(command=command, by=by)
+                command_services.command_approve(command=command, by=by)
             commands.append(command)
     return [command.pk for command in commands]
 

@@ -11,8 +11,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext
 
-from devices import capabilities, selectors, services
+from devices import capabilities, selectors
 from devices.models import CommandGroup, Device
+from devices.services import commands as command_services
 from incidents import selectors as incident_selectors
 from incidents.services import procedures as procedure_services
 
@@ -62,7 +63,7 @@ def step_proposal_confirm(*, step, by) -> CommandGroup:
     proposal = step_proposal(step=step)
     if not proposal.devices:
         raise ValidationError({"step": ["Aucun équipement de ce type à proximité de l'incident."]})
-    group = services.command_group_request(
+    group = command_services.command_group_request(
         kind=proposal.kind, action=proposal.action, params=proposal.params, by=by,
         incident=step.run.incident, radius_m=proposal.radius_m,
     )

@@ -12,8 +12,8 @@ from django.conf import settings as django_settings
 from django.db import connection
 from django.utils import timezone
 
-from devices import services
 from devices.models import Command
+from devices.services import commands as command_services
 from tests.conftest import require
 from tests.devices.test_commands import statuses
 from tests.devices.workers import PrivateRedis, Worker, publishing_to
@@ -95,7 +95,7 @@ def test_a_worker_killed_while_waiting_for_an_answer_strands_no_command(
     simulator = equipment(lights, delay=(1.5, 1.5))  # long enough to die waiting
     first = workers("first")
     with publishing_to(private_redis.url):
-        commands = [services.command_request(device=light, action="on", params={},
+        commands = [command_services.command_request(device=light, action="on", params={},
                                              by=people["operator"]) for light in lights]
 
     assert wait_until(lambda: Command.objects.filter(status="sent").exists(), 20)
@@ -115,7 +115,7 @@ def test_commands_queued_before_a_redis_restart_are_all_carried_out(
     lights = [make_device(f"lum-restart-{n}", driver="mqtt") for n in range(3)]
     simulator = equipment(lights, delay=(0.05, 0.1))
     with publishing_to(private_redis.url):  # no worker runs yet
-        commands = [services.command_request(device=light, action="off", params={},
+        commands = [command_services.command_request(device=light, action="off", params={},
                                              by=people["operator"]) for light in lights]
     queue = redis.Redis.from_url(private_redis.url)
     assert queue.llen("celery") == 3

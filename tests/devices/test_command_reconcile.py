@@ -8,9 +8,10 @@ import pytest
 from django.conf import settings as django_settings
 
 from controlroom.models import Event
-from devices import reconcile, services, tasks
+from devices import reconcile, tasks
 from devices.drivers import Ack
 from devices.models import Command
+from devices.services import commands as command_services
 from incidents.models import Alert
 from tests.devices.test_commands import statuses
 
@@ -58,7 +59,7 @@ def test_a_command_whose_task_message_was_lost_is_queued_again(make_device, peop
                                                                  django_capture_on_commit_callbacks):
     light = make_device("lum-lost")
     with django_capture_on_commit_callbacks(execute=False):  # the message never reaches a worker
-        command = services.command_request(device=light, action="on", params={},
+        command = command_services.command_request(device=light, action="on", params={},
                                            by=people["operator"])
     command.refresh_from_db()
     assert command.deadline - command.requested_at == timedelta(seconds=3 * 3 + 0.5 + 1 + 2)
@@ -68,7 +69,7 @@ def test_a_command_whose_task_message_was_lost_is_queued_again(make_device, peop
         assert reconcile.commands_reconcile(now=later(command, 0.1)) == {"queued_again": 1}
     assert [pk for pk, _options in queued] == [command.pk]
     assert queued[0][1]["expires"] == command.deadline
-    services.command_deliver(command_id=command.pk, driver=quick_simulator)
+    command_services.command_deliver(command_id=command.pk, driver=quick_simulator)
 
     assert Command.objects.get(pk=command.pk).status == "done"
     assert statuses(command) == ["requested", "requested", "sent", "acknowledged", "done"]
@@ -78,19 +79,19 @@ def test_a_command_whose_task_message_was_lost_is_queued_again(make_device, peop
 def test_a_command_whose_worker_died_waiting_for_the_answer_is_sent_again(
         make_device, people, quick, quick_simulator, queued, django_capture_on_commit_callbacks):
     light = make_device("lum-killed")
-    command = services.command_request(device=light, action="off", params={},
+    command = command_services.command_request(device=light, action="off", params={},
                                        by=people["operator"])
     with pytest.raises(WorkerKilled):
-        services.command_deliver(command_id=command.pk, driver=_Dies())
+        command_services.command_deliver(command_id=command.pk, driver=_Dies())
     command.refresh_from_db()
     assert command.status == "sent"
     # Redelivered while the attempt may still be running: nothing happens.
-    assert services.command_deliver(command_id=command.pk, driver=quick_simulator).status == "sent"
+    assert command_services.command_deliver(command_id=command.pk, driver=quick_simulator).status == "sent"
 
     with django_capture_on_commit_callbacks(execute=True):
         assert reconcile.commands_reconcile(now=later(command, 0.1)) == {"sent_again": 1}
     assert [pk for pk, _options in queued] == [command.pk]
-    outcome = services.command_deliver(command_id=command.pk, driver=quick_simulator)
+    outcome = command_services.command_deliver(command_id=command.pk, driver=quick_simulator)
 
     command.refresh_from_db()
     assert outcome.status == "done" and command.attempts == 2
@@ -104,10 +105,10 @@ def test_the_last_attempt_lost_with_its_worker_ends_timed_out_with_an_alert(
         make_device, people, quick, queued):
     quick.DEVICE_COMMAND_MAX_ATTEMPTS = 1
     bollard = make_device("borne-killed", kind="message_panel")
-    command = services.command_request(device=bollard, action="clear", params={},
+    command = command_services.command_request(device=bollard, action="clear", params={},
                                        by=people["operator"])
     with pytest.raises(WorkerKilled):
-        services.command_deliver(command_id=command.pk, driver=_Dies())
+        command_services.command_deliver(command_id=command.pk, driver=_Dies())
     command.refresh_from_db()
 
     assert reconcile.commands_reconcile(now=later(command, 0.1)) == {"timed_out": 1}
@@ -124,26 +125,26 @@ def test_the_last_attempt_lost_with_its_worker_ends_timed_out_with_an_alert(
 def test_past_its_deadline_a_command_never_sent_times_out_and_is_never_sent_late(
         make_device, people, quick, quick_simulator, queued):
     light = make_device("lum-late")
-    command = services.command_request(device=light, action="on", params={},
+    command = command_services.command_request(device=light, action="on", params={},
                                        by=people["operator"])
     command.refresh_from_db()
 
     assert reconcile.commands_reconcile(now=command.deadline) == {"timed_out": 1}
     # Its task message, delivered at last, sends nothing.
-    assert services.command_deliver(command_id=command.pk, driver=_Dies()).status == "timed_out"
+    assert command_services.command_deliver(command_id=command.pk, driver=_Dies()).status == "timed_out"
 
     command.refresh_from_db()
     assert command.status == "timed_out" and command.attempts == 0
-    assert command.error == services.NOT_SENT
+    assert command.error == command_services.NOT_SENT
     assert Alert.objects.get().evidence["attempts"] == 0
     assert reconcile.commands_reconcile(now=command.deadline + timedelta(hours=1)) == {}
 
 
 def test_a_command_the_device_refuses_fails_with_an_alert(make_device, people, quick):
-    command = services.command_request(device=make_device("pmv-refus", kind="message_panel"),
+    command = command_services.command_request(device=make_device("pmv-refus", kind="message_panel"),
                                        action="clear", params={}, by=people["operator"])
 
-    assert services.command_deliver(command_id=command.pk, driver=_Refuses()).status == "failed"
+    assert command_services.command_deliver(command_id=command.pk, driver=_Refuses()).status == "failed"
 
     assert statuses(command) == ["requested", "sent", "acknowledged", "failed"]
     alert = Alert.objects.get()
@@ -152,11 +153,11 @@ def test_a_command_the_device_refuses_fails_with_an_alert(make_device, people, q
 
 def test_commands_awaiting_approval_and_final_ones_are_left_alone(make_device, people, quick,
                                                                   quick_simulator, queued):
-    waiting = services.command_request(device=make_device("borne-1", kind="bollard"),
+    waiting = command_services.command_request(device=make_device("borne-1", kind="bollard"),
                                        action="lower", params={}, by=people["supervisor"])
-    done = services.command_request(device=make_device("lum-ok"), action="on", params={},
+    done = command_services.command_request(device=make_device("lum-ok"), action="on", params={},
                                     by=people["operator"])
-    services.command_deliver(command_id=done.pk, driver=quick_simulator)
+    command_services.command_deliver(command_id=done.pk, driver=quick_simulator)
 
     far = django_settings.DEVICE_ACK_TIMEOUT_SECONDS * 1000
     from django.utils import timezone
@@ -175,7 +176,7 @@ def test_the_beat_runs_the_reconciler_more_often_than_the_grace():
 def test_an_answer_that_comes_after_the_reconciler_stepped_in_still_counts(
         make_device, people, quick, queued, django_capture_on_commit_callbacks):
     light = make_device("lum-slow")
-    command = services.command_request(device=light, action="on", params={},
+    command = command_services.command_request(device=light, action="on", params={},
                                        by=people["operator"])
 
     class Slow:
@@ -187,9 +188,9 @@ def test_an_answer_that_comes_after_the_reconciler_stepped_in_still_counts(
                 assert reconcile.commands_reconcile(now=later(sent, 0.1)) == {"sent_again": 1}
             return Ack(command=message["command"], status="done", state={"on": True})
 
-    assert services.command_deliver(command_id=command.pk, driver=Slow()).status == "done"
+    assert command_services.command_deliver(command_id=command.pk, driver=Slow()).status == "done"
     # The attempt queued meanwhile finds the command done: nothing is sent again.
-    assert services.command_deliver(command_id=command.pk, driver=_Dies()).status == "done"
+    assert command_services.command_deliver(command_id=command.pk, driver=_Dies()).status == "done"
 
     assert statuses(command) == ["requested", "sent", "retrying", "acknowledged", "done"]
     assert [pk for pk, _options in queued] == [command.pk]

@@ -10,10 +10,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from controlroom.errors import StateConflict
 from controlroom.models import Event
-from devices import services
 from devices.drivers import topic
 from devices.drivers.mqtt import MqttDriver, client
 from devices.models import Command
+from devices.services import commands as command_services
 from tests.devices.conftest import DARCY, REPUBLIQUE
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +44,7 @@ def test_bad_commands_are_refused_and_nothing_is_sent(make_device, people, kind,
     device = make_device(f"dev-{kind}", kind=kind)
 
     with pytest.raises(ValidationError, match=re.escape(message)):
-        services.command_request(device=device, action=action, params=params,
+        command_services.command_request(device=device, action=action, params=params,
                                  by=people["operator"])
     assert not Command.objects.exists()
     assert not Event.objects.filter(type__startswith="device_command.").exists()
@@ -52,7 +52,7 @@ def test_bad_commands_are_refused_and_nothing_is_sent(make_device, people, kind,
 
 def test_liaisons_cannot_command_devices(make_device, people):
     with pytest.raises(PermissionDenied):
-        services.command_request(device=make_device("lum-1"), action="on", params={},
+        command_services.command_request(device=make_device("lum-1"), action="on", params={},
                                  by=people["liaison_pn"])
 
 
@@ -64,33 +64,33 @@ def test_critical_commands_wait_for_another_supervisor(make_device, people, agen
     other = config.user_ensure(username="sup2", password="x-very-long-pass", role="supervisor",
                                agency=agencies["pm"])
     bollard = make_device("borne-1", kind="bollard")
-    command = services.command_request(device=bollard, action="lower", params={},
+    command = command_services.command_request(device=bollard, action="lower", params={},
                                        by=people["supervisor"])
     assert command.status == "awaiting_approval" and command.critical
 
     with pytest.raises(PermissionDenied, match="autre personne"):
-        services.command_approve(command=command, by=people["supervisor"])
+        command_services.command_approve(command=command, by=people["supervisor"])
     with pytest.raises(PermissionDenied, match="Seul un superviseur"):
-        services.command_approve(command=command, by=people["operator"])
-    approved = services.command_approve(command=command, by=other)
-    services.command_deliver(command_id=command.pk, driver=quick_simulator)
+        command_services.command_approve(command=command, by=people["operator"])
+    approved = command_services.command_approve(command=command, by=other)
+    command_services.command_deliver(command_id=command.pk, driver=quick_simulator)
 
     approved.refresh_from_db()
     assert approved.status == "done" and approved.approved_by == other
     assert statuses(command) == ["awaiting_approval", "requested", "sent", "acknowledged", "done"]
     with pytest.raises(StateConflict):
-        services.command_approve(command=command, by=other)
+        command_services.command_approve(command=command, by=other)
 
 
 def test_a_rejected_command_is_never_sent(make_device, people, agencies):
-    command = services.command_request(device=make_device("siren-1", kind="siren"),
+    command = command_services.command_request(device=make_device("siren-1", kind="siren"),
                                        action="sound", params={"pattern": "essai"},
                                        by=people["operator"])
 
     with pytest.raises(ValidationError, match="pourquoi"):
-        services.command_reject(command=command, by=people["supervisor"], reason=" ")
-    services.command_reject(command=command, by=people["supervisor"], reason="Exercice annulé")
-    outcome = services.command_deliver(command_id=command.pk)
+        command_services.command_reject(command=command, by=people["supervisor"], reason=" ")
+    command_services.command_reject(command=command, by=people["supervisor"], reason="Exercice annulé")
+    outcome = command_services.command_deliver(command_id=command.pk)
 
     assert outcome.status == "rejected"
     assert statuses(command) == ["awaiting_approval", "rejected"]
@@ -99,9 +99,9 @@ def test_a_rejected_command_is_never_sent(make_device, people, agencies):
 def test_only_all_red_is_critical_for_traffic_signals(make_device, people):
     signal = make_device("feux-1", kind="traffic_signal")
 
-    wave = services.command_request(device=signal, action="set_plan", params={"plan": "green_wave"},
+    wave = command_services.command_request(device=signal, action="set_plan", params={"plan": "green_wave"},
                                     by=people["operator"])
-    red = services.command_request(device=signal, action="set_plan", params={"plan": "all_red"},
+    red = command_services.command_request(device=signal, action="set_plan", params={"plan": "all_red"},
                                    by=people["operator"])
 
     assert (wave.status, red.status) == ("requested", "awaiting_approval")
@@ -112,9 +112,9 @@ def test_round_trip_over_mqtt_with_ack_and_state(make_device, people, equipment,
     light = make_device("lum-mqtt", driver="mqtt")
     simulator = equipment([light])
 
-    command = services.command_request(device=light, action="set_level", params={"level": 40},
+    command = command_services.command_request(device=light, action="set_level", params={"level": 40},
                                        by=people["operator"])
-    outcome = services.command_deliver(command_id=command.pk)
+    outcome = command_services.command_deliver(command_id=command.pk)
 
     command.refresh_from_db()
     light.refresh_from_db()
@@ -129,11 +129,11 @@ def test_no_answer_times_out_after_every_attempt(make_device, people, mqtt):
     mqtt.DEVICE_ACK_TIMEOUT_SECONDS = 0.3
     mqtt.DEVICE_COMMAND_MAX_ATTEMPTS = 2
     light = make_device("lum-silent", driver="mqtt")  # no simulator answers for it
-    command = services.command_request(device=light, action="on", params={},
+    command = command_services.command_request(device=light, action="on", params={},
                                        by=people["operator"])
 
-    first = services.command_deliver(command_id=command.pk)
-    second = services.command_deliver(command_id=command.pk)
+    first = command_services.command_deliver(command_id=command.pk)
+    second = command_services.command_deliver(command_id=command.pk)
 
     assert first.status == "retrying" and first.retry_in == pytest.approx(0.1)
     assert second.status == "timed_out" and second.retry_in is None
@@ -143,13 +143,13 @@ def test_no_answer_times_out_after_every_attempt(make_device, people, mqtt):
 
 def test_a_broker_outage_is_retried_then_succeeds(make_device, people, equipment, mqtt):
     light = make_device("lum-retry", driver="mqtt")
-    command = services.command_request(device=light, action="off", params={},
+    command = command_services.command_request(device=light, action="off", params={},
                                        by=people["operator"])
     down = MqttDriver(url="mqtt://127.0.0.1:1", prefix=mqtt.MQTT_TOPIC_PREFIX)
 
-    failed = services.command_deliver(command_id=command.pk, driver=down)
+    failed = command_services.command_deliver(command_id=command.pk, driver=down)
     equipment([light])
-    succeeded = services.command_deliver(command_id=command.pk)
+    succeeded = command_services.command_deliver(command_id=command.pk)
 
     assert failed.status == "retrying"
     assert "injoignable" in Event.objects.filter(type="device_command.retrying").get().payload["error"]
@@ -160,11 +160,11 @@ def test_a_broker_outage_is_retried_then_succeeds(make_device, people, equipment
 def test_a_broker_outage_on_every_attempt_ends_failed_not_dropped(make_device, people, mqtt):
     mqtt.DEVICE_COMMAND_MAX_ATTEMPTS = 2
     light = make_device("lum-down", driver="mqtt")
-    command = services.command_request(device=light, action="off", params={},
+    command = command_services.command_request(device=light, action="off", params={},
                                        by=people["operator"])
     down = MqttDriver(url="mqtt://127.0.0.1:1", prefix=mqtt.MQTT_TOPIC_PREFIX)
 
-    outcomes = [services.command_deliver(command_id=command.pk, driver=down).status
+    outcomes = [command_services.command_deliver(command_id=command.pk, driver=down).status
                 for _ in range(2)]
 
     assert outcomes == ["retrying", "failed"]
@@ -174,7 +174,7 @@ def test_a_broker_outage_on_every_attempt_ends_failed_not_dropped(make_device, p
 def test_a_command_delivered_twice_is_acted_on_once(make_device, people, equipment, mqtt):
     panel = make_device("pmv-1", kind="message_panel", driver="mqtt")
     simulator = equipment([panel])
-    command = services.command_request(device=panel, action="show",
+    command = command_services.command_request(device=panel, action="show",
                                        params={"lines": ["ROUTE BARREE", "DEVIATION"]},
                                        by=people["operator"])
     acks = []
@@ -207,12 +207,12 @@ def test_group_command_around_an_incident_with_per_device_results(make_device, p
     incident = make_incident_at(DARCY)
     from devices.drivers.simulator import SimulatorDriver
 
-    group = services.command_group_request(kind="street_light", action="set_level",
+    group = command_services.command_group_request(kind="street_light", action="set_level",
                                            params={"level": 100}, by=people["operator"],
                                            incident=incident, radius_m=200)
     flaky = SimulatorDriver(delay=(0.0, 0.0), failure_rate=0.0)
     for command in group.commands.order_by("pk"):
-        services.command_deliver(command_id=command.pk,
+        command_services.command_deliver(command_id=command.pk,
                                  driver=flaky if command.device != near[2] else _Silent())
 
     results = dict(group.commands.values_list("device__code", "status"))
@@ -228,10 +228,10 @@ def test_a_group_needs_a_target_with_devices(make_device, people, make_incident_
     incident = make_incident_at(DARCY)
 
     with pytest.raises(ValidationError, match="Aucun équipement"):
-        services.command_group_request(kind="street_light", action="on", params={},
+        command_services.command_group_request(kind="street_light", action="on", params={},
                                        by=people["operator"], incident=incident, radius_m=50)
     with pytest.raises(ValidationError, match="Choisissez"):
-        services.command_group_request(kind="street_light", action="on", params={},
+        command_services.command_group_request(kind="street_light", action="on", params={},
                                        by=people["operator"])
 
 
@@ -247,7 +247,7 @@ def test_the_celery_task_retries_with_backoff_until_it_gives_up(make_device, peo
     mqtt.MQTT_URL = "mqtt://127.0.0.1:1"  # the broker is down for the whole test
     mqtt.DEVICE_COMMAND_MAX_ATTEMPTS = 3
     light = make_device("lum-task", driver="mqtt")
-    command = services.command_request(device=light, action="on", params={},
+    command = command_services.command_request(device=light, action="on", params={},
                                        by=people["operator"])
     eager = app.conf.task_always_eager
     app.conf.task_always_eager = True

@@ -10,8 +10,8 @@ from django.core.exceptions import ValidationError
 
 from controlroom.errors import StateConflict
 from controlroom.models import Event
-from devices import services as device_services
 from devices.models import AlertRecipient, Command, Device, PopulationAlert
+from devices.services import commands as device_commands
 from devices.services import population
 from incidents import scenarios, selectors
 from incidents.models import Alert, Exercise, Incident, StepRun, Unit
@@ -126,7 +126,7 @@ def test_exercise_and_reality_never_mix(room, make_unit, make_incident):
     light = Device.objects.create(code="lum-ex", name="Candélabre quai", kind="street_light",
                                   address="lum-ex", lat=incident.lat, lon=incident.lon)
     with pytest.raises(StateConflict):
-        device_services.command_request(device=light, action="on", params={}, by=operator,
+        device_commands.command_request(device=light, action="on", params={}, by=operator,
                                         incident=incident)
     assert not Command.objects.exists()
 

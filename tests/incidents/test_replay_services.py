@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 
 from controlroom import services as configuration
-from devices import services as device_services
 from devices.drivers.simulator import SimulatorDriver
 from devices.models import Command, Device
+from devices.services import commands as device_commands
 from incidents import replay
 from incidents.models import Alert, Incident, Unit
 from incidents.services import alerts as alert_services
@@ -101,19 +101,19 @@ def test_device_commands_from_request_to_done(people, agencies, city):
     configuration.configuration_save(instance=bollard, by=supervisor, created=True)
     assert_replay_equals_tables("devices added")
     simulator = SimulatorDriver(delay=(0.0, 0.01), failure_rate=0.0)
-    command = device_services.command_request(device=light, action="on", params={},
+    command = device_commands.command_request(device=light, action="on", params={},
                                               by=operator)
     assert_replay_equals_tables("a command requested")
-    device_services.command_deliver(command_id=command.pk, driver=simulator)
+    device_commands.command_deliver(command_id=command.pk, driver=simulator)
     assert Command.objects.get(pk=command.pk).status == "done"
     assert_replay_equals_tables("a command done")
-    critical = device_services.command_request(device=bollard, action="lower", params={},
+    critical = device_commands.command_request(device=bollard, action="lower", params={},
                                                by=supervisor)
-    device_services.command_approve(command=critical, by=other)
-    device_services.command_deliver(command_id=critical.pk, driver=simulator)
-    rejected = device_services.command_request(device=bollard, action="raise", params={},
+    device_commands.command_approve(command=critical, by=other)
+    device_commands.command_deliver(command_id=critical.pk, driver=simulator)
+    rejected = device_commands.command_request(device=bollard, action="raise", params={},
                                                by=supervisor)
-    device_services.command_reject(command=rejected, by=other, reason="Pas maintenant")
+    device_commands.command_reject(command=rejected, by=other, reason="Pas maintenant")
     assert_replay_equals_tables("a critical command approved, another rejected")
 
 

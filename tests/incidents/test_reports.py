@@ -7,8 +7,8 @@ import pytest
 import time_machine
 
 from controlroom.services import configuration_save
-from devices import services as device_services
 from devices.models import Device
+from devices.services import commands as device_commands
 from incidents.models import Alert, StepRun
 from incidents.services import alerts as alert_services
 from incidents.services import incidents as incident_services
@@ -67,7 +67,7 @@ def night(city, categories, people, make_unit):
         procedure_services.step_skip(step=steps["renforts"], by=supervisor,
                                      reason="Renforts inutiles, calme revenu")
     with at(330):
-        device_services.command_request(device=light, action="on", params={}, by=operator,
+        device_commands.command_request(device=light, action="on", params={}, by=operator,
                                         incident=incident)
     with at(360):
         video_services.live_view_open(camera=camera, by=operator)
