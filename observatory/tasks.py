@@ -34,6 +34,6 @@ def anomalies() -> int:
 
 @shared_task(name="observatory.run_import")
 def run_import(run_id: int) -> None:
-    from observatory import services
+    from observatory.services import imports as import_services
 
-    services.import_execute(run_id=run_id)
+    import_services.import_execute(run_id=run_id)

@@ -189,7 +189,7 @@ def imports(request):
     from django.core.exceptions import ValidationError
     from django.shortcuts import redirect
 
-    from observatory import services
+    from observatory.services import imports as import_services
 
     _importer(request)
     source_form = SourceForm(request.POST if "save_source" in request.POST else None,
@@ -198,7 +198,7 @@ def imports(request):
                              request.FILES or None, prefix="upload")
     if "save_source" in request.POST and source_form.is_valid():
         try:
-            services.import_source_save(by=request.user,
+            import_services.import_source_save(by=request.user,
                                         name=source_form.cleaned_data["name"],
                                         kind=source_form.cleaned_data["kind"],
                                         mapping=source_form.mapping(),
@@ -209,7 +209,7 @@ def imports(request):
             return redirect("observatory:imports")
     if "upload" in request.POST and upload_form.is_valid():
         try:
-            run = services.import_create(source=upload_form.cleaned_data["source"],
+            run = import_services.import_create(source=upload_form.cleaned_data["source"],
                                          upload=upload_form.cleaned_data["file"],
                                          by=request.user)
         except ValidationError as error:

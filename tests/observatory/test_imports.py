@@ -8,8 +8,8 @@ from openpyxl import Workbook
 
 from controlroom import services as config
 from controlroom.models import Event
-from observatory import services
 from observatory.models import Fact, ImportRun, ImportSource, PublicEvent, WeatherHour
+from observatory.services import imports as import_services
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -26,21 +26,21 @@ MC-6;03/12/2025 03:00;Tapage nocturne;;5.0352;Durand;sans latitude
 
 @pytest.fixture
 def logbook(city, categories):
-    return services.import_source_save(
+    return import_services.import_source_save(
         by="system:test", name="Main courante PM", kind="logbook",
         mapping={"time": "Date/heure", "category": "Nature", "lat": "Lat", "lon": "Long"},
         categories={"Tapage nocturne": "nuisance_sonore"})
 
 
 def upload(source, name, content: bytes, by="system:test"):
-    return services.import_create(source=source, upload=SimpleUploadedFile(name, content),
+    return import_services.import_create(source=source, upload=SimpleUploadedFile(name, content),
                                   by=by)
 
 
 def test_a_logbook_export_imports_row_by_row_with_reasons(logbook, settings, tmp_path):
     settings.VAR_DIR = tmp_path
     run = upload(logbook, "mc.csv", LOGBOOK.encode("utf-8"))
-    services.import_execute(run_id=run.pk, chunk=2)
+    import_services.import_execute(run_id=run.pk, chunk=2)
     run.refresh_from_db()
     assert run.status == "done" and run.progress == 100
     assert (run.total, run.accepted, run.rejected, run.duplicates) == (6, 2, 4, 0)
@@ -58,7 +58,7 @@ def test_a_logbook_export_imports_row_by_row_with_reasons(logbook, settings, tmp
     assert "Dupont" not in str(list(Fact.objects.values())) + str(run.errors)
 
     again = upload(logbook, "mc-bis.csv", LOGBOOK.encode("utf-8"))
-    services.import_execute(run_id=again.pk)
+    import_services.import_execute(run_id=again.pk)
     again.refresh_from_db()
     assert (again.accepted, again.duplicates) == (2, 2)
     assert Fact.objects.filter(source="import").count() == 2
@@ -66,7 +66,7 @@ def test_a_logbook_export_imports_row_by_row_with_reasons(logbook, settings, tmp
 
 def test_weather_from_a_spreadsheet_and_public_events(city, categories, settings, tmp_path):
     settings.VAR_DIR = tmp_path
-    weather = services.import_source_save(
+    weather = import_services.import_source_save(
         by="system:test", name="Météo Dijon-Longvic", kind="weather",
         mapping={"time": "Heure", "rain_mm": "Pluie", "temperature_c": "Temp"})
     book = Workbook()
@@ -78,11 +78,11 @@ def test_weather_from_a_spreadsheet_and_public_events(city, categories, settings
     path = tmp_path / "meteo.xlsx"
     book.save(path)
     run = upload(weather, "meteo.xlsx", path.read_bytes())
-    services.import_execute(run_id=run.pk)
+    import_services.import_execute(run_id=run.pk)
     run.refresh_from_db()
     assert (run.accepted, run.rejected) == (2, 1)
     assert WeatherHour.objects.get(hour=datetime(2025, 12, 2, 9, tzinfo=UTC)).rain_mm == 1.2
-    events = services.import_source_save(
+    events = import_services.import_source_save(
         by="system:test", name="Agenda des manifestations", kind="events",
         mapping={"name": "Nom", "start": "Début", "end": "Fin", "lat": "Lat", "lon": "Lon",
                  "attendance": "Public"})
@@ -90,7 +90,7 @@ def test_weather_from_a_spreadsheet_and_public_events(city, categories, settings
             "Fête de la musique,2025-06-21 18:00,2025-06-22 02:00,47.3268,5.0455,20000\n"
             "Marché de Noël,2025-12-05 10:00,,47.3225,5.0352,\n")
     run = upload(events, "agenda.csv", text.encode())
-    services.import_execute(run_id=run.pk)
+    import_services.import_execute(run_id=run.pk)
     assert PublicEvent.objects.count() == 2
     assert PublicEvent.objects.get(name="Marché de Noël").ends_at.hour == 15  # 16 h Paris
 
@@ -103,13 +103,13 @@ def test_bad_files_and_mappings_are_refused_clearly(logbook, settings, tmp_path)
         upload(logbook, "mc.pdf", b"%PDF")
     assert "CSV ou XLSX" in str(error.value)
     run = upload(logbook, "autre.csv", b"Quand;Quoi\n2025-12-01;rixe\n")
-    services.import_execute(run_id=run.pk)
+    import_services.import_execute(run_id=run.pk)
     run.refresh_from_db()
     assert run.status == "failed" and "Colonnes absentes" in run.message
     failed = Event.objects.get(type="observatory.import_failed")
     assert failed.payload["run"] == run.pk and "Colonnes absentes" in failed.payload["message"]
     with pytest.raises(ValidationError) as error:
-        services.import_source_save(by="system:test", name="Incomplète", kind="logbook",
+        import_services.import_source_save(by="system:test", name="Incomplète", kind="logbook",
                                     mapping={"time": "D"})
     assert "lat" in str(error.value)
     assert not Fact.objects.exists()
@@ -130,7 +130,7 @@ def test_the_import_pages_upload_and_report_progress(client, logbook, agencies, 
     assert response["Location"] == f"/observatoire/imports/{run.pk}/"
     status = client.get(f"/observatoire/imports/{run.pk}/", {"format": "json"}).json()
     assert status["status"] == "pending" and status["progress"] == 0
-    services.import_execute(run_id=run.pk)
+    import_services.import_execute(run_id=run.pk)
     status = client.get(f"/observatoire/imports/{run.pk}/", {"format": "json"}).json()
     assert status["progress"] == 100 and status["rejected"] == 4
     page = client.get(f"/observatoire/imports/{run.pk}/").content.decode()
@@ -155,14 +155,14 @@ def test_sources_and_uploads_need_the_import_permission_and_are_journaled(
     analyst = config.user_ensure(username="ana3", password=PASSWORD, role="analyst",
                                  agency=agencies["pm"])
     with pytest.raises(PermissionDenied, match="réservés"):
-        services.import_source_save(by=operator, name="Sans droit", kind="logbook",
+        import_services.import_source_save(by=operator, name="Sans droit", kind="logbook",
                                     mapping=logbook.mapping)
     with pytest.raises(PermissionDenied, match="réservés"):
         upload(logbook, "mc.csv", LOGBOOK.encode(), by=operator)
     assert ImportSource.objects.count() == 1 and not ImportRun.objects.exists()
     assert not list(tmp_path.glob("imports/*"))
 
-    source = services.import_source_save(by=analyst, name="Main courante PM (v2)",
+    source = import_services.import_source_save(by=analyst, name="Main courante PM (v2)",
                                          kind="logbook", mapping=logbook.mapping,
                                          categories=logbook.categories, source=logbook)
     run = upload(source, "mc.csv", LOGBOOK.encode(), by=analyst)
@@ -172,6 +172,6 @@ def test_sources_and_uploads_need_the_import_permission_and_are_journaled(
     queued = Event.objects.get(type="observatory.import_queued")
     assert (queued.actor_id, queued.payload["run"], queued.payload["file"]) == (
         analyst.pk, run.pk, "mc.csv")
-    services.import_execute(run_id=run.pk)
+    import_services.import_execute(run_id=run.pk)
     done = Event.objects.get(type="observatory.import_done")
     assert done.payload["run"] == run.pk and done.payload["accepted"] == 2
