@@ -73,11 +73,13 @@ def test_readers_never_see_a_message_half_written(tmp_path):
 def test_an_unreadable_message_is_set_aside_and_the_next_one_read(tmp_path):
     connection, chan = channel(tmp_path)
     with connection:
-        (tmp_path / "queue" / "1_broken.q.msg").write_text('{"half": ')
+        # Messages are taken in name order and named after the monotonic clock in ms: "0_"
+        # sorts before any of them, whatever the machine's uptime.
+        (tmp_path / "queue" / "0_broken.q.msg").write_text('{"half": ')
         chan._put("q", {"id": "next"})
 
         assert chan._get("q") == {"id": "next"}
-    assert [p.name for p in (tmp_path / "processed").iterdir()] == ["1_broken.q.msg.unreadable"]
+    assert [p.name for p in (tmp_path / "processed").iterdir()] == ["0_broken.q.msg.unreadable"]
     assert list((tmp_path / "queue").iterdir()) == []
 
 
