@@ -14,14 +14,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
 
-from controlroom import events, journal_seal
+from controlroom import events, journal_seal, live_publisher
 from controlroom.models import Event, EventAgency, JournalHead
 
 logger = logging.getLogger(__name__)
@@ -205,18 +203,33 @@ def live_message(event: Event) -> dict:
     }
 
 
+def encode(message: dict) -> str:
+    """The compact JSON text a console receives."""
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+
+
+def live_text(message: dict) -> str:
+    return encode({"kind": "event", **message})
+
+
+def live_entry(event: Event) -> tuple[int, list[int], str]:
+    """What the live hub keeps of an event: its seq, its agencies and its encoded text."""
+    message = live_message(event)
+    return message["seq"], message["agencies"], live_text(message)
+
+
 def publish(event: Event) -> None:
-    """Fast path to the consoles. A failure here loses nothing: consoles fill gaps from the journal."""
-    layer = get_channel_layer()
-    if layer is None:
-        return
+    """Fast path to the consoles. A failure here loses nothing: the live hubs read what no push
+    brought from the journal."""
     try:
         message = live_message(event)
-        # Encoded once here rather than once per console: the consumers forward the text as is.
-        text = json.dumps({"kind": "event", **message}, ensure_ascii=False, separators=(",", ":"))
-        async_to_sync(layer.group_send)(
-            LIVE_GROUP, {"type": "journal.event", "event": message, "text": text}
-        )
+        # Encoded once here rather than once per console: the hubs forward the text as is, and
+        # read only the seq and agencies beside it.
+        live_publisher.send(LIVE_GROUP, {
+            "type": "journal.event",
+            "event": {"seq": message["seq"], "agencies": message["agencies"]},
+            "text": live_text(message),
+        })
     except Exception:  # noqa: BLE001 - the journal stays the source of truth
         logger.warning("Could not publish journal event %s", event.seq, exc_info=True)
 

@@ -410,6 +410,10 @@ SPECTACULAR_SETTINGS = {
 LIVE_HEARTBEAT_SECONDS = float(os.environ.get("LIVE_HEARTBEAT_SECONDS", "2"))
 # Sockets read their user's access again this often, besides when told it changed.
 LIVE_ACCESS_RECHECK_SECONDS = float(os.environ.get("LIVE_ACCESS_RECHECK_SECONDS", "60"))
+# Events arriving within this window go to each console as one frame.
+LIVE_COALESCE_SECONDS = float(os.environ.get("LIVE_COALESCE_SECONDS", "0.005"))
+# A console with more messages than this waiting is told to resynchronise from the journal.
+LIVE_OUTBOX_LIMIT = env_int("LIVE_OUTBOX_LIMIT", 2000)
 
 # --- The journal's seal (controlroom/journal_seal.py) -----------------------------------------
 # The chain's HMAC key lives outside the database: JOURNAL_KEY, else a file created once.

@@ -1,6 +1,7 @@
 """Test consoles: WebSocket communicators that behave like static/controlroom/js/live.js."""
 
 import asyncio
+import json
 
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
@@ -12,6 +13,22 @@ from django.test import Client
 from controlroom.asgi import application
 
 ORIGIN = (b"origin", b"http://localhost")
+
+
+class LiveCommunicator(WebsocketCommunicator):
+    """Hands out the messages of a batch frame one by one, as live.js does."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.unread: list[dict] = []
+        self.frames = 0
+
+    async def receive_json_from(self, timeout=1):
+        if not self.unread:
+            message = json.loads(await self.receive_from(timeout))
+            self.frames += 1
+            self.unread = message["messages"] if message.get("kind") == "batch" else [message]
+        return self.unread.pop(0)
 
 
 @database_sync_to_async
@@ -29,7 +46,7 @@ async def open_socket(user=None, *, after=None, origin=True):
     headers = [ORIGIN] if origin else []
     if user is not None:
         headers.append((b"cookie", await session_cookie(user)))
-    communicator = WebsocketCommunicator(application, path, headers=headers)
+    communicator = LiveCommunicator(application, path, headers=headers)
     connected, code = await communicator.connect(timeout=10)
     return communicator, connected, code
 

@@ -14,7 +14,7 @@ from django.test import Client
 from controlroom import journal, services
 from controlroom.asgi import application
 from controlroom.models import User
-from tests.controlroom.live_clients import ORIGIN, open_socket
+from tests.controlroom.live_clients import ORIGIN, LiveCommunicator, open_socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -41,7 +41,7 @@ async def test_logging_out_closes_the_sessions_sockets(people):
     client = Client()
     await database_sync_to_async(client.force_login)(people["operator"])
     cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
-    socket = WebsocketCommunicator(application, "/ws/live/",
+    socket = LiveCommunicator(application, "/ws/live/",
                                    headers=[ORIGIN, (b"cookie", cookie.encode())])
     assert (await socket.connect(timeout=10))[0]
     await ready(socket)

@@ -1,12 +1,17 @@
 // Live journal stream for the consoles.
 //
 // Keeps the last sequence number it handled, resumes after a reconnect (exponential backoff
-// with jitter) from that number, drops duplicates, and fills gaps from the events API when
+// with wide jitter) from that number, drops duplicates, and fills gaps from the events API when
 // heartbeats show the journal stayed ahead of what arrived. Every visible event reaches `onEvent`
-// once, in sequence order.
+// once, in sequence order. Several messages may come in one frame ({kind: "batch", messages}).
+// A server that finds this console too far behind says "resync" and closes: the console comes
+// back with ?after= its last event and catches up from the journal.
 
 const INITIAL_DELAY_MS = 500;
 const MAX_DELAY_MS = 15000;
+// A restarted server sees all its consoles come back: spread them over a few seconds.
+const FIRST_RETRY_SPREAD_MS = 4000;
+const CLOSE_UNAUTHORISED = 4401;
 
 export class LiveStream {
   /**
@@ -65,15 +70,18 @@ export class LiveStream {
     this.onState(this.lastSeq === null ? "connecting" : "reconnecting");
     const socket = new WebSocket(`${scheme}://${window.location.host}${this.socketPath}${query}`);
     this.socket = socket;
-    socket.onmessage = (message) => this.handle(JSON.parse(message.data));
+    socket.onmessage = (message) => this.handleFrame(JSON.parse(message.data));
     socket.onclose = (close) => {
       clearTimeout(this.watchdog);
       if (this.socket !== socket || this.stopped) return;
-      if (close.code === 4401) {
+      if (close.code === CLOSE_UNAUTHORISED) {
         this.onState("closed", { reason: "unauthorised" });
         return;
       }
-      const wait = this.delay * (0.75 + Math.random() * 0.5);
+      // The first retry waits anywhere in [0.5 s, 4.5 s]; later ones back off exponentially.
+      const wait = this.delay === INITIAL_DELAY_MS
+        ? INITIAL_DELAY_MS + Math.random() * FIRST_RETRY_SPREAD_MS
+        : this.delay * (0.75 + Math.random() * 0.5);
       this.delay = Math.min(this.delay * 2, MAX_DELAY_MS);
       this.onState("reconnecting", { inMs: Math.round(wait) });
       setTimeout(() => this.connect(), wait);
@@ -86,8 +94,13 @@ export class LiveStream {
     this.watchdog = setTimeout(() => this.reconnect(), this.heartbeatTimeoutMs);
   }
 
-  handle(message) {
+  handleFrame(message) {
     this.armWatchdog();
+    if (message.kind === "batch") message.messages.forEach((item) => this.handle(item));
+    else this.handle(message);
+  }
+
+  handle(message) {
     switch (message.kind) {
       case "event":
         this.accept(message);
