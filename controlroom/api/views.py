@@ -5,6 +5,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from controlroom import journal, selectors
+from controlroom.middleware import session_left_as_is
 from controlroom.api.serializers import EventPageSerializer, EventQuerySerializer
 
 
@@ -12,11 +13,13 @@ class EventListView(APIView):
     """Journal events after a sequence number, scoped to what the user may see.
 
     Consoles call it to fill a gap their heartbeat revealed. Read the pages in turn until
-    ``next`` is null; then everything visible up to ``latest_seq`` has been seen.
+    ``next`` is null; then everything visible up to ``latest_seq`` has been seen. A console's
+    machine reads, not a person's activity: the session is not renewed (nor written).
     """
 
     @extend_schema(parameters=[EventQuerySerializer], responses=EventPageSerializer)
     def get(self, request):
+        session_left_as_is(request)
         query = EventQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         after, limit = query.validated_data["after"], query.validated_data["limit"]

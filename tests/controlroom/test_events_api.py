@@ -49,3 +49,24 @@ def test_the_schema_documents_the_events_endpoint(api, people):
     response = api(people["operator"]).get("/api/schema/?format=json")
     assert response.status_code == 200
     assert "/api/events/" in response.json()["paths"]
+
+
+@pytest.mark.django_db
+def test_a_gap_fill_leaves_the_session_unwritten_where_a_page_renews_it(api, people):
+    """A thousand consoles filling a gap at once must not write a thousand sessions."""
+    from django.contrib.sessions.models import Session
+
+    client = api(people["operator"])
+    key = client.session.session_key
+
+    def expiry():
+        return Session.objects.get(session_key=key).expire_date
+
+    before = expiry()
+    response = client.get("/api/events/?after=0")
+    assert response.status_code == 200
+    assert "sessionid" not in response.cookies and expiry() == before
+    assert "Cookie" in response["Vary"]
+
+    client.get("/")  # a person's page renews the session, as every request did before
+    assert expiry() > before

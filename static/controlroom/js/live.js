@@ -10,7 +10,7 @@
 const INITIAL_DELAY_MS = 500;
 const MAX_DELAY_MS = 15000;
 // A restarted server sees all its consoles come back: spread them over a few seconds.
-const FIRST_RETRY_SPREAD_MS = 4000;
+const FIRST_RETRY_SPREAD_MS = 2000;
 const CLOSE_UNAUTHORISED = 4401;
 
 export class LiveStream {
@@ -78,7 +78,7 @@ export class LiveStream {
         this.onState("closed", { reason: "unauthorised" });
         return;
       }
-      // The first retry waits anywhere in [0.5 s, 4.5 s]; later ones back off exponentially.
+      // The first retry waits anywhere in [0.5 s, 2.5 s]; later ones back off exponentially.
       const wait = this.delay === INITIAL_DELAY_MS
         ? INITIAL_DELAY_MS + Math.random() * FIRST_RETRY_SPREAD_MS
         : this.delay * (0.75 + Math.random() * 0.5);
