@@ -5,8 +5,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from controlroom import journal, selectors
-from controlroom.middleware import session_left_as_is
 from controlroom.api.serializers import EventPageSerializer, EventQuerySerializer
+from controlroom.middleware import session_left_as_is
 
 
 class EventListView(APIView):
