@@ -212,7 +212,7 @@ class Console:
             # live.js: the first retry anywhere in [0.5, 2.5] s, then exponential backoff.
             wait = (0.5 + random.random() * 2.0 if self.delay == 0.5
                     else self.delay * (0.75 + random.random() * 0.5))
-            self.delay = min(self.delay * 2, 15.0)
+            self.delay = min(self.delay * 2, 5.0)
             await asyncio.sleep(wait)
 
 

@@ -36,7 +36,7 @@ def server_command(server: str, *, fd: int | None = None, host: str = "127.0.0.1
                 "httptools", "--ws", os.environ.get("UVICORN_WS", "websockets-sansio"),
                 "--proxy-headers", "--no-server-header",
                 "--log-level", os.environ.get("UVICORN_LOG_LEVEL", "warning"),
-                "--timeout-graceful-shutdown", "5", application]
+                "--timeout-graceful-shutdown", "2", application]
     raise ValueError(f"unknown server {server!r}: choose one of {', '.join(SERVERS)}")
 
 
@@ -68,6 +68,10 @@ class Group:
 
     def stop(self, signum=None, frame=None) -> None:
         self.stopping = True
+        # Ours closed, the address refuses new connections as soon as the servers close theirs,
+        # instead of queueing them on sockets nobody will accept from any more.
+        for listener in self.sockets:
+            listener.close()
         for child in self.children.values():
             if child.poll() is None:
                 child.terminate()

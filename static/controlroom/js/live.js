@@ -8,7 +8,9 @@
 // back with ?after= its last event and catches up from the journal.
 
 const INITIAL_DELAY_MS = 500;
-const MAX_DELAY_MS = 15000;
+// Capped low: a refused attempt costs the server nothing, and consoles must be back within
+// seconds of a restart.
+const MAX_DELAY_MS = 5000;
 // A restarted server sees all its consoles come back: spread them over a few seconds.
 const FIRST_RETRY_SPREAD_MS = 2000;
 const CLOSE_UNAUTHORISED = 4401;
