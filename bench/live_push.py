@@ -150,6 +150,15 @@ def serving(args, *, anchor: bool):
 
 
 # --- the consoles (client processes) ---------------------------------------------------------
+def retry_delay(failures: int) -> float:
+    """live.js's ``retryDelay``, in seconds."""
+    if failures == 0:
+        return random.uniform(0.5, 2.5)
+    if failures <= 10:
+        return random.uniform(1.0, 2.0)
+    return min(2.0 * 2 ** (failures - 10), 15.0) * random.uniform(0.75, 1.25)
+
+
 class Console:
     """One socket, with live.js's rules: resume after the last seq, drop copies, retry."""
 
@@ -162,7 +171,7 @@ class Console:
         self.resyncs = 0
         self.failed = 0
         self.refused = 0
-        self.delay = 0.5
+        self.failures_in_a_row = 0
 
     def take(self, message: dict):
         kind = message.get("kind")
@@ -180,7 +189,7 @@ class Console:
                 self.latencies.append(time.time() - message["payload"]["t"])
         elif kind == "ready":
             self.readies += 1
-            self.delay = 0.5
+            self.failures_in_a_row = 0
             if isinstance(message.get("seq"), int) and (self.last is None
                                                           or message["seq"] > self.last):
                 self.last = message["seq"]
@@ -209,11 +218,8 @@ class Console:
                 self.failed += 1
             if stop.is_set():
                 return
-            # live.js: the first retry anywhere in [0.5, 2.5] s, then exponential backoff.
-            wait = (0.5 + random.random() * 2.0 if self.delay == 0.5
-                    else self.delay * (0.75 + random.random() * 0.5))
-            self.delay = min(self.delay * 2, 5.0)
-            await asyncio.sleep(wait)
+            await asyncio.sleep(retry_delay(self.failures_in_a_row))
+            self.failures_in_a_row += 1
 
 
 def client_process(url: str, cookie: str, count: int, pipe):

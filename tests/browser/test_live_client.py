@@ -165,11 +165,25 @@ async def test_the_console_reconnects_with_backoff_and_resumes_after_its_last_se
     assert set(missed) <= set(console.pushed)
     attempts = (await console.opened_sockets())[opened:]
     assert attempts[-1]["url"].endswith(f"/ws/live/?after={before[-1]}")
-    # Exponential backoff: the n-th wait between attempts is at least 0.75 × 1 s × 2^n (jitter
-    # spreads it over 0.75–1.25 ×; a busy machine only makes it longer).
+    # After the first retry, the console tries again every 1–2 s while the server is away (a
+    # busy machine only makes the waits longer).
     waits = [(b["at"] - a["at"]) / 1000 for a, b in zip(attempts, attempts[1:])]
     assert len(waits) >= 2, waits
-    assert all(wait >= 0.75 * 2**n for n, wait in enumerate(waits)), waits
+    assert all(wait >= 1.0 for wait in waits), waits
+
+
+async def test_the_retry_delays_spread_then_back_off(page, asgi_server, people):
+    """live.js's schedule: 0.5–2.5 s, then 1–2 s ten times, then exponential up to 15 s."""
+    await Console(page).log_in(asgi_server, people["operator"])
+    delays = await page.evaluate("""async () => {
+        const { retryDelay } = await import("/static/controlroom/js/live.js");
+        const at = (failures, r) => retryDelay(failures, () => r);
+        return [0, 0.5, 1].map((r) => [0, 1, 10, 11, 12, 13, 20].map((n) => at(n, r)));
+    }""")
+    low, middle, high = delays
+    assert low == [500, 1000, 1000, 3000, 6000, 11250, 11250]
+    assert middle == [1500, 1500, 1500, 4000, 8000, 15000, 15000]
+    assert high == [2500, 2000, 2000, 5000, 10000, 18750, 18750]
 
 
 async def test_events_whose_push_was_lost_come_down_the_socket_from_the_journal(

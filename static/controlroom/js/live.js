@@ -1,18 +1,28 @@
 // Live journal stream for the consoles.
 //
-// Keeps the last sequence number it handled, resumes after a reconnect (exponential backoff
-// with wide jitter) from that number, drops duplicates, and fills gaps from the events API when
+// Keeps the last sequence number it handled, resumes after a reconnect (see retryDelay) from
+// that number, drops duplicates, and fills gaps from the events API when
 // heartbeats show the journal stayed ahead of what arrived. Every visible event reaches `onEvent`
 // once, in sequence order. Several messages may come in one frame ({kind: "batch", messages}).
 // A server that finds this console too far behind says "resync" and closes: the console comes
 // back with ?after= its last event and catches up from the journal.
 
-const INITIAL_DELAY_MS = 500;
-// Capped low: a refused attempt costs the server nothing, and consoles must be back within
-// seconds of a restart.
-const MAX_DELAY_MS = 5000;
-// A restarted server sees all its consoles come back: spread them over a few seconds.
-const FIRST_RETRY_SPREAD_MS = 2000;
+// When to try again after the socket closed (ms): the first retry anywhere in 0.5–2.5 s (a
+// restarted server sees its consoles come back spread out), then every 1–2 s for a while (a
+// refused attempt costs the server nothing, and consoles are back within seconds of a restart),
+// then backing off exponentially up to 15 s for a long outage.
+const FIRST_RETRY_MS = [500, 2500];
+const QUICK_RETRY_MS = [1000, 2000];
+const QUICK_RETRIES = 10;
+const MAX_DELAY_MS = 15000;
+
+export function retryDelay(failures, random = Math.random) {
+  const within = ([low, high]) => low + random() * (high - low);
+  if (failures === 0) return within(FIRST_RETRY_MS);
+  if (failures <= QUICK_RETRIES) return within(QUICK_RETRY_MS);
+  const delay = Math.min(QUICK_RETRY_MS[1] * 2 ** (failures - QUICK_RETRIES), MAX_DELAY_MS);
+  return delay * (0.75 + random() * 0.5);
+}
 const CLOSE_UNAUTHORISED = 4401;
 
 export class LiveStream {
@@ -40,7 +50,7 @@ export class LiveStream {
     this.socketPath = socketPath;
     this.eventsUrl = eventsUrl;
     this.heartbeatTimeoutMs = heartbeatTimeoutMs;
-    this.delay = INITIAL_DELAY_MS;
+    this.failures = 0;
     this.socket = null;
     this.stopped = false;
     this.filling = null;
@@ -80,11 +90,8 @@ export class LiveStream {
         this.onState("closed", { reason: "unauthorised" });
         return;
       }
-      // The first retry waits anywhere in [0.5 s, 2.5 s]; later ones back off exponentially.
-      const wait = this.delay === INITIAL_DELAY_MS
-        ? INITIAL_DELAY_MS + Math.random() * FIRST_RETRY_SPREAD_MS
-        : this.delay * (0.75 + Math.random() * 0.5);
-      this.delay = Math.min(this.delay * 2, MAX_DELAY_MS);
+      const wait = retryDelay(this.failures);
+      this.failures += 1;
       this.onState("reconnecting", { inMs: Math.round(wait) });
       setTimeout(() => this.connect(), wait);
     };
@@ -108,7 +115,7 @@ export class LiveStream {
         this.accept(message);
         break;
       case "ready":
-        this.delay = INITIAL_DELAY_MS;
+        this.failures = 0;
         this.announced = null;
         this.advance(message.seq);
         this.onState("connected", { seq: this.lastSeq });
