@@ -413,7 +413,7 @@ LIVE_ACCESS_RECHECK_SECONDS = float(os.environ.get("LIVE_ACCESS_RECHECK_SECONDS"
 # Events arriving within this window go to each console as one frame.
 LIVE_COALESCE_SECONDS = float(os.environ.get("LIVE_COALESCE_SECONDS", "0.005"))
 # A console with more messages than this waiting is told to resynchronise from the journal.
-LIVE_OUTBOX_LIMIT = env_int("LIVE_OUTBOX_LIMIT", 2000)
+LIVE_OUTBOX_LIMIT = env_int("LIVE_OUTBOX_LIMIT", 1000)
 
 # --- The journal's seal (controlroom/journal_seal.py) -----------------------------------------
 # The chain's HMAC key lives outside the database: JOURNAL_KEY, else a file created once.
