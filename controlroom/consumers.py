@@ -79,6 +79,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         await self.accept()
         self.outbox: deque[str] = deque()
         self.wake = asyncio.Event()
+        self.sending = False  # the writer waits on the socket (its sends are held back)
         self.scope_key = live_fanout.scope_of(self.viewer)
         # From here on the hub queues every event after ``head`` for this socket; the events up
         # to it come from the journal first.
@@ -111,7 +112,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                 if self.outbox:
                     messages = list(self.outbox)
                     self.outbox.clear()
-                    await self.send(text_data=live_fanout.frame(messages))
+                    self.sending = True
+                    for text in live_fanout.frames(messages):
+                        await self.send(text_data=text)
+                    self.sending = False
         except asyncio.CancelledError:
             pass
         except Exception:  # noqa: BLE001 - a closed socket ends the writer quietly
@@ -190,9 +194,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         sent = 0
         while self.delivered < upto:
             batch = await _visible_between(self.viewer, self.delivered, upto)
-            if batch:
-                await self.send(text_data=live_fanout.frame(
-                    [journal.live_text(event) for event in batch]))
+            for text in live_fanout.frames([journal.live_text(event) for event in batch]):
+                await self.send(text_data=text)
             sent += len(batch)
             if len(batch) < REPLAY_BATCH:
                 self.delivered = upto

@@ -8,7 +8,8 @@ and appends the text the writer encoded to the outbox of each console that may s
 arrive within a few milliseconds of each other go out as one frame per console.
 
 Each console drains its own outbox (``Outlet``), so a slow socket never holds the others back.
-An outbox that grows past ``LIVE_OUTBOX_LIMIT`` messages means the console fell behind: its
+An outbox that grows past ``LIVE_OUTBOX_LIMIT`` messages while its writer waits on the socket
+(the server's flow control holds a slow console's sends) means the console fell behind: its
 outbox is dropped, it is told to resynchronise (``{"kind": "resync"}``) and closed, and it comes
 back with ``?after=`` the last event it showed, which the journal replays. Server memory stays
 bounded by the limit whatever the load. Heartbeats go through the same outboxes, after the events
@@ -39,8 +40,12 @@ class Outlet(Protocol):
     scope_key: tuple
     outbox: deque
     wake: asyncio.Event
+    sending: bool
 
     def fell_behind(self) -> None: ...
+
+
+FRAME_BYTES = 256 * 1024
 
 
 def frame(messages) -> str:
@@ -48,6 +53,20 @@ def frame(messages) -> str:
     if len(messages) == 1:
         return messages[0]
     return '{"kind":"batch","messages":[' + ",".join(messages) + "]}"
+
+
+def frames(messages, limit: int = FRAME_BYTES):
+    """The messages in as few frames as fit ``limit`` characters each (a message larger than
+    that travels alone): a catch-up after a long absence never makes one huge frame."""
+    chunk, size = [], 0
+    for message in messages:
+        if chunk and size + len(message) > limit:
+            yield frame(chunk)
+            chunk, size = [], 0
+        chunk.append(message)
+        size += len(message) + 1
+    if chunk:
+        yield frame(chunk)
 
 
 def scope_of(viewer) -> tuple:
@@ -180,7 +199,9 @@ class Hub:
         limit = settings.LIVE_OUTBOX_LIMIT
         for outlet in list(members):
             outlet.outbox.extend(texts)
-            if len(outlet.outbox) > limit:
+            # Behind: messages piled up while its writer waits on the socket. (A burst taken at
+            # once by an idle writer is not.)
+            if outlet.sending and len(outlet.outbox) > limit:
                 outlet.fell_behind()
             else:
                 outlet.wake.set()

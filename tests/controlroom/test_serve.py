@@ -1,7 +1,8 @@
-"""Several web processes behind one address (``python -m controlroom.serve --processes N``).
+"""The web server as it runs (``python -m controlroom.serve``), on PostgreSQL and Redis.
 
 Two real server processes share one port; consoles spread over them, and the channel layer
-(Redis) feeds every process: each console receives every event, once and in order.
+(Redis) feeds every process: each console receives every event, once and in order. A console
+that stops reading is told to resynchronise once it falls too far behind, and catches up.
 """
 
 import asyncio
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.parse
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -49,24 +51,26 @@ def socket_count(pid: int) -> int:
     return count
 
 
-@pytest.fixture
-def two_processes(needs_redis, needs_postgres):
+@contextmanager
+def serving(processes: int, **env):
     url = urllib.parse.urlsplit(os.environ["DATABASE_URL"])
-    test_database = urllib.parse.urlunsplit(url._replace(path=f"/{connection.settings_dict['NAME']}"))
+    test_database = urllib.parse.urlunsplit(
+        url._replace(path=f"/{connection.settings_dict['NAME']}"))
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "controlroom.serve", "--port", str(port), "--processes", "2"],
-        cwd=ROOT, env={**os.environ, "DATABASE_URL": test_database},
+        [sys.executable, "-m", "controlroom.serve", "--port", str(port),
+         "--processes", str(processes)],
+        cwd=ROOT, env={**os.environ, "DATABASE_URL": test_database, **env},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         deadline = time.monotonic() + 60
         while True:
-            assert server.poll() is None, "the server group ended"
-            assert time.monotonic() < deadline, "the server group did not start"
+            assert server.poll() is None, "the server ended"
+            assert time.monotonic() < deadline, "the server did not start"
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                     pass
-                if len(children(server.pid)) == 2:
+                if processes == 1 or len(children(server.pid)) == processes:
                     break
             except OSError:
                 pass
@@ -80,12 +84,18 @@ def two_processes(needs_redis, needs_postgres):
             os.killpg(server.pid, 9)
 
 
-def record(n: int) -> list[int]:
+@pytest.fixture
+def two_processes(needs_redis, needs_postgres):
+    with serving(2) as running:
+        yield running
+
+
+def record(n: int, padding: int = 0) -> list[int]:
     seqs = []
     for i in range(n):
         with transaction.atomic():
             seqs.append(journal.record(type="test.happened", actor="system:test",
-                                       payload={"i": i}).seq)
+                                       payload={"i": i, "pad": "x" * padding}).seq)
     return seqs
 
 
@@ -94,7 +104,7 @@ async def listen(port: int, cookie: str, ready: asyncio.Event, count: int, expec
     seqs = []
     headers = {"Cookie": cookie, "Origin": "http://localhost"}
     async with websockets.connect(f"ws://127.0.0.1:{port}/ws/live/", additional_headers=headers,
-                                  open_timeout=30) as ws:
+                                  open_timeout=30, max_size=None) as ws:
         async for frame in ws:
             message = json.loads(frame)
             for item in message["messages"] if message["kind"] == "batch" else [message]:
@@ -135,3 +145,70 @@ def test_two_processes_share_the_port_and_every_console_gets_every_event_once(
     # Each process was fed through Redis: every console has every event, once, in order.
     assert all(seqs == expected for seqs in received), (expected, received)
     assert settings.CHANNEL_LAYERS["default"]["BACKEND"].endswith("RedisPubSubChannelLayer")
+
+
+def test_a_console_that_stops_reading_is_resynchronised_and_ends_with_every_event_once(
+    needs_redis, needs_postgres, people
+):
+    cookie = asyncio.run(session_cookie(people["operator"])).decode()
+    headers = {"Cookie": cookie, "Origin": "http://localhost"}
+
+    async def scenario(port):
+        url = f"ws://127.0.0.1:{port}/ws/live/"
+        ready, count, expected = asyncio.Event(), [], []
+        reader = asyncio.create_task(listen(port, cookie, ready, count, expected))
+        # A console whose link stalls: it reads nothing (a small receive buffer, and the client
+        # library stops reading the TCP stream once its one-message queue is full), so the
+        # server's flow control holds its sends.
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect(("127.0.0.1", port))
+        stalled = await websockets.connect(url, sock=sock, additional_headers=headers,
+                                           max_queue=1, open_timeout=30, max_size=None)
+        print("connected stalled", flush=True)
+        first = json.loads(await stalled.recv())
+        print("first", first, flush=True)
+        assert first["kind"] == "ready"
+        async with asyncio.timeout(60):
+            while not count:
+                await asyncio.sleep(0.05)
+        # 12 MB of events: more than the socket buffers and the console's outbox hold.
+        print("recording", flush=True)
+        expected.extend(await asyncio.to_thread(record, 600, 20000))
+        print("recorded", expected[-1], flush=True)
+
+        # When it reads again: the events it had been sent, then "resync", then the close.
+        seen, resynced = [], False
+        try:
+            while True:
+                message = json.loads(await asyncio.wait_for(stalled.recv(), 20))
+                print("frame", message["kind"], len(message.get("messages", [])), message.get("seq"), flush=True)
+                for item in message["messages"] if message["kind"] == "batch" else [message]:
+                    if item["kind"] == "event":
+                        seen.append(item["seq"])
+                    resynced |= item["kind"] == "resync"
+        except (websockets.ConnectionClosed, TimeoutError):
+            pass
+        code = stalled.close_code
+        print("read", len(seen), resynced, code, flush=True)
+        # It comes back after its last event and catches up from the journal.
+        after = seen[-1] if seen else first["seq"]
+        async with websockets.connect(f"{url}?after={after}", additional_headers=headers,
+                                      open_timeout=30, max_size=None) as again:
+            async with asyncio.timeout(60):
+                async for frame in again:
+                    message = json.loads(frame)
+                    for item in message["messages"] if message["kind"] == "batch" else [message]:
+                        if item["kind"] == "event":
+                            seen.append(item["seq"])
+                    if seen and seen[-1] >= expected[-1]:
+                        break
+        async with asyncio.timeout(60):
+            kept_up = await reader
+        return resynced, code, seen, kept_up, expected
+
+    with serving(1, LIVE_OUTBOX_LIMIT="50") as (port, _server):
+        resynced, code, seen, kept_up, expected = asyncio.run(scenario(port))
+    assert resynced and code == 4408
+    assert seen == expected  # every event once, in order, after catching up
+    assert kept_up == expected  # the console that kept reading never noticed
