@@ -190,7 +190,8 @@ class Hub:
         pending, self.pending = self.pending, []
         if not pending:
             return
-        for scope, members in self.scopes.items():
+        # A console that falls behind leaves its scope meanwhile: iterate over a copy.
+        for scope, members in list(self.scopes.items()):
             texts = [text for _seq, agencies, text in pending if scope_sees(scope, agencies)]
             if texts:
                 self._deliver(members, texts)

@@ -19,27 +19,30 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 async def test_a_console_that_falls_behind_resyncs_and_ends_with_every_event_once(
-    people, settings, monkeypatch
+    people, agencies, settings, monkeypatch
 ):
     settings.LIVE_OUTBOX_LIMIT = 20
-    fast = await Console(people["operator"]).connect()
-    slow, connected, _ = await open_socket(people["supervisor"])
+    # The slow one is alone in its scope (a liaison's agency), the first the hub serves: the hub
+    # drops that scope with it while going through its scopes.
+    slow_user = people["liaison_pn"]
+    slow, connected, _ = await open_socket(slow_user)
     assert connected
     ready = await slow.receive_json_from(timeout=10)
     assert ready["kind"] == "ready"
+    fast = await Console(people["operator"]).connect()
 
-    # The supervisor's socket stops draining (a slow link): its sends wait.
+    # The liaison's socket stops draining (a slow link): its sends wait.
     gate = asyncio.Event()
     send = consumers.LiveConsumer.send
 
     async def stalled_send(self, text_data=None, **kwargs):
-        if (self.viewer.user_id == people["supervisor"].pk and not gate.is_set()
+        if (self.viewer.user_id == slow_user.pk and not gate.is_set()
                 and '"resync"' not in (text_data or "")):
             await gate.wait()
         return await send(self, text_data=text_data, **kwargs)
 
     monkeypatch.setattr(consumers.LiveConsumer, "send", stalled_send)
-    seqs = await record(30)
+    seqs = await record(30, agencies=[agencies["pn"].pk])
 
     # Past the bound: told to resynchronise, then closed; nothing else was kept for it.
     message = await slow.receive_json_from(timeout=10)
@@ -53,7 +56,7 @@ async def test_a_console_that_falls_behind_resyncs_and_ends_with_every_event_onc
 
     # It comes back after the last event it had, as live.js does, and catches up exactly once.
     monkeypatch.undo()
-    back = Console(people["supervisor"])
+    back = Console(slow_user)
     back.last_seq = ready["seq"]
     await back.connect()
     await back.run_until(seqs[-1])
@@ -61,6 +64,7 @@ async def test_a_console_that_falls_behind_resyncs_and_ends_with_every_event_onc
 
     await fast.run_until(seqs[-1])
     assert [e["seq"] for e in fast.events] == seqs
+    assert fast.fetches == 0  # all came down its socket: the hub kept serving the others
     await fast.disconnect()
     await back.disconnect()
 
