@@ -17,6 +17,7 @@ from devices.cap.messages import (
     CERTAINTIES,
     MSG_TYPES,
     REFERENCING_MSG_TYPES,
+    RESPONSE_TYPES,
     SCOPES,
     SEVERITIES,
     STATUSES,
@@ -27,6 +28,7 @@ from devices.cap.messages import (
     CapMessage,
     cap_time,
 )
+from devices.cap.signing import sign, verify
 from devices.cap.validation import check
 from devices.cap.writing import atom_feed, to_xml
 
@@ -42,6 +44,7 @@ __all__ = [
     "CapMessage",
     "MSG_TYPES",
     "REFERENCING_MSG_TYPES",
+    "RESPONSE_TYPES",
     "SCOPES",
     "SEVERITIES",
     "STATUSES",
@@ -49,5 +52,7 @@ __all__ = [
     "atom_feed",
     "cap_time",
     "check",
+    "sign",
     "to_xml",
+    "verify",
 ]
