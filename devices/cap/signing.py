@@ -21,6 +21,7 @@ def sign(document: bytes, *, key: bytes, cert: bytes, key_password: bytes | None
     ``key`` is the PEM private key and ``cert`` the PEM certificate (or chain) that goes with it.
     Raises CapError if the key or the certificate cannot be used.
     """
+    from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
     from lxml import etree
@@ -31,6 +32,12 @@ def sign(document: bytes, *, key: bytes, cert: bytes, key_password: bytes | None
         private_key = load_pem_private_key(key, password=key_password)
     except (TypeError, ValueError) as exc:
         raise CapError(f"Clé de signature CAP illisible : {exc}") from None
+    try:
+        certificate = x509.load_pem_x509_certificates(cert)[0]
+    except ValueError as exc:
+        raise CapError(f"Certificat de signature CAP illisible : {exc}") from None
+    if _public(certificate.public_key()) != _public(private_key.public_key()):
+        raise CapError("La clé de signature CAP ne correspond pas au certificat configuré.")
     method = (SignatureMethod.ECDSA_SHA256 if isinstance(private_key, EllipticCurvePrivateKey)
               else SignatureMethod.RSA_SHA256)
     root = etree.fromstring(document, parser=etree.XMLParser(remove_blank_text=False,
@@ -42,6 +49,13 @@ def sign(document: bytes, *, key: bytes, cert: bytes, key_password: bytes | None
     except Exception as exc:  # signxml raises several types for a mismatched key/certificate
         raise CapError(f"Signature CAP impossible : {exc}") from None
     return _XML_DECLARATION + etree.tostring(signed, encoding="utf-8") + b"\n"
+
+
+def _public(key) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    return key.public_bytes(serialization.Encoding.DER,
+                            serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
 def verify(document: bytes, *, cert: bytes) -> bytes:

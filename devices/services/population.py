@@ -31,9 +31,9 @@ from incidents.services import procedures as procedure_services
 
 logger = logging.getLogger(__name__)
 
-FIELDS = ("event", "category", "response_type", "urgency", "severity", "certainty", "headline", "description",
-          "instruction", "area_name", "sector", "polygon", "expires", "siren_pattern", "incident",
-          "step")
+FIELDS = ("event", "category", "response_type", "urgency", "severity", "certainty", "headline",
+          "description", "instruction", "area_name", "sector", "polygon", "expires",
+          "siren_pattern", "incident", "step")
 PANEL_LINES, PANEL_CHARS = 3, 20
 
 
@@ -118,9 +118,12 @@ def _signing_material() -> tuple[bytes, bytes, bytes | None] | None:
     """(key, certificate, password) when CAP messages are to be signed, else None."""
     if not (settings.CAP_SIGNING_KEY_FILE and settings.CAP_SIGNING_CERT_FILE):
         return None
-    with open(settings.CAP_SIGNING_KEY_FILE, "rb") as key, \
-            open(settings.CAP_SIGNING_CERT_FILE, "rb") as cert:
-        return key.read(), cert.read(), settings.CAP_SIGNING_KEY_PASSWORD.encode() or None
+    try:
+        with open(settings.CAP_SIGNING_KEY_FILE, "rb") as key, \
+                open(settings.CAP_SIGNING_CERT_FILE, "rb") as cert:
+            return key.read(), cert.read(), settings.CAP_SIGNING_KEY_PASSWORD.encode() or None
+    except OSError as exc:
+        raise cap.CapError(f"Clé ou certificat de signature CAP illisible : {exc}") from None
 
 
 def cap_xml(alert: PopulationAlert) -> bytes:
@@ -212,7 +215,10 @@ def population_alert_issue(*, alert: PopulationAlert, by) -> PopulationAlert:
     alert.status = PopulationAlert.Status.ISSUED
     alert.sent = now.replace(microsecond=0)
     alert.issued_by = None if isinstance(by, str) else by
-    cap_xml(alert)  # one last check (and signature) of the exact message that is published
+    try:  # one last check (and signature) of the exact message that is published
+        cap_xml(alert)
+    except cap.CapError as exc:
+        raise ValidationError({"__all__": [str(exc)]}) from None
     alert.save()
     if alert.cap_status == PopulationAlert.CapStatus.TEST:
         # A test of the chain: published and notified, but no panel, no siren, no step.
@@ -259,7 +265,13 @@ def population_alert_follow_up(*, original: PopulationAlert, by, msg_type: str,
     fields.update(sector=latest.sector, incident=latest.incident)
     if msg_type == PopulationAlert.MsgType.CANCEL:
         # A cancellation says the danger is over, not the alert's urgency and instructions.
+        chain, message = [], latest
+        while message is not None:
+            chain.append(message)
+            message = message.references
         fields.update(
+            # Valid as long as the longest-lived message it cancels (an Update may be shorter).
+            expires=max(m.expires for m in chain),
             siren_pattern="", headline=f"Fin d'alerte : {latest.headline}"[:140],
             urgency="Past", severity="Minor", certainty="Observed", response_type="AllClear",
             description=f"L'alerte « {latest.headline} » est levée.",
