@@ -107,8 +107,7 @@ class PopulationAlertDraftSerializer(serializers.Serializer):
     event = serializers.CharField(max_length=120)
     category = serializers.ChoiceField(choices=cap.CATEGORIES, default="Safety")
     # CAP <responseType>; empty: derived from the sirens and the category.
-    response_type = serializers.ChoiceField(
-        choices=["", *[t for t in cap.RESPONSE_TYPES if t != "AllClear"]], default="")
+    response_type = serializers.ChoiceField(choices=["", *cap.RESPONSE_TYPES], default="")
     urgency = serializers.ChoiceField(choices=cap.URGENCIES)
     severity = serializers.ChoiceField(choices=cap.SEVERITIES)
     certainty = serializers.ChoiceField(choices=cap.CERTAINTIES)
@@ -132,8 +131,7 @@ class FollowUpSerializer(serializers.Serializer):
     instruction = serializers.CharField(max_length=4000, required=False)
     severity = serializers.ChoiceField(choices=cap.SEVERITIES, required=False)
     urgency = serializers.ChoiceField(choices=cap.URGENCIES, required=False)
-    response_type = serializers.ChoiceField(
-        choices=[t for t in cap.RESPONSE_TYPES if t != "AllClear"], required=False)
+    response_type = serializers.ChoiceField(choices=["", *cap.RESPONSE_TYPES], required=False)
     expires = DateTimeField(required=False)
 
 
