@@ -21,6 +21,7 @@ from lxml import etree
 from signxml import XMLVerifier
 
 from devices import cap
+from devices import selectors as devices_selectors
 from devices.models import AlertRecipient, Command, PopulationAlert
 from devices.services import population
 from tests.conftest import CAP_SCHEMA
@@ -202,6 +203,10 @@ def test_a_test_message_goes_through_the_chain_but_no_panel_no_siren(client, peo
     assert mail.outbox[-1].subject.startswith("[TEST]")
     page = client.get(f"/alertes/{test.identifier}/", HTTP_ACCEPT_LANGUAGE="fr")
     assert "Message de test" in page.content.decode()
+    # Nor do crisis reports count it among the alerts to the population.
+    issued = devices_selectors.population_alerts_issued(
+        incidents=[], since=timezone.now() - timedelta(hours=1), until=timezone.now())
+    assert list(issued) == [real]
 
 
 def test_utc_is_written_minus_zero(client, people, centre, settings):
