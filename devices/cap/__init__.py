@@ -2,8 +2,9 @@
 
 Pure Python (no Django; the standard library, and signxml for signatures): the control room
 builds the dataclasses below, ``check`` refuses anything a CAP 1.2 consumer would reject, and
-``to_xml`` writes the message in the exact element order the CAP 1.2 schema (``urn:oasis:names:tc:emergency:cap:1.2``) demands,
-and ``sign`` / ``verify`` add and check an enveloped XML-DSig signature (signxml, on lxml).
+``to_xml`` writes the message in the exact element order the CAP 1.2 schema
+(``urn:oasis:names:tc:emergency:cap:1.2``) demands; ``sign`` / ``verify`` add and check an
+enveloped XML-DSig signature (signxml, on lxml).
 
 Points are (latitude, longitude) in WGS 84 degrees, as CAP wants them (not GeoJSON's lon, lat);
 circle radii are in kilometres. Every datetime must be timezone-aware: CAP date-times carry a
