@@ -514,3 +514,19 @@ def test_atom_feed_refuses_naive_times_and_missing_fields():
             self_url="https://ville.example/f",
             entries=[{"id": "urn:y", "title": "t", "updated": SENT, "summary": "s"}],
         )
+
+
+# --- responseType -------------------------------------------------------------------------------
+
+
+def test_response_types_follow_the_event_in_the_schema_order(schema):
+    xml = to_xml(make_message(info=[make_info(response_type=["Shelter", "Monitor"])]))
+
+    assert_valid(schema, xml)
+    names = [child.tag.removeprefix(CAP) for child in ET.fromstring(xml).find(f"{CAP}info")]
+    assert names[names.index("event") + 1:names.index("urgency")] == ["responseType"] * 2
+
+
+def test_an_unknown_response_type_is_refused():
+    with pytest.raises(CapError, match="type de réponse"):
+        to_xml(make_message(info=[make_info(response_type=["RunAway"])]))
