@@ -3,7 +3,10 @@
 Field names, status values (``open``/``closed``), W3C dates and the error format
 (a list of ``{code, description}`` with the matching HTTP status) follow the specification, so
 any Open311 client works against this endpoint unchanged. Reads are public; posting a request
-needs the ``api_key`` of a registered client application.
+needs the ``api_key`` of a registered client application, in the query string or in the body.
+
+Errors speak one language per request: English, the language of the specification and of most
+clients, unless the request's ``Accept-Language`` prefers French.
 """
 
 import re
@@ -13,11 +16,15 @@ from xml.etree import ElementTree
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render as render_page
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.utils.translation.trans_real import parse_accept_lang_header
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
-from django_ratelimit.core import is_ratelimited
+from django_ratelimit.core import _split_rate, is_ratelimited
 
 from citizens import selectors, services
 from citizens.models import Report, Service
@@ -35,10 +42,26 @@ CONTENT_TYPES = {"json": "application/json; charset=utf-8", "xml": "text/xml; ch
 
 
 class Open311Error(Exception):
-    def __init__(self, status: int, description: str):
+    def __init__(self, status: int, description: str, retry_after: int | None = None):
         super().__init__(description)
         self.status = status
         self.description = description
+        self.retry_after = retry_after
+
+
+def _too_many(rate: str, description: str) -> Open311Error:
+    """A 429 telling the client how long to wait: at most one window of the rate."""
+    _count, seconds = _split_rate(rate)
+    return Open311Error(429, description % {"seconds": seconds}, retry_after=seconds)
+
+
+def api_language(request) -> str:
+    """English unless ``Accept-Language`` prefers French to English."""
+    for code, _quality in parse_accept_lang_header(request.headers.get("Accept-Language", "")):
+        base = code.split("-")[0].lower()
+        if base in ("fr", "en"):
+            return base
+    return "en"
 
 
 # --- rendering -------------------------------------------------------------------------------
@@ -85,28 +108,43 @@ def render(fmt: str, data, *, root: str, item: str = "", status: int = 200) -> H
     return response
 
 
-def render_error(fmt: str, status: int, description: str) -> HttpResponse:
-    return render(fmt, [{"code": status, "description": description}], root="errors",
-                  item="error", status=status)
+def render_error(fmt: str, status: int, description: str, *,
+                 retry_after: int | None = None) -> HttpResponse:
+    response = render(fmt, [{"code": status, "description": description}], root="errors",
+                      item="error", status=status)
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 def open311_view(view):
-    """Open311 errors and validation errors become the specification's error list."""
+    """Open311 errors and validation errors become the specification's error list, in the
+    request's language (see ``api_language``)."""
     def wrapper(request, *args, fmt="json", **kwargs):
-        try:
-            if is_ratelimited(request, group="open311-read", key="ip",
-                              rate=settings.OPEN311_READ_RATE, method=["GET", "HEAD"],
-                              increment=True):
-                raise Open311Error(429, "Too many requests: slow down and retry later.")
-            _check_jurisdiction(request)
-            return view(request, *args, fmt=fmt, **kwargs)
-        except Open311Error as error:
-            return render_error(fmt, error.status, error.description)
-        except ValidationError as error:
-            return render_error(fmt, 400, _validation_text(error))
+        language = api_language(request)
+        with translation.override(language):
+            response = _answer(view, request, *args, fmt=fmt, **kwargs)
+        response["Content-Language"] = language
+        patch_vary_headers(response, ["Accept-Language"])
+        return response
     wrapper.__name__ = view.__name__
     wrapper.__doc__ = view.__doc__
     return wrapper
+
+
+def _answer(view, request, *args, fmt, **kwargs):
+    try:
+        if is_ratelimited(request, group="open311-read", key="ip",
+                          rate=settings.OPEN311_READ_RATE, method=["GET", "HEAD"],
+                          increment=True):
+            raise _too_many(settings.OPEN311_READ_RATE, _(
+                "Trop de requêtes : ralentissez et réessayez dans %(seconds)s secondes."))
+        _check_jurisdiction(request)
+        return view(request, *args, fmt=fmt, **kwargs)
+    except Open311Error as error:
+        return render_error(fmt, error.status, error.description, retry_after=error.retry_after)
+    except ValidationError as error:
+        return render_error(fmt, 400, _validation_text(error))
 
 
 def _validation_text(error: ValidationError) -> str:
@@ -119,10 +157,18 @@ def _validation_text(error: ValidationError) -> str:
 
 
 def _check_jurisdiction(request) -> None:
-    given = request.GET.get("jurisdiction_id") or request.POST.get("jurisdiction_id", "")
+    given = _param(request, "jurisdiction_id")
     served = settings.OPEN311_JURISDICTION
     if given and served and given != served:
-        raise Open311Error(404, "jurisdiction_id provided was not found.")
+        raise Open311Error(404, _("Le jurisdiction_id indiqué est inconnu."))
+
+
+def _param(request, name: str) -> str:
+    """A parameter from the query string or, for a POST, from the body (clients do both)."""
+    value = request.GET.get(name, "")
+    if not value and request.method == "POST":
+        value = request.POST.get(name, "")
+    return value
 
 
 def w3c(moment) -> str | None:
@@ -191,18 +237,30 @@ def request_entry(report: Report) -> dict:
         "zipcode": "",
         "lat": lat,
         "long": lon,
-        "media_url": report.media_url if public else "",
+        # Photos stay internal: only a URL the client application published itself, if any.
+        "media_url": (report.media_url or None) if public else None,
     }
 
 
 # --- views -----------------------------------------------------------------------------------
+@require_GET
+def key_service(request):
+    """How a client application obtains an api_key (the discovery's ``key_service``)."""
+    return render_page(request, "citizens/open311_keys.html", {
+        "contact": settings.OPEN311_CONTACT,
+        "discovery": request.build_absolute_uri(reverse("open311:discovery", args=["json"])),
+        "endpoint": request.build_absolute_uri(reverse("open311:root")),
+        "post_rate": settings.OPEN311_POST_RATE,
+    })
+
+
 @require_GET
 def discovery(request, fmt):
     endpoint = request.build_absolute_uri(reverse("open311:root"))
     data = {
         "changeset": CHANGESET,
         "contact": settings.OPEN311_CONTACT,
-        "key_service": request.build_absolute_uri(reverse("citizens:report-start")),
+        "key_service": request.build_absolute_uri(reverse("open311:key-service")),
         "endpoints": [{
             "specification": SPECIFICATION,
             "url": endpoint.rstrip("/"),
@@ -226,7 +284,7 @@ def services_list(request, fmt):
 def service_detail(request, code, fmt):
     service = selectors.services_public().filter(code=code).first()
     if service is None:
-        raise Open311Error(404, "service_code provided was not found.")
+        raise Open311Error(404, _("Le service_code indiqué est inconnu."))
     return render(fmt, service_definition(service), root="service_definition")
 
 
@@ -245,7 +303,7 @@ def requests_view(request, fmt):
 def request_detail(request, request_id, fmt):
     report = selectors.reports_public().filter(pk=request_id).first()
     if report is None:
-        raise Open311Error(404, "service_request_id provided was not found.")
+        raise Open311Error(404, _("Le service_request_id indiqué est inconnu."))
     return render(fmt, [request_entry(report)], root="service_requests", item="request")
 
 
@@ -254,14 +312,19 @@ def request_detail(request, request_id, fmt):
 def token_detail(request, token, fmt):
     report = selectors.report_by_code(token)
     if report is None:
-        raise Open311Error(404, "token provided was not found.")
+        raise Open311Error(404, _("Le token indiqué est inconnu."))
     return render(fmt, [{"service_request_id": str(report.pk), "token": report.code}],
                   root="service_requests", item="request")
 
 
 def not_found(request, path=""):
     fmt = "xml" if path.endswith(".xml") else "json"
-    return render_error(fmt, 404, "No such Open311 resource: see the discovery document.")
+    language = api_language(request)
+    with translation.override(language):
+        response = render_error(fmt, 404, _(
+            "Aucune ressource Open311 à cette adresse : voyez le document de découverte."))
+    response["Content-Language"] = language
+    return response
 
 
 # --- reading requests ------------------------------------------------------------------------
@@ -274,7 +337,9 @@ def _date_param(params, name):
     except ValueError:
         moment = None
     if moment is None:
-        raise Open311Error(400, f"{name} must be a W3C date-time, e.g. 2026-11-23T08:00:00+01:00.")
+        raise Open311Error(400, _(
+            "%(name)s doit être une date et heure W3C, par exemple 2026-11-23T08:00:00+01:00."
+        ) % {"name": name})
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
     return moment
@@ -290,7 +355,7 @@ def _filtered_requests(params):
         reports = reports.filter(service__code__in=codes)
     start, end = _date_param(params, "start_date"), _date_param(params, "end_date")
     if start and end and start > end:
-        raise Open311Error(400, "start_date must come before end_date.")
+        raise Open311Error(400, _("start_date doit précéder end_date."))
     if not start and not end:
         start = timezone.now() - timedelta(days=DEFAULT_DAYS)
     if start:
@@ -299,7 +364,8 @@ def _filtered_requests(params):
         reports = reports.filter(requested_at__lte=end)
     statuses = {s.strip() for s in params.get("status", "").split(",") if s.strip()}
     if statuses - {"open", "closed"}:
-        raise Open311Error(400, "status must be open, closed or both (comma-separated).")
+        raise Open311Error(400, _(
+            "status vaut open, closed ou les deux (séparés par une virgule)."))
     if statuses == {"open"}:
         reports = reports.exclude(status__in=Report.CLOSED_STATUSES)
     elif statuses == {"closed"}:
@@ -309,43 +375,50 @@ def _filtered_requests(params):
 
 # --- posting a request -----------------------------------------------------------------------
 def _attributes(post) -> dict:
+    """``attribute[code]=v`` gives one answer; ``attribute[code][]=v`` or a repeated
+    ``attribute[code]`` gives a list (a multi-value list's answers)."""
     answers = {}
     for name in post:
         match = ATTRIBUTE_FIELD.match(name)
         if match:
             code, many = match.group(1), match.group(2)
-            answers[code] = post.getlist(name) if many else post.get(name)
+            values = answers.get(code, [])
+            values = (values if isinstance(values, list) else [values]) + post.getlist(name)
+            answers[code] = values if many or len(values) > 1 else values[0]
     return answers
 
 
 def _post_request(request, fmt):
     if int(request.META.get("CONTENT_LENGTH") or 0) > settings.CITIZEN_MAX_REQUEST_BYTES:
-        raise Open311Error(413, "The request is too large.")
+        raise Open311Error(413, _("La requête est trop volumineuse."))
     post = request.POST
-    key = post.get("api_key", "")
+    key = _param(request, "api_key")
     if not key:
-        raise Open311Error(403, "api_key was not provided.")
+        raise Open311Error(403, _("Le api_key n'a pas été fourni."))
     client = services.client_for_key(key)
     if client is None:
-        raise Open311Error(403, "api_key is not valid.")
+        raise Open311Error(403, _("Le api_key n'est pas valide."))
     if is_ratelimited(request, group="open311-post", key=lambda group, request: client.code,
                       rate=settings.OPEN311_POST_RATE, method="POST", increment=True):
-        raise Open311Error(429, "Too many requests for this api_key: retry later.")
+        raise _too_many(settings.OPEN311_POST_RATE, _(
+            "Trop de requêtes pour ce api_key : réessayez dans %(seconds)s secondes."))
     code = post.get("service_code", "").strip()
     if not code:
-        raise Open311Error(400, "service_code was not provided.")
+        raise Open311Error(400, _("Le service_code n'a pas été fourni."))
     service = selectors.services_public().filter(code=code).first()
     if service is None:
-        raise Open311Error(404, "service_code provided was not found.")
+        raise Open311Error(404, _("Le service_code indiqué est inconnu."))
     lat, lon = post.get("lat", "").strip(), post.get("long", "").strip()
     if not (lat and lon):
         if post.get("address_string") or post.get("address_id"):
-            raise Open311Error(400, "lat and long are required: this endpoint does not geocode "
-                                    "address_string or address_id.")
-        raise Open311Error(400, "lat/long, address_string, or address_id was not provided.")
+            raise Open311Error(400, _(
+                "lat et long sont requis : ce service ne géocode ni address_string ni "
+                "address_id."))
+        raise Open311Error(400, _("Ni lat/long, ni address_string, ni address_id n'a été "
+                                  "fourni."))
     media_url = post.get("media_url", "").strip()
     if media_url and not re.match(r"^https?://", media_url):
-        raise Open311Error(400, "media_url must be an http or https URL.")
+        raise Open311Error(400, _("media_url doit être une adresse http ou https."))
     submission = services.Submission(
         service=service,
         lat=lat,
@@ -368,6 +441,6 @@ def _post_request(request, fmt):
     return render(fmt, [{
         "service_request_id": str(report.pk),
         "token": report.code,
-        "service_notice": f"Suivi du signalement : {tracking}",
+        "service_notice": _("Suivi du signalement : %(url)s") % {"url": tracking},
         "account_id": report.account_id or None,
     }], root="service_requests", item="request")

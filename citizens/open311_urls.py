@@ -8,6 +8,7 @@ app_name = "open311"
 FMT = r"(?P<fmt>json|xml)"
 
 urlpatterns = [
+    path("", open311.key_service, name="key-service"),
     re_path(rf"^discovery\.{FMT}$", open311.discovery, name="discovery"),
     path("v2/", open311.not_found, name="root"),
     re_path(rf"^v2/services\.{FMT}$", open311.services_list, name="services"),

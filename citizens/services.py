@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
 from citizens.models import (
     ClientApplication,
@@ -89,12 +90,14 @@ def clean_attributes(service: Service, raw: dict) -> dict:
         values = [str(v).strip() for v in values]
         if not values:
             if attribute.required:
-                errors[attribute.code] = f"Répondez à la question « {attribute.description} »."
+                errors[attribute.code] = _("Répondez à la question « %(question)s ».") % {
+                    "question": attribute.description}
             continue
         try:
             answers[attribute.code] = _attribute_value(attribute, values)
         except ValueError as exc:
-            errors[attribute.code] = f"« {attribute.description} » : {exc}"
+            errors[attribute.code] = _("« %(question)s » : %(error)s") % {
+                "question": attribute.description, "error": exc}
     if errors:
         raise ValidationError({"attributes": list(errors.values())})
     return answers
@@ -105,55 +108,58 @@ def _attribute_value(attribute: ServiceAttribute, values: list[str]):
     if attribute.datatype == kind.MULTI:
         unknown = [v for v in values if v not in attribute.value_keys()]
         if unknown:
-            raise ValueError("choix inconnu.")
+            raise ValueError(_("choix inconnu."))
         return sorted(set(values))
     if len(values) > 1:
-        raise ValueError("une seule réponse est attendue.")
+        raise ValueError(_("une seule réponse est attendue."))
     value = values[0]
     if len(value) > MAX_ATTRIBUTE_LENGTH:
-        raise ValueError(f"{MAX_ATTRIBUTE_LENGTH} caractères au plus.")
+        raise ValueError(_("%(max)s caractères au plus.") % {"max": MAX_ATTRIBUTE_LENGTH})
     if attribute.datatype == kind.SINGLE and value not in attribute.value_keys():
-        raise ValueError("choix inconnu.")
+        raise ValueError(_("choix inconnu."))
     if attribute.datatype == kind.NUMBER:
         try:
             number = float(value.replace(",", "."))
         except ValueError:
-            raise ValueError("un nombre est attendu.") from None
+            raise ValueError(_("un nombre est attendu.")) from None
         if number != number or number in (float("inf"), float("-inf")):
-            raise ValueError("un nombre est attendu.")
+            raise ValueError(_("un nombre est attendu."))
         return number
     if attribute.datatype == kind.DATETIME:
         moment = parse_datetime(value)
         if moment is None:
-            raise ValueError("une date et une heure sont attendues (AAAA-MM-JJTHH:MM).")
+            raise ValueError(_("une date et une heure sont attendues (AAAA-MM-JJTHH:MM)."))
         return moment.isoformat()
     return value
 
 
 def _clean_photos(photos: list[bytes]) -> list[CleanPhoto]:
     if len(photos) > MAX_PHOTOS:
-        raise ValidationError({"photos": [f"{MAX_PHOTOS} photos au plus."]})
+        raise ValidationError({"photos": [_("%(max)s photos au plus.") % {"max": MAX_PHOTOS}]})
     cleaned = []
     for number, data in enumerate(photos, start=1):
         try:
             cleaned.append(clean_photo(data))
         except PhotoError as exc:
-            prefix = f"Photo {number} : " if len(photos) > 1 else ""
-            raise ValidationError({"photos": [prefix + str(exc)]}) from None
+            text = _(exc.template) % exc.params if exc.params else _(exc.template)
+            if len(photos) > 1:
+                text = _("Photo %(number)s : %(error)s") % {"number": number, "error": text}
+            raise ValidationError({"photos": [text]}) from None
     return cleaned
 
 
 def _check(submission: Submission) -> tuple[float, float, str]:
     service = submission.service
     if not service.active:
-        raise ValidationError({"service": ["Ce service n'accepte plus de signalements."]})
+        raise ValidationError({"service": [_("Ce service n'accepte plus de signalements.")]})
     description = (submission.description or "").strip()
     if len(description) > MAX_DESCRIPTION:
         raise ValidationError(
-            {"description": [f"La description dépasse {MAX_DESCRIPTION} caractères."]}
+            {"description": [_("La description dépasse %(max)s caractères.")
+                             % {"max": MAX_DESCRIPTION}]}
         )
     if submission.lat in (None, "") or submission.lon in (None, ""):
-        raise ValidationError({"lat": ["Indiquez le lieu du problème sur la carte."]})
+        raise ValidationError({"lat": [_("Indiquez le lieu du problème sur la carte.")]})
     lat, lon = checked_point(submission.lat, submission.lon)
     return lat, lon, description
 
@@ -169,7 +175,7 @@ def report_submit(*, submission: Submission, channel: str = Report.Channel.WEB,
     contact = submission.contact.cleaned()
     if any(contact.values()) and channel == Report.Channel.WEB and not submission.consent:
         raise ValidationError(
-            {"consent": ["Cochez la case d'accord pour que nous puissions vous recontacter."]}
+            {"consent": [_("Cochez la case d'accord pour que nous puissions vous recontacter.")]}
         )
     actor = client.actor_label if client else WEB_ACTOR
     now = timezone.now()

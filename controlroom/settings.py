@@ -438,9 +438,14 @@ OPEN311_POST_RATE = os.environ.get("OPEN311_POST_RATE", "60/m")
 OPEN311_READ_RATE = os.environ.get("OPEN311_READ_RATE", "120/m")
 # A whole report (text and up to five 10 MB photos) is refused above this size, unread.
 CITIZEN_MAX_REQUEST_BYTES = 52 * 1024 * 1024
+# The control room's public contact: given in Open311's discovery and in every CAP message.
+PUBLIC_CONTACT = os.environ.get(
+    "PUBLIC_CONTACT",
+    "Police municipale — poste de pilotage, contact@poste-de-pilotage.ville.example "
+    "(urgences : 17 ou 112)")
 # Open311: the jurisdiction this endpoint serves (clients may omit it) and who to contact.
 OPEN311_JURISDICTION = os.environ.get("OPEN311_JURISDICTION", "")
-OPEN311_CONTACT = os.environ.get("OPEN311_CONTACT", "")
+OPEN311_CONTACT = os.environ.get("OPEN311_CONTACT", "") or PUBLIC_CONTACT
 OPEN311_AGENCY = os.environ.get("OPEN311_AGENCY", "Police municipale")
 
 # --- Street devices -------------------------------------------------------------------------
@@ -468,6 +473,13 @@ CAP_SENDER = os.environ.get("CAP_SENDER", "poste-de-pilotage.ville.example")
 CAP_SENDER_NAME = os.environ.get("CAP_SENDER_NAME", "Police municipale — poste de pilotage")
 CAP_IDENTIFIER_PREFIX = os.environ.get("CAP_IDENTIFIER_PREFIX", "PPC")
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+# The <contact> of every CAP message (the public contact unless set).
+CAP_CONTACT = os.environ.get("CAP_CONTACT", "") or PUBLIC_CONTACT
+# XML-DSig signature of every CAP message, when both are set: PEM files of the private key
+# (RSA or EC; encrypted with CAP_SIGNING_KEY_PASSWORD if given) and of its certificate.
+CAP_SIGNING_KEY_FILE = os.environ.get("CAP_SIGNING_KEY_FILE", "")
+CAP_SIGNING_CERT_FILE = os.environ.get("CAP_SIGNING_CERT_FILE", "")
+CAP_SIGNING_KEY_PASSWORD = os.environ.get("CAP_SIGNING_KEY_PASSWORD", "")
 
 # --- Video analytics ------------------------------------------------------------------------
 # Each camera is analysed in windows of this many seconds, each a Celery task that schedules the

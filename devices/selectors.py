@@ -67,7 +67,9 @@ def devices_near(*, kind: str, lat: float, lon: float, radius_m: float) -> list[
 
 
 def population_alerts_issued(*, incidents, since, until) -> QuerySet[PopulationAlert]:
-    """Population alerts issued for any of ``incidents``, or sent between ``since`` and ``until``."""
-    return PopulationAlert.objects.filter(status=PopulationAlert.Status.ISSUED).filter(
+    """Population alerts issued for any of ``incidents``, or sent between ``since`` and ``until``
+    (test messages of the alert chain are no alert to the population)."""
+    return PopulationAlert.objects.filter(
+        status=PopulationAlert.Status.ISSUED, cap_status=PopulationAlert.CapStatus.ACTUAL).filter(
         Q(incident__in=incidents) | Q(sent__gte=since, sent__lte=until)
     ).distinct().order_by("sent")

@@ -88,9 +88,9 @@ class PopulationAlertSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = PopulationAlert
-        fields = ["id", "identifier", "msg_type", "status", "references", "incident", "step",
-                  "event",
-                  "category", "urgency", "severity", "certainty", "headline", "description",
+        fields = ["id", "identifier", "msg_type", "status", "cap_status", "references",
+                  "incident", "step", "event",
+                  "category", "response_type", "urgency", "severity", "certainty", "headline", "description",
                   "instruction", "area_name", "sector", "polygon", "expires", "siren_pattern",
                   "created_at", "sent", "cap_url"]
         read_only_fields = fields
@@ -106,6 +106,8 @@ class PopulationAlertSerializer(serializers.ModelSerializer):
 class PopulationAlertDraftSerializer(serializers.Serializer):
     event = serializers.CharField(max_length=120)
     category = serializers.ChoiceField(choices=cap.CATEGORIES, default="Safety")
+    # CAP <responseType>; empty: derived from the sirens and the category.
+    response_type = serializers.ChoiceField(choices=["", *cap.RESPONSE_TYPES], default="")
     urgency = serializers.ChoiceField(choices=cap.URGENCIES)
     severity = serializers.ChoiceField(choices=cap.SEVERITIES)
     certainty = serializers.ChoiceField(choices=cap.CERTAINTIES)
@@ -129,6 +131,7 @@ class FollowUpSerializer(serializers.Serializer):
     instruction = serializers.CharField(max_length=4000, required=False)
     severity = serializers.ChoiceField(choices=cap.SEVERITIES, required=False)
     urgency = serializers.ChoiceField(choices=cap.URGENCIES, required=False)
+    response_type = serializers.ChoiceField(choices=["", *cap.RESPONSE_TYPES], required=False)
     expires = DateTimeField(required=False)
 
 

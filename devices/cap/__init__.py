@@ -1,12 +1,15 @@
 """OASIS CAP 1.2 population-alert messages and an Atom feed of them.
 
-Pure Python (standard library only, no Django): the control room builds the dataclasses below,
-``check`` refuses anything a CAP 1.2 consumer would reject, and ``to_xml`` writes the message in
-the exact element order the CAP 1.2 schema (``urn:oasis:names:tc:emergency:cap:1.2``) demands.
+Pure Python (no Django; the standard library, and signxml for signatures): the control room
+builds the dataclasses below, ``check`` refuses anything a CAP 1.2 consumer would reject, and
+``to_xml`` writes the message in the exact element order the CAP 1.2 schema
+(``urn:oasis:names:tc:emergency:cap:1.2``) demands; ``sign`` / ``verify`` add and check an
+enveloped XML-DSig signature (signxml, on lxml).
 
 Points are (latitude, longitude) in WGS 84 degrees, as CAP wants them (not GeoJSON's lon, lat);
 circle radii are in kilometres. Every datetime must be timezone-aware: CAP date-times carry a
-numeric UTC offset (``2026-11-23T14:05:09+01:00``), never ``Z`` and never fractional seconds.
+numeric UTC offset (``2026-11-23T14:05:09+01:00``; UTC is ``-00:00``), never ``Z`` and never
+fractional seconds.
 """
 
 from devices.cap.messages import (
@@ -17,6 +20,7 @@ from devices.cap.messages import (
     CERTAINTIES,
     MSG_TYPES,
     REFERENCING_MSG_TYPES,
+    RESPONSE_TYPES,
     SCOPES,
     SEVERITIES,
     STATUSES,
@@ -27,6 +31,7 @@ from devices.cap.messages import (
     CapMessage,
     cap_time,
 )
+from devices.cap.signing import sign, verify
 from devices.cap.validation import check
 from devices.cap.writing import atom_feed, to_xml
 
@@ -42,6 +47,7 @@ __all__ = [
     "CapMessage",
     "MSG_TYPES",
     "REFERENCING_MSG_TYPES",
+    "RESPONSE_TYPES",
     "SCOPES",
     "SEVERITIES",
     "STATUSES",
@@ -49,5 +55,7 @@ __all__ = [
     "atom_feed",
     "cap_time",
     "check",
+    "sign",
     "to_xml",
+    "verify",
 ]

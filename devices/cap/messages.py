@@ -30,6 +30,18 @@ CATEGORIES = (
 URGENCIES = ("Immediate", "Expected", "Future", "Past", "Unknown")
 SEVERITIES = ("Extreme", "Severe", "Moderate", "Minor", "Unknown")
 CERTAINTIES = ("Observed", "Likely", "Possible", "Unlikely", "Unknown")
+# What the public is told to do (<responseType>).
+RESPONSE_TYPES = (
+    "Shelter",
+    "Evacuate",
+    "Prepare",
+    "Execute",
+    "Avoid",
+    "Monitor",
+    "Assess",
+    "AllClear",
+    "None",
+)
 
 # Message types that act on earlier messages, named in <references>.
 REFERENCING_MSG_TYPES = ("Update", "Cancel", "Ack", "Error")
@@ -69,6 +81,7 @@ class CapInfo:
     instruction: str
     areas: list[CapArea]
     category: list[str] = field(default_factory=lambda: ["Safety"])
+    response_type: list[str] = field(default_factory=list)
     language: str = "fr-FR"
     expires: datetime | None = None
     sender_name: str = ""
@@ -97,9 +110,10 @@ class CapMessage:
 
 
 def cap_time(dt: datetime) -> str:
-    """CAP 1.2 date-time: seconds precision and a numeric offset (``+00:00`` for UTC, never ``Z``).
+    """CAP 1.2 date-time: seconds precision and a numeric offset, never ``Z``.
 
-    Also a valid RFC 3339 date-time, used as such in the Atom feed.
+    UTC is written ``-00:00``, as CAP 1.2 (section 3.3.2) requires. Also a valid RFC 3339
+    date-time, used as such in the Atom feed.
     """
     if not isinstance(dt, datetime):
         raise CapError(f"Date invalide : {dt!r} n'est pas une date et heure.")
@@ -113,7 +127,7 @@ def cap_time(dt: datetime) -> str:
         raise CapError(f"Décalage UTC non représentable en heures et minutes : {offset}.")
     if abs(offset) > _MAX_OFFSET:
         raise CapError(f"Décalage UTC hors limites (au plus ±14:00) : {offset}.")
-    sign = "-" if offset < timedelta(0) else "+"
+    sign = "-" if offset <= timedelta(0) else "+"
     minutes = abs(offset) // timedelta(minutes=1)
     return (
         f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}"

@@ -14,6 +14,7 @@ from devices.cap.messages import (
     CERTAINTIES,
     MSG_TYPES,
     REFERENCING_MSG_TYPES,
+    RESPONSE_TYPES,
     SCOPES,
     SEVERITIES,
     STATUSES,
@@ -118,6 +119,8 @@ def _check_info(info: CapInfo, sent: datetime, label: str) -> None:
     _check_text(info.event, f"{label} : événement")
     if not info.event.strip():
         raise CapError(f"{label} : type d'événement manquant.")
+    for response_type in info.response_type:
+        _check_choice(response_type, RESPONSE_TYPES, f"{label}, type de réponse")
     _check_choice(info.urgency, URGENCIES, f"{label}, urgence")
     _check_choice(info.severity, SEVERITIES, f"{label}, gravité")
     _check_choice(info.certainty, CERTAINTIES, f"{label}, certitude")

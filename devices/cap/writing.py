@@ -50,6 +50,8 @@ def _info_element(parent: ET.Element, info: CapInfo) -> None:
     for category in info.category:
         _sub(element, "category", category)
     _sub(element, "event", info.event)
+    for response_type in info.response_type:
+        _sub(element, "responseType", response_type)
     _sub(element, "urgency", info.urgency)
     _sub(element, "severity", info.severity)
     _sub(element, "certainty", info.certainty)

@@ -28,11 +28,19 @@ class PopulationAlert(models.Model):
         UPDATE = "Update", _("mise à jour")
         CANCEL = "Cancel", _("annulation")
 
+    class CapStatus(models.TextChoices):
+        ACTUAL = "Actual", _("réel")
+        # A test of the whole chain: published and notified, kept out of the public feed's
+        # entries, never shown on a panel nor sounded by a siren.
+        TEST = "Test", _("test")
+
     identifier = models.CharField(_("identifiant CAP"), max_length=80, blank=True, db_index=True)
     msg_type = models.CharField(_("type de message"), max_length=10, choices=MsgType.choices,
                                 default=MsgType.ALERT)
     status = models.CharField(_("état"), max_length=10, choices=Status.choices,
                               default=Status.DRAFT, db_index=True)
+    cap_status = models.CharField(_("statut CAP"), max_length=10, choices=CapStatus.choices,
+                                  default=CapStatus.ACTUAL, db_index=True)
     references = models.ForeignKey("self", verbose_name=_("message précédent"), null=True,
                                    blank=True, on_delete=models.PROTECT, related_name="followups")
     incident = models.ForeignKey("incidents.Incident", null=True, blank=True, on_delete=models.SET_NULL,
@@ -48,6 +56,10 @@ class PopulationAlert(models.Model):
                                  verbose_name=_("exercice"))
     category = models.CharField(_("catégorie CAP"), max_length=20,
                                 choices=_cap_choices(cap.CATEGORIES), default="Safety")
+    # What the public is told to do (CAP <responseType>); empty: derived from the alert's kind.
+    response_type = models.CharField(
+        _("conduite à tenir"), max_length=20, blank=True,
+        choices=[("", _("selon le type d'alerte"))] + _cap_choices(cap.RESPONSE_TYPES))
     urgency = models.CharField(_("urgence"), max_length=20, choices=_cap_choices(cap.URGENCIES))
     severity = models.CharField(_("gravité"), max_length=20, choices=_cap_choices(cap.SEVERITIES))
     certainty = models.CharField(_("certitude"), max_length=20,

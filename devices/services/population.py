@@ -2,13 +2,15 @@
 
 Issuing publishes the message at a stable URL and in the Atom feed, commands the message panels
 (and, if asked, the sirens) of the area, and notifies the registered recipients (e-mail, webhook).
-An update or a cancellation is a new message referencing the previous one.
+An update or a cancellation is a new message referencing the earlier ones. A ``status=Test``
+message exercises the chain (message, test feed, recipients) without any panel or siren.
 """
 
 import json
 import logging
 import textwrap
 import urllib.request
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -19,6 +21,7 @@ from django.utils import timezone
 from shapely.geometry import Point, Polygon, shape
 
 from controlroom import journal
+from controlroom import selectors as zones
 from controlroom.errors import StateConflict
 from controlroom.permissions import require
 from devices import cap
@@ -28,9 +31,9 @@ from incidents.services import procedures as procedure_services
 
 logger = logging.getLogger(__name__)
 
-FIELDS = ("event", "category", "urgency", "severity", "certainty", "headline", "description",
-          "instruction", "area_name", "sector", "polygon", "expires", "siren_pattern", "incident",
-          "step")
+FIELDS = ("event", "category", "response_type", "urgency", "severity", "certainty", "headline",
+          "description", "instruction", "area_name", "sector", "polygon", "expires",
+          "siren_pattern", "incident", "step")
 PANEL_LINES, PANEL_CHARS = 3, 20
 
 
@@ -46,29 +49,91 @@ def _area(alert: PopulationAlert) -> cap.CapArea:
     return cap.CapArea(description=alert.area_name, polygons=rings)
 
 
+# What the public is told to do, by CAP category, when the drafter did not say.
+RESPONSE_BY_CATEGORY = {
+    "CBRNE": "Shelter", "Env": "Shelter", "Fire": "Avoid", "Geo": "Prepare", "Met": "Prepare",
+    "Health": "Monitor", "Infra": "Avoid", "Transport": "Avoid", "Security": "Avoid",
+    "Rescue": "Avoid", "Safety": "Monitor", "Other": "Monitor",
+}
+CANCEL_INSTRUCTION = "Le danger est écarté : vous pouvez reprendre vos activités normales."
+
+
+def response_type(alert: PopulationAlert) -> str:
+    """The CAP <responseType>: AllClear for a cancellation, else the drafter's choice, else
+    shelter when the sirens sound the alert signal, else what the alert's category calls for."""
+    if alert.msg_type == PopulationAlert.MsgType.CANCEL:
+        return "AllClear"
+    if alert.response_type:
+        return alert.response_type
+    if alert.siren_pattern == "alerte":  # the national alert signal means: take shelter
+        return "Shelter"
+    return RESPONSE_BY_CATEGORY.get(alert.category, "Monitor")
+
+
+def earlier_messages(alert: PopulationAlert, *, at) -> list[PopulationAlert]:
+    """The issued messages this one follows, oldest first: the original Alert always, and every
+    later one still valid at ``at`` (an expired Update no longer needs cancelling)."""
+    chain = []
+    previous = alert.references
+    while previous is not None:
+        chain.append(previous)
+        previous = previous.references
+    chain.reverse()
+    return [m for m in chain if m.references_id is None or m.expires > at]
+
+
+def public_page_url(alert: PopulationAlert) -> str:
+    return settings.PUBLIC_BASE_URL.rstrip("/") + reverse(
+        "population-alert-page", args=[alert.identifier])
+
+
 def to_cap(alert: PopulationAlert, *, identifier: str | None = None, sent=None) -> cap.CapMessage:
-    references = []
-    if alert.references_id:
-        previous = alert.references
-        references = [(settings.CAP_SENDER, previous.identifier,
-                       timezone.localtime(previous.sent))]
+    sent = sent or alert.sent
+    references = [(settings.CAP_SENDER, previous.identifier, timezone.localtime(previous.sent))
+                  for previous in earlier_messages(alert, at=sent)]
+    identifier = identifier or alert.identifier
     return cap.CapMessage(
-        identifier=identifier or alert.identifier,
+        identifier=identifier,
         sender=settings.CAP_SENDER,
-        sent=timezone.localtime(sent or alert.sent),  # CAP times carry the local offset
+        sent=timezone.localtime(sent),  # CAP times carry the local offset
         msg_type=alert.msg_type,
+        status=alert.cap_status,
         references=references,
+        note="Message de test de la chaîne d'alerte : aucune action n'est requise."
+        if alert.cap_status == PopulationAlert.CapStatus.TEST else "",
         info=[cap.CapInfo(
             event=alert.event, urgency=alert.urgency, severity=alert.severity,
             certainty=alert.certainty, headline=alert.headline, description=alert.description,
             instruction=alert.instruction, areas=[_area(alert)], category=[alert.category],
+            response_type=[response_type(alert)],
             expires=timezone.localtime(alert.expires), sender_name=settings.CAP_SENDER_NAME,
+            web=settings.PUBLIC_BASE_URL.rstrip("/") + reverse(
+                "population-alert-page", args=[identifier]),
+            contact=settings.CAP_CONTACT,
         )],
     )
 
 
+def _signing_material() -> tuple[bytes, bytes, bytes | None] | None:
+    """(key, certificate, password) when CAP messages are to be signed, else None."""
+    if not (settings.CAP_SIGNING_KEY_FILE and settings.CAP_SIGNING_CERT_FILE):
+        return None
+    try:
+        with open(settings.CAP_SIGNING_KEY_FILE, "rb") as key, \
+                open(settings.CAP_SIGNING_CERT_FILE, "rb") as cert:
+            return key.read(), cert.read(), settings.CAP_SIGNING_KEY_PASSWORD.encode() or None
+    except OSError as exc:
+        raise cap.CapError(f"Clé ou certificat de signature CAP illisible : {exc}") from None
+
+
 def cap_xml(alert: PopulationAlert) -> bytes:
-    return cap.to_xml(to_cap(alert))
+    """The published CAP message, signed (XML-DSig, enveloped) when a key is configured."""
+    document = cap.to_xml(to_cap(alert))
+    material = _signing_material()
+    if material is None:
+        return document
+    key, cert, password = material
+    return cap.sign(document, key=key, cert=cert, key_password=password)
 
 
 def _check(alert: PopulationAlert, now) -> None:
@@ -98,7 +163,7 @@ def population_alert_draft(*, by, references: PopulationAlert | None = None,
     """A draft, checked as the CAP message it will become; issuing is a supervisor's act."""
     require(by, "devices.add_populationalert",
             "Vous n'avez pas le droit de rédiger une alerte à la population.")
-    unknown = set(fields) - set(FIELDS)
+    unknown = set(fields) - set(FIELDS) - {"cap_status"}
     if unknown:
         raise ValidationError({"__all__": [f"Champs inconnus : {', '.join(sorted(unknown))}."]})
     now = timezone.now()
@@ -150,8 +215,17 @@ def population_alert_issue(*, alert: PopulationAlert, by) -> PopulationAlert:
     alert.status = PopulationAlert.Status.ISSUED
     alert.sent = now.replace(microsecond=0)
     alert.issued_by = None if isinstance(by, str) else by
-    cap.to_xml(to_cap(alert))  # one last check of the exact message that is published
+    try:  # one last check (and signature) of the exact message that is published
+        cap_xml(alert)
+    except cap.CapError as exc:
+        raise ValidationError({"__all__": [str(exc)]}) from None
     alert.save()
+    if alert.cap_status == PopulationAlert.CapStatus.TEST:
+        # A test of the chain: published and notified, but no panel, no siren, no step.
+        _record(alert, "population_alert.issued", by, commands=[], test=True,
+                url=reverse("cap-message", args=[alert.identifier]))
+        transaction.on_commit(lambda: _notify_later(alert.pk))
+        return alert
     if alert.exercise_id:
         # An exercise's alert goes nowhere: no feed, no panel, no siren, no notification.
         _record(alert, "population_alert.issued", by, commands=[], exercise=alert.exercise_id)
@@ -190,9 +264,62 @@ def population_alert_follow_up(*, original: PopulationAlert, by, msg_type: str,
               if name not in ("sector", "incident", "step")}
     fields.update(sector=latest.sector, incident=latest.incident)
     if msg_type == PopulationAlert.MsgType.CANCEL:
-        fields.update(siren_pattern="", headline=f"Fin d'alerte : {latest.headline}"[:140])
+        # A cancellation says the danger is over, not the alert's urgency and instructions.
+        chain, message = [], latest
+        while message is not None:
+            chain.append(message)
+            message = message.references
+        fields.update(
+            # Valid as long as the longest-lived message it cancels (an Update may be shorter).
+            expires=max(m.expires for m in chain),
+            siren_pattern="", headline=f"Fin d'alerte : {latest.headline}"[:140],
+            urgency="Past", severity="Minor", certainty="Observed", response_type="AllClear",
+            description=f"L'alerte « {latest.headline} » est levée.",
+            instruction=CANCEL_INSTRUCTION)
     fields.update(changes)
-    return population_alert_draft(by=by, references=latest, msg_type=msg_type, **fields)
+    return population_alert_draft(by=by, references=latest, msg_type=msg_type,
+                                  cap_status=original.cap_status, **fields)
+
+
+TEST_MESSAGE = {
+    "event": "Test de la chaîne d'alerte",
+    "category": "Other",
+    "urgency": "Unknown",
+    "severity": "Unknown",
+    "certainty": "Unknown",
+    "response_type": "None",
+    "headline": "Message de test : aucune action n'est requise",
+    "description": "Ce message vérifie la diffusion des alertes à la population. Il ne "
+                   "signale aucun danger.",
+    "instruction": "Aucune action n'est requise.",
+}
+
+
+@transaction.atomic
+def population_alert_test(*, by, sector=None, hours: float = 1) -> PopulationAlert:
+    """Draft and issue a ``status=Test`` message over ``sector`` (default: the whole city), for
+    the periodic end-to-end test of the chain (feed of test messages, recipients, hubs)."""
+    require(by, "devices.issue_populationalert",
+            "Seul un superviseur peut diffuser un message de test.")
+    area = {"sector": sector}
+    if sector is None:
+        ring = _city_ring()
+        if ring is None:
+            raise ValidationError({"area": ["Aucune commune configurée : choisissez un secteur."]})
+        area = {"polygon": ring, "area_name": "Ensemble de la commune"}
+    alert = population_alert_draft(
+        by=by, cap_status=PopulationAlert.CapStatus.TEST,
+        expires=timezone.now() + timedelta(hours=hours), **TEST_MESSAGE, **area)
+    return population_alert_issue(alert=alert, by=by)
+
+
+def _city_ring() -> list[list[float]] | None:
+    city = zones.city_current()
+    if city is None:
+        return None
+    geometry = shape(city.boundary)
+    polygon = max(getattr(geometry, "geoms", [geometry]), key=lambda p: p.area)
+    return [[lat, lon] for lon, lat in polygon.exterior.coords]
 
 
 # --- broadcast -------------------------------------------------------------------------------
@@ -246,16 +373,21 @@ def population_alert_notify(*, alert_id: int, base_url: str = "") -> dict:
     url = (base_url or settings.PUBLIC_BASE_URL).rstrip("/") + reverse(
         "cap-message", args=[alert.identifier])
     results = {"email": 0, "webhook": 0, "failed": []}
+    test = alert.cap_status == PopulationAlert.CapStatus.TEST
     body = (f"{alert.headline}\n\n{alert.description}\n\nConsignes : {alert.instruction}\n\n"
             f"Zone : {alert.area_name}\nMessage CAP : {url}")
+    subject = f"[{alert.get_msg_type_display()}] {alert.headline}"
+    if test:
+        subject = f"[TEST] {subject}"
     for recipient in AlertRecipient.objects.filter(active=True):
         try:
             if recipient.email:
-                send_mail(subject=f"[{alert.get_msg_type_display()}] {alert.headline}",
+                send_mail(subject=subject,
                           message=body, from_email=None, recipient_list=[recipient.email])
                 results["email"] += 1
             if recipient.webhook_url:
                 data = json.dumps({"identifier": alert.identifier, "msgType": alert.msg_type,
+                                   "status": alert.cap_status,
                                    "headline": alert.headline, "severity": alert.severity,
                                    "area": alert.area_name, "cap_url": url}).encode()
                 request = urllib.request.Request(

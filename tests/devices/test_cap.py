@@ -221,13 +221,13 @@ def test_message_without_info_validates(schema):
     [
         (datetime(2026, 11, 23, 14, 5, 9, 987654, tzinfo=PARIS), "2026-11-23T14:05:09+01:00"),
         (datetime(2026, 7, 14, 22, 0, 0, tzinfo=PARIS), "2026-07-14T22:00:00+02:00"),
-        (datetime(2026, 11, 23, 13, 5, 9, tzinfo=UTC), "2026-11-23T13:05:09+00:00"),
-        (datetime(2026, 1, 2, 3, 4, 5, tzinfo=ZoneInfo("UTC")), "2026-01-02T03:04:05+00:00"),
+        (datetime(2026, 11, 23, 13, 5, 9, tzinfo=UTC), "2026-11-23T13:05:09-00:00"),
+        (datetime(2026, 1, 2, 3, 4, 5, tzinfo=ZoneInfo("UTC")), "2026-01-02T03:04:05-00:00"),
         (
             datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone(-timedelta(hours=3, minutes=30))),
             "2026-01-02T03:04:05-03:30",
         ),
-        (datetime(987, 1, 2, 3, 4, 5, tzinfo=UTC), "0987-01-02T03:04:05+00:00"),
+        (datetime(987, 1, 2, 3, 4, 5, tzinfo=UTC), "0987-01-02T03:04:05-00:00"),
     ],
 )
 def test_cap_time(dt, expected):
@@ -261,10 +261,10 @@ def test_winter_paris_times_carry_plus_one_and_never_z(schema):
     assert b"Z<" not in xml
 
 
-def test_utc_time_gives_plus_zero(schema):
+def test_utc_time_gives_minus_zero_as_cap_requires(schema):
     xml = to_xml(make_message(sent=datetime(2026, 11, 23, 13, 5, 9, tzinfo=UTC)))
     assert_valid(schema, xml)
-    assert ET.fromstring(xml).findtext(f"{CAP}sent") == "2026-11-23T13:05:09+00:00"
+    assert ET.fromstring(xml).findtext(f"{CAP}sent") == "2026-11-23T13:05:09-00:00"
 
 
 # --- Element order ------------------------------------------------------------------------------
@@ -514,3 +514,19 @@ def test_atom_feed_refuses_naive_times_and_missing_fields():
             self_url="https://ville.example/f",
             entries=[{"id": "urn:y", "title": "t", "updated": SENT, "summary": "s"}],
         )
+
+
+# --- responseType -------------------------------------------------------------------------------
+
+
+def test_response_types_follow_the_event_in_the_schema_order(schema):
+    xml = to_xml(make_message(info=[make_info(response_type=["Shelter", "Monitor"])]))
+
+    assert_valid(schema, xml)
+    names = [child.tag.removeprefix(CAP) for child in ET.fromstring(xml).find(f"{CAP}info")]
+    assert names[names.index("event") + 1:names.index("urgency")] == ["responseType"] * 2
+
+
+def test_an_unknown_response_type_is_refused():
+    with pytest.raises(CapError, match="type de réponse"):
+        to_xml(make_message(info=[make_info(response_type=["RunAway"])]))

@@ -72,14 +72,18 @@ def test_update_and_cancel_reference_the_message_before(client, people, centre):
     cancel = population.population_alert_issue(alert=population.population_alert_follow_up(
         original=original, by=people["operator"], msg_type="Cancel"), by=people["supervisor"])
 
-    for message, previous in ((update, original), (cancel, update)):
+    def reference(previous):
+        return (f"{population.settings.CAP_SENDER},{previous.identifier},"
+                f"{timezone.localtime(previous.sent).isoformat()}")
+
+    # Every earlier message of the chain, the original Alert included.
+    for message, earlier in ((update, [original]), (cancel, [original, update])):
         body = client.get(f"/cap/{message.identifier}.xml").content
         SCHEMA.validate(body)
         root = ElementTree.fromstring(body)
         assert root.findtext("cap:msgType", namespaces=NS) == message.msg_type
-        assert root.findtext("cap:references", namespaces=NS) == (
-            f"{population.settings.CAP_SENDER},{previous.identifier},"
-            f"{timezone.localtime(previous.sent).isoformat()}")
+        assert root.findtext("cap:references", namespaces=NS) == " ".join(
+            reference(previous) for previous in earlier)
     with pytest.raises(ValidationError, match="déjà été annulée"):
         population.population_alert_follow_up(original=original, by=people["operator"],
                                               msg_type="Update")
