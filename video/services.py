@@ -191,7 +191,7 @@ def event_record(*, camera: Camera, event: Event, frame: np.ndarray, persons: li
                         "box": _box(event.box, frame),
                     },
                     dedup_key=f"video:{camera.code}:{event.rule}:{event.zone}",
-                    source_system="video", source_ref=key,
+                    source_system="video", source_ref=key, emitter=f"camera:{camera.code}",
                 ).alert
                 video_event.alert = alert
                 video_event.save(update_fields=["alert"])

@@ -122,6 +122,7 @@ def _console_context(request) -> dict:
                 "open": _("Ouvrir"), "close": _("Fermer"), "acknowledge": _("Acquitter"),
                 "openIncident": _("Ouvrir un incident"), "attach": _("Rattacher"),
                 "dismiss": _("Écarter"), "note": _("Précision"), "escalated": _("remontée"),
+                "sourceCount": _("%(count)s sources"),
                 "noProcedure": _("Aucune procédure pour cette catégorie."),
                 "yes": _("Oui"), "no": _("Non"), "done": _("Fait"), "skip": _("Passer"),
                 "before": _("avant"), "overdue": _("en retard"), "eta": _("arrivée"),

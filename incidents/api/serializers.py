@@ -45,7 +45,8 @@ class AlertSerializer(serializers.ModelSerializer):
         fields = [
             "id", "source", "source_system", "source_ref", "category", "category_label",
             "severity", "title", "lat", "lon", "h3", "sector", "sector_name", "occurred_at",
-            "received_at", "evidence", "dedup_key", "repeat_count", "last_seen_at", "status",
+            "received_at", "evidence", "dedup_key", "repeat_count", "source_count", "sources",
+            "last_seen_at", "status",
             "acknowledged_by", "acknowledged_at", "ack_delay_seconds", "escalated_at", "incident",
             "dismiss_reason", "dismiss_note", "exercise",
         ]
