@@ -128,6 +128,18 @@ def _console_context(request) -> dict:
                 "before": _("avant"), "overdue": _("en retard"), "eta": _("arrivée"),
                 "units": _("Unités"), "noUnit": _("Aucune unité engagée."),
                 "suggested": _("Unités proposées"), "assign": _("Engager"),
+                "steps": {
+                    "notDone": _("Non fait…"),
+                    "notDoneReason": _("Pourquoi cette étape n'est-elle pas faite ? (inscrit "
+                                       "au journal et au compte rendu)"),
+                    "withoutAction": _("Sans action"),
+                    "searchUnit": _("Chercher une unité (indicatif, type, agence)"),
+                    "search": _("Chercher"),
+                    "noUnitFound": _("Aucune unité disponible ne correspond."),
+                    "noUnitOfKind": _("Aucune unité de ce type disponible : cherchez-en une "
+                                      "autre."),
+                    "showCamera": _("Afficher %(name)s"),
+                },
                 "notePlaceholder": _("Note pour la main courante…"), "addNote": _("Ajouter la note"),
                 "timeline": _("Chronologie"),
                 "report": _("Compte rendu"), "replay": _("Rejouer"),
