@@ -92,3 +92,32 @@ async def test_a_dispatch_step_offers_its_kind_and_engages_a_searched_unit(
         '.step[data-step-key="cameras"] .evidence').inner_text()
     status, evidence = await step_state(incident_id, "cameras")
     assert evidence == {"action": "none", "reason": "Aucune caméra ne couvre la place"}
+
+
+@database_sync_to_async
+def detonation(emitter, place, source="sensor"):
+    from incidents.models import Category
+    from incidents.services import alerts as alert_services
+
+    return alert_services.alert_receive(
+        by="system:sound", source=source, category=Category.objects.get(code="coup_de_feu"),
+        title="Détonation", lat=place[0], lon=place[1], severity=1, emitter=emitter,
+        dedup_key=f"{emitter}:detonation").alert.pk
+
+
+async def test_one_event_heard_by_several_sensors_is_one_alert_counting_its_sources(
+    page, asgi_server, people, agencies
+):
+    await prepare_city(agencies)
+    first = await detonation("sound:SON-1", DARCY)
+    assert await detonation("sound:SON-2", BESIDE_DARCY) == first
+    await log_in(page, asgi_server, people["operator"])
+    item = page.locator(f'#alert-inbox [data-alert-id="{first}"]')
+    await item.locator(".sources").wait_for()
+    assert "2 sources" in await item.inner_text()
+    assert await page.locator("#alert-inbox li[data-alert-id]").count() == 1
+
+    # A camera sees it too: the same alert counts it, live.
+    assert await detonation("camera:CAM-1", DARCY, source="camera") == first
+    await page.wait_for_selector(f'#alert-inbox [data-alert-id="{first}"] .sources[data-sources="3"]')
+    assert await page.locator("#alert-inbox li[data-alert-id]").count() == 1
