@@ -197,7 +197,8 @@ def _same_event(*, category: Category, lat: float, lon: float, now: datetime,
         .order_by("pk")
     )
     radius = settings.ALERT_GROUP_RADIUS_M
-    near = [(geo.distance_m(lat, lon, a.lat, a.lon), a.pk, a) for a in candidates]
+    # Only alerts whose emitters are known gather others (not a rule's or an exercise's).
+    near = [(geo.distance_m(lat, lon, a.lat, a.lon), a.pk, a) for a in candidates if a.sources]
     near = [item for item in near if item[0] <= radius]
     return min(near, key=lambda item: item[:2])[2] if near else None
 

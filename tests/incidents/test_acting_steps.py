@@ -153,3 +153,14 @@ def test_the_api_suggests_by_step_searches_and_engages_from_a_step(collapse, fle
     assert done.json()["status"] == "done"
     assert done.json()["evidence"]["call_sign"] == "PM-1"
     assert Unit.objects.get(pk=fleet["car"].pk).status == "en_route"
+
+
+def test_the_report_page_shows_each_step_evidence(collapse, fleet, people, api):
+    procedures.step_complete(step=step(collapse, "ambulance"), by=people["operator"],
+                             unit=fleet["amb_near"])
+    procedures.step_complete(step=step(collapse, "cameras"), by=people["operator"],
+                             reason="Aucune caméra ne couvre la place")
+    html = api(people["supervisor"]).get(f"/incidents/{collapse.pk}/compte-rendu/").content.decode()
+    assert "Unité AMB-1 engagée (Ambulance" in html
+    assert "Sans action : Aucune caméra ne couvre la place" in html
+    assert "1 faites sans action" in html

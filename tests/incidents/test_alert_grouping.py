@@ -100,3 +100,11 @@ def test_replay_counts_the_sources_as_the_tables_do(detect):
     [item] = state["alerts"].values()
     assert item["source_count"] == 2
     assert replay.live_state()["alerts"] == state["alerts"]
+
+
+@pytest.mark.django_db
+def test_an_alert_without_a_named_emitter_gathers_nothing(detect, categories):
+    services.alert_receive(by="system:rules", source="sensor", category=categories["attroupement"],
+                           title="Seuil dépassé", lat=DARCY[0], lon=DARCY[1])
+    assert detect("camera:CAM-1", place=NEAR_DARCY).created
+    assert Alert.objects.count() == 2
