@@ -138,7 +138,7 @@ def alert_receive(
 
     if emitter and source in GROUPED_SOURCES:
         same_event = _same_event(category=category, lat=lat, lon=lon, now=now,
-                                 exercise=exercise)
+                                 exercise=exercise, emitter=emitter)
         if same_event is not None:
             return Received(_count_again(same_event, by=by, severity=severity, now=now,
                                          source_ref=source_ref,
@@ -183,9 +183,11 @@ def _source(source: str, emitter: str, title: str, lat: float, lon: float,
 
 
 def _same_event(*, category: Category, lat: float, lon: float, now: datetime,
-                exercise) -> Alert | None:
+                exercise, emitter: str) -> Alert | None:
     """The open sensor or camera alert of this category nearest to the point, seen within the
-    grouping window and radius; None when grouping is off or there is none."""
+    grouping window and radius, from other emitters only (what one emitter tells apart with
+    its dedup keys, e.g. two zones of a camera, stays apart); None when grouping is off or
+    there is none."""
     window = settings.ALERT_GROUP_SECONDS
     if window <= 0:
         return None
@@ -198,7 +200,8 @@ def _same_event(*, category: Category, lat: float, lon: float, now: datetime,
     )
     radius = settings.ALERT_GROUP_RADIUS_M
     # Only alerts whose emitters are known gather others (not a rule's or an exercise's).
-    near = [(geo.distance_m(lat, lon, a.lat, a.lon), a.pk, a) for a in candidates if a.sources]
+    near = [(geo.distance_m(lat, lon, a.lat, a.lon), a.pk, a) for a in candidates
+            if a.sources and emitter not in {item.get("emitter") for item in a.sources}]
     near = [item for item in near if item[0] <= radius]
     return min(near, key=lambda item: item[:2])[2] if near else None
 

@@ -22,7 +22,7 @@ def detect(city, categories, people):
         return services.alert_receive(
             by="system:video", source=source, category=categories[category], title="Détonation",
             lat=place[0], lon=place[1], severity=1, emitter=emitter,
-            dedup_key=f"{emitter}:{category}", **extra,
+            **{"dedup_key": f"{emitter}:{category}", **extra},
         )
 
     return make
@@ -108,3 +108,12 @@ def test_an_alert_without_a_named_emitter_gathers_nothing(detect, categories):
                            title="Seuil dépassé", lat=DARCY[0], lon=DARCY[1])
     assert detect("camera:CAM-1", place=NEAR_DARCY).created
     assert Alert.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_what_one_emitter_tells_apart_stays_apart(detect):
+    """Two zones of one camera are two situations: its own dedup keys keep them apart."""
+    detect("camera:CAM-1", dedup_key="camera:CAM-1:intrusion:voies")
+    assert detect("camera:CAM-1", dedup_key="camera:CAM-1:intrusion:quai").created
+    # Another camera joins the first one it is near.
+    assert not detect("camera:CAM-2", place=NEAR_DARCY).created
