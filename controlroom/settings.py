@@ -427,6 +427,11 @@ JOURNAL_UNKEYED_THROUGH = env_int("JOURNAL_UNKEYED_THROUGH", 0)
 # --- Alerts and incidents -------------------------------------------------------------------------
 # Unacknowledged alerts older than this go to the supervisors.
 ALERT_ESCALATION_SECONDS = int(os.environ.get("ALERT_ESCALATION_SECONDS", "120"))
+# One event, one alert: an alert from another sensor or camera, of the same category, within
+# this many seconds and metres of an open one, is gathered on it as one more source
+# (0 seconds: never gathered).
+ALERT_GROUP_SECONDS = int(os.environ.get("ALERT_GROUP_SECONDS", "120"))
+ALERT_GROUP_RADIUS_M = float(os.environ.get("ALERT_GROUP_RADIUS_M", "250"))
 
 # --- Citizens' reports ----------------------------------------------------------------------
 # Contact data given with a report is erased this long after the report is closed.

@@ -25,6 +25,17 @@ DEVICES = [
     ("pmv-gare", "Panneau à messages gare Dijon-Ville", "message_panel", "gare", (0, 0), {}),
     ("pmv-toison", "Panneau à messages Toison d'Or", "message_panel", "toison", (0, 0), {}),
     ("sirene-centre", "Sirène centre-ville", "siren", "liberation", (20, 10), {}),
+    # Near the demo's open incidents, so that their procedures' panel, siren and bollard steps
+    # find a device within reach (``devices.capabilities.STEP_RADIUS_M``).
+    ("borne-republique", "Borne place de la République", "bollard", "republique", (-40, -30), {}),
+    ("sirene-republique", "Sirène place de la République", "siren", "republique", (30, -20), {}),
+    ("pmv-republique", "Panneau à messages place de la République", "message_panel",
+     "republique", (-60, 40), {}),
+    ("sirene-gare", "Sirène gare Dijon-Ville", "siren", "gare", (-40, 30), {}),
+    ("pmv-tremouille", "Panneau à messages boulevard de la Trémouille", "message_panel",
+     "drapeau", (-50, 0), {}),
+    ("feux-drapeau", "Carrefour place du Drapeau", "traffic_signal", "drapeau", (30, 30), {}),
+    ("sirene-drapeau", "Sirène place du Drapeau", "siren", "drapeau", (-30, 40), {}),
     ("sono-berbisey", "Sonomètre rue Berbisey", "noise_sensor", "berbisey", (5, 5),
      {"noise_offset_db": 26}),
     ("sono-republique", "Sonomètre place de la République", "noise_sensor", "republique",

@@ -7,7 +7,7 @@ from controlroom.events import NOT_REPLAYED, register, register_configured
 APP = "incidents"
 
 ALERT_FIELDS = ("alert", "source", "category", "severity", "title", "lat", "lon", "sector",
-                "status", "repeat_count")
+                "status", "repeat_count", "source_count")
 INCIDENT_FIELDS = ("incident", "reference")
 UNIT_FIELDS = ("unit", "call_sign", "kind", "status", "lat", "lon")
 CRISIS_FIELDS = ("crisis", "title")
@@ -26,6 +26,7 @@ def declare() -> None:
         ("alert.located", _("Alerte localisée")), ("alert.acknowledged", _("Alerte acquittée")),
         ("alert.dismissed", _("Alerte écartée")), ("alert.attached", _("Alerte rattachée")),
         ("alert.escalated", _("Alerte remontée")), ("alert.resolved", _("Alerte résolue")),
+        ("alert.grouped", _("Source ajoutée à l'alerte")),
     ):
         add(type, label, replay.apply_alert, ALERT_FIELDS)
 

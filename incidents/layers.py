@@ -56,17 +56,18 @@ def alerts_layer(*, user) -> dict:
                   snapshot=KT("evidence__snapshot_url"), radius=KT("evidence__radius_m"))
         .values_list("pk", "lat", "lon", "title", "severity", "status", "source",
                      "category__code", "received", "repeat_count", "escalated", "snapshot",
-                     "radius", "exercise_id")
+                     "radius", "exercise_id", "source_count")
     )
     return collection([
         feature("alert", pk, lat, lon, {
             "title": title, "severity": severity, "status": status, "source": source,
             "category": code, "received_at": received_at, "repeat_count": count,
+            "source_count": sources,
             "escalated_at": escalated_at, "snapshot_url": snapshot,
             # A sound located by several sensors: its uncertainty radius (m).
             "radius_m": float(radius) if radius else None,
             "exercise": exercise,
         })
         for pk, lat, lon, title, severity, status, source, code, received_at, count, escalated_at,
-        snapshot, radius, exercise in rows
+        snapshot, radius, exercise, sources in rows
     ])

@@ -28,7 +28,7 @@ from controlroom import events
 from controlroom.models import Event
 
 # Bump when ``apply`` changes what it derives: older checkpoints are then ignored.
-VERSION = 2
+VERSION = 3
 CHECKPOINT_EVERY = 5000
 BATCH = 5000
 
@@ -70,6 +70,7 @@ def apply_alert(state, type, subject, agencies, p):
         return
     alert = alerts.setdefault(key, {"radius_m": None, "escalated": False})
     alert.update({name: p.get(name) for name in _ALERT_FIELDS})
+    alert["source_count"] = p.get("source_count") or 1  # events from before sources were counted
     radius = p.get("radius_m", (p.get("evidence") or {}).get("radius_m"))
     if radius is not None:
         alert["radius_m"] = radius
@@ -350,6 +351,7 @@ def live_state() -> dict:
             "source": alert.source, "category": alert.category.code, "severity": alert.severity,
             "title": alert.title, "lat": alert.lat, "lon": alert.lon, "sector": alert.sector_id,
             "status": alert.status, "repeat_count": alert.repeat_count,
+            "source_count": alert.source_count,
             "radius_m": (alert.evidence or {}).get("radius_m"),
             "escalated": alert.escalated_at is not None,
         }
@@ -450,7 +452,7 @@ def present(state: dict, at: datetime, *, incident: int | None = None,
             "title": item["title"], "severity": item["severity"], "status": item["status"],
             "source": item["source"], "category": item["category"],
             "repeat_count": item["repeat_count"], "radius_m": item["radius_m"],
-            "escalated": item["escalated"],
+            "source_count": item.get("source_count", 1), "escalated": item["escalated"],
         }) for key, item in alerts.items()]),
         "units": collection([_feature("unit", key, item, {
             "call_sign": item["call_sign"], "unit_kind": item["kind"], "status": item["status"],

@@ -16,11 +16,12 @@ from datetime import datetime, timedelta
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from controlroom import geo
 from controlroom.models import Event, Sector
 from incidents import replay
-from incidents.models import Alert, Incident, ProcedureRun, StepRun
+from incidents.models import Alert, Incident, ProcedureRun, StepRun, Unit
 
 CAMERA_RADIUS_M = 500
 CAMERA_EVENTS = ("camera.live_viewed", "screen.routed", "screen.routing_requested",
@@ -100,14 +101,58 @@ def compliance(incident: Incident, now: datetime) -> list[dict]:
                                           and run.status == ProcedureRun.Status.ACTIVE
                                           and now > deadline)))
             steps.append({"step": step, "late": late,
-                          "by": step.done_by.get_username() if step.done_by else ""})
+                          "by": step.done_by.get_username() if step.done_by else "",
+                          "evidence": step_evidence(step)})
         counts = {status: sum(1 for s in steps if s["step"].status == status)
                   for status in StepRun.Status.values}
+        counts["without_action"] = sum(1 for s in steps
+                                       if (s["step"].evidence or {}).get("action") == "none")
         runs.append({"run": run, "steps": steps, "counts": counts,
                      "late": sum(1 for s in steps if s["late"]),
                      "mandatory_missed": sum(1 for s in steps if s["step"].mandatory
                                              and s["step"].status != StepRun.Status.DONE)})
     return runs
+
+
+def step_evidence(step: StepRun) -> str:
+    """What a step that acts did, in words, with the state its action reached since: the unit
+    engaged, each command of the group and its final state, the camera shown, the population
+    alert drafted and whether it was issued; or why it was done without acting."""
+    evidence = step.evidence or {}
+    action = evidence.get("action")
+    if action == "none":
+        return _("Sans action : %(reason)s") % {"reason": evidence.get("reason", "")}
+    if action == "unit_assigned":
+        kind = dict(Unit.Kind.choices).get(evidence.get("kind"), evidence.get("kind", ""))
+        return _("Unité %(call_sign)s engagée (%(kind)s, %(agency)s)") % {
+            "call_sign": evidence.get("call_sign", ""), "kind": kind,
+            "agency": evidence.get("agency", "")}
+    if action == "device_command":
+        from devices.models import Command
+
+        states = {c.pk: c for c in Command.objects.filter(
+            group_id=evidence.get("command_group")).select_related("device")}
+        parts = []
+        for item in evidence.get("commands", []):
+            command = states.get(item.get("command"))
+            state = command.get_status_display() if command else item.get("status", "")
+            parts.append(f"{item.get('device_name', item.get('device', ''))} : {state}")
+        return _("Commande « %(label)s » (groupe n° %(group)s) — %(states)s") % {
+            "label": evidence.get("label", ""), "group": evidence.get("command_group"),
+            "states": " ; ".join(parts) or "—"}
+    if action == "camera_shown":
+        return _("Caméra affichée : %(name)s (%(distance)s m)") % {
+            "name": evidence.get("camera_name", evidence.get("camera", "")),
+            "distance": evidence.get("distance_m", "—")}
+    if action in ("population_alert_drafted", "population_alert_issued"):
+        from devices.models import PopulationAlert
+
+        alert = PopulationAlert.objects.filter(pk=evidence.get("population_alert")).first()
+        state = (alert.get_status_display() if alert else "—")
+        identifier = f" · {alert.identifier}" if alert and alert.identifier else ""
+        return _("Alerte à la population « %(headline)s » : %(state)s%(identifier)s") % {
+            "headline": evidence.get("headline", ""), "state": state, "identifier": identifier}
+    return ""
 
 
 def commands(incident: Incident) -> list:

@@ -113,8 +113,8 @@ def incident_timeline(*, incident: Incident, user) -> QuerySet[Event]:
 @dataclass(frozen=True)
 class Suggestion:
     unit: Unit
-    distance_m: float
-    eta_seconds: float
+    distance_m: float | None  # None: the unit has no known position
+    eta_seconds: float | None
 
 
 # Rings of coarse cells (~1.2 km) searched in turn before looking at every unit.
@@ -152,13 +152,66 @@ def units_nearest(
     return ranked[:limit]
 
 
-def incident_suggestions(*, incident: Incident, limit: int = 5) -> list[Suggestion]:
-    """Nearest available units of the kinds the category calls for (any kind if none fit)."""
+def dispatch_step_pending(incident: Incident, *, step_id: int | None = None) -> StepRun | None:
+    """The pending dispatch step of the incident's procedure in progress that suggestions
+    follow: the one named, or the first by order."""
+    steps = StepRun.objects.filter(
+        run__incident=incident, run__status=ProcedureRun.Status.ACTIVE,
+        status=StepRun.Status.PENDING, kind=StepKind.DISPATCH,
+    ).order_by("order")
+    if step_id is not None:
+        steps = steps.filter(pk=step_id)
+    return steps.first()
+
+
+def incident_suggestions(*, incident: Incident, limit: int = 5,
+                         step: StepRun | None = None) -> list[Suggestion]:
+    """Nearest available units for the incident.
+
+    While a dispatch step of its procedure naming a unit kind is pending (``step``, or the first
+    such), the units of that kind only, nearest first: "Engager une ambulance" offers
+    ambulances, and none other (any other unit is found by search). Otherwise the kinds the
+    category calls for (any kind if none fit).
+    """
+    if step is None:
+        step = dispatch_step_pending(incident)
+    step_kind = (step.params or {}).get("unit_kind") if step is not None else None
+    if step_kind:
+        return units_nearest(lat=incident.lat, lon=incident.lon, kinds=[step_kind], limit=limit,
+                             exercise=incident.exercise_id)
     kinds = incident.category.unit_kinds or None
     found = units_nearest(lat=incident.lat, lon=incident.lon, kinds=kinds, limit=limit,
                           exercise=incident.exercise_id)
     return found or units_nearest(lat=incident.lat, lon=incident.lon, limit=limit,
                                   exercise=incident.exercise_id)
+
+
+UNIT_SEARCH_MAX_LENGTH = 60
+
+
+def units_available_search(*, incident: Incident, query: str = "",
+                           limit: int = 20) -> list[Suggestion]:
+    """Any available unit that may answer the incident, whose call sign, kind (code or label)
+    or agency (code or name) contains every word of ``query``; nearest first, units without a
+    position last."""
+    from django.db.models import Q
+
+    units = Unit.objects.filter(active=True, status=Unit.Status.AVAILABLE,
+                                exercise=incident.exercise_id).select_related("agency")
+    labels = {code: str(label).lower() for code, label in Unit.Kind.choices}
+    for word in (query or "").lower().split()[:6]:
+        kinds = [code for code, label in labels.items() if word in label or word in code]
+        units = units.filter(Q(call_sign__icontains=word) | Q(kind__in=kinds)
+                             | Q(agency__name__icontains=word) | Q(agency__code__icontains=word))
+    ranked = []
+    for unit in units:
+        if unit.has_position:
+            estimate = dispatch.estimate(unit, incident.lat, incident.lon)
+            ranked.append(Suggestion(unit, estimate.distance_m, estimate.eta_seconds))
+        else:
+            ranked.append(Suggestion(unit, None, None))
+    ranked.sort(key=lambda s: (s.eta_seconds is None, s.eta_seconds or 0, s.unit.call_sign))
+    return ranked[:limit]
 
 
 # --- guided procedures ---------------------------------------------------------------------------

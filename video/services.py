@@ -23,6 +23,7 @@ from controlroom.permissions import require
 from incidents import selectors as incident_selectors
 from incidents.services import alerts as alert_services
 from incidents.services import conditions
+from incidents.services import procedures as procedure_services
 from incidents.services.incidents import category_for
 from video import catalogue, live
 from video.analytics.privacy import sanitise
@@ -191,7 +192,7 @@ def event_record(*, camera: Camera, event: Event, frame: np.ndarray, persons: li
                         "box": _box(event.box, frame),
                     },
                     dedup_key=f"video:{camera.code}:{event.rule}:{event.zone}",
-                    source_system="video", source_ref=key,
+                    source_system="video", source_ref=key, emitter=f"camera:{camera.code}",
                 ).alert
                 video_event.alert = alert
                 video_event.save(update_fields=["alert"])
@@ -279,6 +280,34 @@ def live_view_open(*, camera: Camera, by, where: str = "console") -> None:
     journal.record(type="camera.live_viewed", subject=camera, actor=by,
                    payload=_camera_payload(camera, where=where))
     live.watch(camera.pk)
+
+
+# How far from the incident a camera may be to answer its "show the cameras" step (m).
+STEP_CAMERA_RADIUS_M = 1000.0
+
+
+@transaction.atomic
+def step_camera_show(*, step, camera: Camera, by) -> str:
+    """Do a "show the nearby cameras" procedure step: open the camera's live view (journaled
+    as any live view) and mark the step done with the camera as its evidence. Returns the
+    address of the live view. The camera must be within ``STEP_CAMERA_RADIUS_M`` of the
+    incident."""
+    from controlroom import geo
+
+    if step.kind != incident_selectors.StepKind.SHOW_CAMERAS:
+        raise ValidationError({"step": ["Cette étape n'affiche pas de caméra."]})
+    incident = step.run.incident
+    distance = geo.distance_m(incident.lat, incident.lon, camera.lat, camera.lon)
+    if distance > STEP_CAMERA_RADIUS_M:
+        raise ValidationError({"camera": [
+            f"La caméra {camera.name} est à {round(distance)} m de l'incident : trop loin "
+            f"(au plus {round(STEP_CAMERA_RADIUS_M)} m)."]})
+    live_view_open(camera=camera, by=by, where="procedure")
+    procedure_services.step_complete(
+        step=step, by=by, note=f"Caméra affichée : {camera.name}",
+        evidence={"action": "camera_shown", "camera": camera.code, "camera_id": camera.pk,
+                  "camera_name": camera.name, "distance_m": round(distance)})
+    return reverse("video:camera-live", args=[camera.pk])
 
 
 def _screen_payload(screen: Screen, **extra) -> dict:

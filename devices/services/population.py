@@ -187,6 +187,14 @@ def population_alert_draft(*, by, references: PopulationAlert | None = None,
     _check(alert, now)
     alert.save()
     _record(alert, "population_alert.drafted", by)
+    step = alert.step
+    if step is not None and step.status == step.Status.PENDING and step.run.status == "active":
+        # The step's action is the draft; issuing it is a supervisor's act, shown in the report.
+        procedure_services.step_complete(
+            step=step, by=by, note=f"Alerte rédigée : {alert.headline}",
+            evidence={"action": "population_alert_drafted", "population_alert": alert.pk,
+                      "headline": alert.headline, "severity": alert.severity,
+                      "area": alert.area_name})
     return alert
 
 
@@ -233,7 +241,8 @@ def population_alert_issue(*, alert: PopulationAlert, by) -> PopulationAlert:
         if step is not None and step.status == step.Status.PENDING \
                 and step.run.status == "active":
             procedure_services.step_complete(
-                step=step, by=by, note=f"Alerte d'exercice diffusée (fictive) : {alert.headline}")
+                step=step, by=by, note=f"Alerte d'exercice diffusée (fictive) : {alert.headline}",
+                evidence=_issued_evidence(alert))
         return alert
     commands = _broadcast(alert, by)
     _record(alert, "population_alert.issued", by, commands=commands,
@@ -241,9 +250,16 @@ def population_alert_issue(*, alert: PopulationAlert, by) -> PopulationAlert:
     step = alert.step
     if step is not None and step.status == step.Status.PENDING and step.run.status == "active":
         procedure_services.step_complete(
-            step=step, by=by, note=f"Alerte diffusée : {alert.identifier} — {alert.headline}")
+            step=step, by=by, note=f"Alerte diffusée : {alert.identifier} — {alert.headline}",
+            evidence=_issued_evidence(alert))
     transaction.on_commit(lambda: _notify_later(alert.pk))
     return alert
+
+
+def _issued_evidence(alert: PopulationAlert) -> dict:
+    return {"action": "population_alert_issued", "population_alert": alert.pk,
+            "identifier": alert.identifier, "headline": alert.headline,
+            "severity": alert.severity, "area": alert.area_name}
 
 
 def population_alert_follow_up(*, original: PopulationAlert, by, msg_type: str,

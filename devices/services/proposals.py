@@ -67,9 +67,17 @@ def step_proposal_confirm(*, step, by) -> CommandGroup:
         kind=proposal.kind, action=proposal.action, params=proposal.params, by=by,
         incident=step.run.incident, radius_m=proposal.radius_m,
     )
+    commands = list(group.commands.select_related("device").order_by("pk"))
     procedure_services.step_complete(
         step=step, by=by,
-        note=f"{group.label} : {group.commands.count()} équipement(s), commande groupée "
-             f"n° {group.pk}.",
+        note=f"{group.label} : {len(commands)} équipement(s), commande groupée n° {group.pk}.",
+        evidence={
+            "action": "device_command", "command_group": group.pk, "label": group.label,
+            "device_kind": proposal.kind, "command": proposal.action,
+            "critical": proposal.critical,
+            "commands": [{"command": c.pk, "device": c.device.code,
+                          "device_name": c.device.name, "status": c.status}
+                         for c in commands],
+        },
     )
     return group

@@ -223,6 +223,7 @@ def event_record(*, sensor: SoundSensor, event: acoustic.SoundEvent) -> Recorded
             title=f"{label(event.kind)} — {device.name}", lat=device.lat, lon=device.lon,
             severity=SEVERITIES.get(event.kind, 2), occurred_at=occurred,
             evidence=_evidence(sensor, event), dedup_key=dedup_key,
+            emitter=f"sound:{device.code}",
         )
         if event.kind in LOCATED_KINDS and group is None:
             group = SoundLocation(kind=event.kind, emitted_at=started, alert=received.alert,

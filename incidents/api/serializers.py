@@ -45,7 +45,8 @@ class AlertSerializer(serializers.ModelSerializer):
         fields = [
             "id", "source", "source_system", "source_ref", "category", "category_label",
             "severity", "title", "lat", "lon", "h3", "sector", "sector_name", "occurred_at",
-            "received_at", "evidence", "dedup_key", "repeat_count", "last_seen_at", "status",
+            "received_at", "evidence", "dedup_key", "repeat_count", "source_count", "sources",
+            "last_seen_at", "status",
             "acknowledged_by", "acknowledged_at", "ack_delay_seconds", "escalated_at", "incident",
             "dismiss_reason", "dismiss_note", "exercise",
         ]
@@ -89,7 +90,7 @@ class StepSerializer(serializers.ModelSerializer):
         model = StepRun
         fields = ["id", "key", "order", "kind", "instruction", "mandatory", "params",
                   "next_if_yes", "next_if_no", "deadline_at", "status", "answer", "note",
-                  "done_by", "done_at", "overdue"]
+                  "done_by", "done_at", "overdue", "evidence"]
         read_only_fields = fields
 
     def get_overdue(self, step) -> bool:
@@ -115,6 +116,16 @@ class ProcedureRunSerializer(serializers.ModelSerializer):
 
 class StepActionSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=1000, required=False, default="", allow_blank=True)
+
+
+class StepCompleteSerializer(StepActionSerializer):
+    """A dispatch step is done by engaging a unit; a step that acts, without acting, with the
+    reason why not."""
+
+    unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.all(), required=False,
+                                              allow_null=True, default=None)
+    reason = serializers.CharField(max_length=1000, required=False, default="",
+                                   allow_blank=True)
 
 
 class StepSkipSerializer(serializers.Serializer):
@@ -242,8 +253,16 @@ class UnitStatusSerializer(serializers.Serializer):
 
 class SuggestionSerializer(serializers.Serializer):
     unit = UnitSerializer()
-    distance_m = serializers.FloatField()
-    eta_seconds = serializers.FloatField()
+    distance_m = serializers.FloatField(allow_null=True)
+    eta_seconds = serializers.FloatField(allow_null=True)
+
+
+class SuggestionQuerySerializer(serializers.Serializer):
+    step = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+
+
+class UnitSearchQuerySerializer(serializers.Serializer):
+    q = serializers.CharField(required=False, default="", allow_blank=True, max_length=60)
 
 
 class ReplayFilterSerializer(serializers.Serializer):

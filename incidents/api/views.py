@@ -38,6 +38,12 @@ def _valid(serializer_class, request, **kwargs):
     return serializer.validated_data
 
 
+def _valid_query(serializer_class, request):
+    serializer = serializer_class(data=request.query_params)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
 class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
     """The incident taxonomy."""
 
@@ -167,13 +173,34 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         events = selectors.incident_timeline(incident=incident, user=request.user)[:2000]
         return Response([journal.live_message(event) for event in events])
 
-    @extend_schema(responses=s.SuggestionSerializer(many=True))
+    @extend_schema(parameters=[s.SuggestionQuerySerializer],
+                   responses=s.SuggestionSerializer(many=True))
     @action(detail=True, methods=["get"], pagination_class=None)
     def suggestions(self, request, pk=None):
+        """The nearest available units; while a dispatch step naming a unit kind is pending
+        (``step``, or the first), of that kind only."""
         incident = self.get_object()
         if not request.user.has_perm("incidents.dispatch_unit"):
             raise PermissionDenied("Vous n'avez pas le droit d'engager une unité.")
-        found = selectors.incident_suggestions(incident=incident)
+        query = _valid_query(s.SuggestionQuerySerializer, request)
+        step = None
+        if "step" in query:
+            step = selectors.dispatch_step_pending(incident, step_id=query["step"])
+            if step is None:
+                raise Http404
+        found = selectors.incident_suggestions(incident=incident, step=step)
+        return Response(s.SuggestionSerializer(found, many=True).data)
+
+    @extend_schema(parameters=[s.UnitSearchQuerySerializer],
+                   responses=s.SuggestionSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None, url_path="available-units")
+    def available_units(self, request, pk=None):
+        """Any available unit, searched by call sign, kind or agency (``q``), nearest first."""
+        incident = self.get_object()
+        if not request.user.has_perm("incidents.dispatch_unit"):
+            raise PermissionDenied("Vous n'avez pas le droit d'engager une unité.")
+        query = _valid_query(s.UnitSearchQuerySerializer, request)
+        found = selectors.units_available_search(incident=incident, query=query["q"])
         return Response(s.SuggestionSerializer(found, many=True).data)
 
     @extend_schema(request=s.AssignSerializer, responses=s.IncidentSerializer)
@@ -269,10 +296,10 @@ class StepViewSet(viewsets.GenericViewSet):
         step.refresh_from_db()
         return Response(s.StepSerializer(step).data)
 
-    @extend_schema(request=s.StepActionSerializer, responses=s.StepSerializer)
+    @extend_schema(request=s.StepCompleteSerializer, responses=s.StepSerializer)
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
-        return self._act(request, pk, s.StepActionSerializer, procedure_services.step_complete)
+        return self._act(request, pk, s.StepCompleteSerializer, procedure_services.step_complete)
 
     @extend_schema(request=s.StepSkipSerializer, responses=s.StepSerializer)
     @action(detail=True, methods=["post"])

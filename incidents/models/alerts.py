@@ -112,6 +112,10 @@ class Alert(Located):
     evidence = models.JSONField(_("éléments"), default=dict, blank=True)
     dedup_key = models.CharField(_("clé de dédoublonnage"), max_length=200, blank=True)
     repeat_count = models.PositiveIntegerField(_("occurrences"), default=1)
+    # The sensors and cameras whose alerts of the same event were gathered on this one: each
+    # {source, emitter, title, lat, lon, at}, the first being the alert's own.
+    sources = models.JSONField(_("sources"), default=list, blank=True)
+    source_count = models.PositiveIntegerField(_("nombre de sources"), default=1)
     last_seen_at = models.DateTimeField(_("dernière occurrence"))
     status = models.CharField(
         _("état"), max_length=20, choices=Status.choices, default=Status.NEW, db_index=True

@@ -145,6 +145,9 @@ class StepRun(models.Model):
     )
     done_at = models.DateTimeField(null=True, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True)
+    # What a step that acts did (the unit engaged, the command group sent, the camera shown,
+    # the alert drafted), or {"action": "none", "reason": ...} when it was done without acting.
+    evidence = models.JSONField(_("preuve"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("étape en cours")

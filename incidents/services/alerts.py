@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from controlroom import journal
+from controlroom import geo, journal
 from controlroom import selectors as zones
 from controlroom.errors import StateConflict
 from controlroom.permissions import require
@@ -18,6 +18,10 @@ from incidents.services import incidents as incident_services
 from incidents.services.common import incident_record
 
 MAX_EVIDENCE_BYTES = 64 * 1024
+# Alerts from these sources may be gathered with another emitter's alert of the same event.
+GROUPED_SOURCES = (Alert.Source.CAMERA, Alert.Source.SOUND, Alert.Source.SENSOR)
+# The sources listed on one alert (the count goes on beyond).
+MAX_SOURCES_LISTED = 50
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,7 @@ def _alert_payload(alert: Alert, **extra) -> dict:
         "sector": alert.sector_id,
         "status": alert.status,
         "repeat_count": alert.repeat_count,
+        "source_count": alert.source_count,
         "exercise": alert.exercise_id,
         **extra,
     }
@@ -75,6 +80,7 @@ def alert_receive(
     source_system: str = "",
     source_ref: str = "",
     exercise=None,
+    emitter: str = "",
 ) -> Received:
     """Take an alert into the inbox.
 
@@ -84,6 +90,11 @@ def alert_receive(
     key means something to its emitter only, so no emitter can reach another's alerts with it.
     A partner system (``by``) needs the alerts scope, and its alerts are its own: source
     "partner", source system its code.
+
+    One event, one alert: a sensor or camera naming itself (``emitter``, e.g. ``camera:CAM-12``)
+    whose alert has the category of an open alert from another sensor or camera, seen within
+    ``ALERT_GROUP_SECONDS`` and ``ALERT_GROUP_RADIUS_M`` of it, is gathered on that alert as
+    one more source (journaled ``alert.grouped``) instead of making a second alert.
     """
     if isinstance(by, PartnerSystem):
         if not by.allows(PartnerSystem.Scope.ALERTS):
@@ -121,7 +132,18 @@ def alert_receive(
         )
         if repeated:
             return Received(_count_again(repeated, by=by, severity=severity, now=now,
-                                         source_ref=source_ref), created=False)
+                                         source_ref=source_ref,
+                                         joining=_source(source, emitter, title, lat, lon, now)),
+                            created=False)
+
+    if emitter and source in GROUPED_SOURCES:
+        same_event = _same_event(category=category, lat=lat, lon=lon, now=now,
+                                 exercise=exercise, emitter=emitter)
+        if same_event is not None:
+            return Received(_count_again(same_event, by=by, severity=severity, now=now,
+                                         source_ref=source_ref,
+                                         joining=_source(source, emitter, title, lat, lon, now)),
+                            created=False)
 
     alert = Alert(
         source=source,
@@ -137,6 +159,7 @@ def alert_receive(
         evidence=evidence,
         dedup_key=dedup_key,
         exercise=exercise,
+        sources=[_source(source, emitter, title, lat, lon, now)] if emitter else [],
     )
     alert.set_point(lat, lon)
     alert.sector = zones.sector_at(lat=lat, lon=lon)
@@ -153,13 +176,56 @@ def alert_receive(
     return Received(alert, created=True)
 
 
+def _source(source: str, emitter: str, title: str, lat: float, lon: float,
+            now: datetime) -> dict:
+    return {"source": source, "emitter": emitter, "title": (title or "").strip()[:200],
+            "lat": round(lat, 6), "lon": round(lon, 6), "at": now.isoformat()}
+
+
+def _same_event(*, category: Category, lat: float, lon: float, now: datetime,
+                exercise, emitter: str) -> Alert | None:
+    """The open sensor or camera alert of this category nearest to the point, seen within the
+    grouping window and radius, from other emitters only (what one emitter tells apart with
+    its dedup keys, e.g. two zones of a camera, stays apart); None when grouping is off or
+    there is none."""
+    window = settings.ALERT_GROUP_SECONDS
+    if window <= 0:
+        return None
+    candidates = (
+        Alert.objects.select_for_update()
+        .filter(category=category, source__in=GROUPED_SOURCES, status__in=Alert.OPEN_STATUSES,
+                last_seen_at__gte=now - timedelta(seconds=window),
+                exercise=exercise)
+        .order_by("pk")
+    )
+    radius = settings.ALERT_GROUP_RADIUS_M
+    # Only alerts whose emitters are known gather others (not a rule's or an exercise's).
+    near = [(geo.distance_m(lat, lon, a.lat, a.lon), a.pk, a) for a in candidates
+            if a.sources and emitter not in {item.get("emitter") for item in a.sources}]
+    near = [item for item in near if item[0] <= radius]
+    return min(near, key=lambda item: item[:2])[2] if near else None
+
+
 def _count_again(alert: Alert, *, by, severity: int, now: datetime, source_ref: str,
-                 **extra) -> Alert:
+                 joining: dict | None = None, **extra) -> Alert:
+    """One more occurrence of an open alert; from an emitter it has not heard yet (``joining``),
+    one more source too, journaled as the grouping it is."""
     alert.repeat_count += 1
     alert.last_seen_at = now
     alert.severity = min(alert.severity, severity)  # 1 is the most serious
-    alert.save(update_fields=["repeat_count", "last_seen_at", "severity"])
-    _record(alert, "alert.repeated", by, source_ref=source_ref, **extra)
+    fields = ["repeat_count", "last_seen_at", "severity"]
+    known = {item.get("emitter") for item in alert.sources or []}
+    new_source = joining is not None and joining["emitter"] and joining["emitter"] not in known
+    if new_source:
+        alert.source_count += 1
+        if len(alert.sources or []) < MAX_SOURCES_LISTED:
+            alert.sources = [*(alert.sources or []), joining]
+        fields += ["source_count", "sources"]
+    alert.save(update_fields=fields)
+    if new_source:
+        _record(alert, "alert.grouped", by, source_ref=source_ref, joined=joining, **extra)
+    else:
+        _record(alert, "alert.repeated", by, source_ref=source_ref, **extra)
     return alert
 
 

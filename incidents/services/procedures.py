@@ -105,14 +105,33 @@ def run_start(*, incident: Incident, by) -> ProcedureRun | None:
 
 
 # --- acting on steps --------------------------------------------------------------------------
+# Steps that act: done means the action was taken (and its evidence kept), or the operator
+# said why it was not.
+ACTING_KINDS = (StepKind.DISPATCH, StepKind.DEVICE_COMMAND, StepKind.SHOW_CAMERAS,
+                StepKind.POPULATION_ALERT)
+
+
 @transaction.atomic
-def step_complete(*, step: StepRun, by, note: str = "") -> StepRun:
+def step_complete(*, step: StepRun, by, note: str = "", unit: Unit | None = None,
+                  reason: str = "", evidence: dict | None = None) -> StepRun:
     """Mark a pending step of an active run done.
 
     A question is answered, not completed. Completing a "prévenir une agence" step first brings
     the agency (or agencies) into the incident, so their liaisons see the step being done.
+
+    A step that acts is done by acting: a dispatch step by engaging ``unit`` (any available
+    unit the operator chose); the device, camera and population-alert steps through the
+    services that act (``evidence`` is what they did). Without its action, such a step is done
+    only with the ``reason`` why not, kept in the journal and the report.
     """
     require(by, CHANGE_RUN, _("Vous n'avez pas le droit de faire avancer une procédure."))
+    if unit is not None:
+        if step.kind != StepKind.DISPATCH:
+            raise ValidationError({"unit": _("Seule une étape d'engagement engage une unité.")})
+        from incidents.services import units as unit_services
+
+        unit_services.unit_assign(incident=step.run.incident, unit=unit, by=by, step=step)
+        return StepRun.objects.get(pk=step.pk)
     run, step = _locked(step)
     if step.kind == StepKind.QUESTION:
         raise StateConflict(
@@ -120,8 +139,21 @@ def step_complete(*, step: StepRun, by, note: str = "") -> StepRun:
         )
     note = _checked_note(note)
     extra = {}
+    if step.kind in ACTING_KINDS and not evidence:
+        reason = (reason or "").strip()
+        if not reason:
+            raise ValidationError({"reason": _(
+                "Cette étape agit : faites-le depuis l'étape (engager l'unité, envoyer la "
+                "commande, afficher la caméra, rédiger l'alerte), ou indiquez pourquoi ce "
+                "n'est pas fait.")})
+        evidence = {"action": "none", "reason": _checked_note(reason, field="reason")}
+        extra["without_action"] = True
+        extra["reason"] = evidence["reason"]
     if step.kind == StepKind.NOTIFY_AGENCY:
         extra["agencies"] = _agencies_notify(run=run, step=step, by=by)
+    if evidence:
+        step.evidence = evidence
+        extra["evidence"] = evidence
     _step_finish(run, step, status=StepRun.Status.DONE, by=by, note=note, extra=extra)
     _run_complete_if_done(run, by=by)
     return step
@@ -184,23 +216,36 @@ def step_answer(*, step: StepRun, answer: bool, by, note: str = "") -> StepRun:
 
 
 @transaction.atomic
-def steps_complete_for_dispatch(*, incident: Incident, unit: Unit, by) -> list[StepRun]:
+def steps_complete_for_dispatch(*, incident: Incident, unit: Unit, by, assignment=None,
+                                step: StepRun | None = None) -> list[StepRun]:
     """Engaging a unit fulfils the pending dispatch steps of the incident's active run that ask
-    for that kind of unit or for any unit. Follows an authorised dispatch: no permission check."""
+    for that kind of unit or for any unit; engaged from one step (``step``), that step alone,
+    whatever kind it asked for (the operator chose). Follows an authorised dispatch: no
+    permission check."""
     _incident_lock(incident.pk)
     run = ProcedureRun.objects.select_for_update().filter(incident=incident, status=ACTIVE).first()
     if run is None:
         return []
-    fulfilled = [
-        step
-        for step in run.steps.filter(status=PENDING, kind=StepKind.DISPATCH).order_by("order")
-        if (step.params or {}).get("unit_kind") in (None, "", unit.kind)
-    ]
+    pending = run.steps.filter(status=PENDING, kind=StepKind.DISPATCH).order_by("order")
+    if step is not None:
+        fulfilled = list(pending.filter(pk=step.pk))
+        if not fulfilled:
+            raise StateConflict(
+                _("L'étape « %(instruction)s » n'est plus à faire.")
+                % {"instruction": step.instruction}, field="step")
+    else:
+        fulfilled = [
+            s for s in pending if (s.params or {}).get("unit_kind") in (None, "", unit.kind)
+        ]
     note = _("Unité %(call_sign)s engagée") % {"call_sign": unit.call_sign}
-    for step in fulfilled:
+    evidence = {"action": "unit_assigned", "unit": unit.pk, "call_sign": unit.call_sign,
+                "kind": unit.kind, "agency": unit.agency.name,
+                "assignment": assignment.pk if assignment is not None else None}
+    for done in fulfilled:
+        done.evidence = evidence
         _step_finish(
-            run, step, status=StepRun.Status.DONE, by=by, note=note,
-            extra={"unit": unit.pk, "call_sign": unit.call_sign},
+            run, done, status=StepRun.Status.DONE, by=by, note=note,
+            extra={"unit": unit.pk, "call_sign": unit.call_sign, "evidence": evidence},
         )
     if fulfilled:
         _run_complete_if_done(run, by=by)
@@ -340,7 +385,7 @@ def _step_finish(run, step, *, status, by, note="", now=None, extra=None) -> Non
     step.note = note
     step.done_by = None if isinstance(by, str) or by is None else by
     step.done_at = now or timezone.now()
-    step.save(update_fields=["status", "note", "answer", "done_by", "done_at"])
+    step.save(update_fields=["status", "note", "answer", "done_by", "done_at", "evidence"])
     event_type = {
         StepRun.Status.DONE: "procedure.step_answered" if step.answer is not None
         else "procedure.step_done",

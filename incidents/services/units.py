@@ -138,8 +138,11 @@ def _set_status(unit: Unit, status: str) -> None:
 
 
 @transaction.atomic
-def unit_assign(*, incident: Incident, unit: Unit, by) -> Assignment:
-    """Engage an available unit on an open incident; the incident moves to dispatched."""
+def unit_assign(*, incident: Incident, unit: Unit, by, step=None) -> Assignment:
+    """Engage an available unit on an open incident; the incident moves to dispatched.
+
+    From a dispatch step of its procedure (``step``), that step is done with the unit as its
+    evidence; otherwise the pending dispatch steps asking for that kind of unit are."""
     require(by, "incidents.dispatch_unit", "Vous n'avez pas le droit d'engager une unité.")
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
     if not incident.is_open:
@@ -170,7 +173,8 @@ def unit_assign(*, incident: Incident, unit: Unit, by) -> Assignment:
     )
     _record(unit, "unit.status_changed", by, previous=Unit.Status.AVAILABLE, incident=incident.pk)
     incident_advance(incident=incident, to=Incident.Status.DISPATCHED, by=by)
-    procedures.steps_complete_for_dispatch(incident=incident, unit=unit, by=by)
+    procedures.steps_complete_for_dispatch(incident=incident, unit=unit, by=by,
+                                           assignment=assignment, step=step)
     return assignment
 
 

@@ -232,8 +232,8 @@ def test_the_api_drafts_issues_and_cancels(api, people, centre):
     assert cancel.json()["references"] == created.json()["id"]
 
 
-def test_an_alert_drafted_from_a_procedure_step_completes_it_when_issued(people, centre,
-                                                                          make_incident_at):
+def test_an_alert_drafted_from_a_procedure_step_completes_it_with_the_draft(people, centre,
+                                                                             make_incident_at):
     from demo.procedures import load_demo_procedures
     from incidents.models import StepRun
 
@@ -244,9 +244,10 @@ def test_an_alert_drafted_from_a_procedure_step_completes_it_when_issued(people,
 
     with pytest.raises(ValidationError, match="n'est pas l'alerte"):
         draft(people["operator"], centre, incident=incident, step=other)
-    alert = population.population_alert_issue(
-        alert=draft(people["operator"], centre, incident=incident, step=step),
-        by=people["supervisor"])
-
+    drafted = draft(people["operator"], centre, incident=incident, step=step)
     step.refresh_from_db()
-    assert step.status == "done" and alert.identifier in step.note
+    assert step.status == "done" and drafted.headline in step.note
+    assert step.evidence["action"] == "population_alert_drafted"
+    assert step.evidence["population_alert"] == drafted.pk
+    alert = population.population_alert_issue(alert=drafted, by=people["supervisor"])
+    assert alert.identifier  # issuing stays a supervisor's act, after the step

@@ -87,3 +87,32 @@ def test_procedure_imports_check_device_steps(params, message):
     problems = params_problems("device_command", params)
 
     assert problems and message in problems[0]
+
+
+def test_the_step_keeps_the_commands_as_evidence_and_the_report_their_final_state(
+        fire, make_device, people):
+    from incidents import reports
+
+    make_device("lum-a", place=(DARCY[0] + 0.0002, DARCY[1]))
+    group = proposals.step_proposal_confirm(step=fire, by=people["operator"])
+    fire.refresh_from_db()
+    assert fire.evidence["action"] == "device_command"
+    assert fire.evidence["command_group"] == group.pk
+    [item] = fire.evidence["commands"]
+    assert item["device"] == "lum-a"
+    # The device answered since: the report gives the state the command reached.
+    Command.objects.update(status=Command.Status.DONE)
+
+    [run] = reports.compliance(fire.run.incident, fire.done_at)
+    row = next(s for s in run["steps"] if s["step"].key == "eclairage")
+    assert "Lum A" in row["evidence"]
+    assert f"Lum A : {Command.objects.get().get_status_display()}" in row["evidence"]
+
+
+def test_a_device_step_is_not_done_on_a_click(fire, people):
+    from incidents.services import procedures
+
+    with pytest.raises(ValidationError, match="pourquoi"):
+        procedures.step_complete(step=fire, by=people["operator"])
+    fire.refresh_from_db()
+    assert fire.status == "pending" and not Command.objects.exists()

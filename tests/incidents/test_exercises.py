@@ -163,7 +163,8 @@ def test_the_trainer_scores_against_the_deadlines_then_purges(room, api, make_in
         incident = alert_services.alert_open_incident(alert=fight, by=operator)
     steps = {s.key: s for s in StepRun.objects.filter(run__incident=incident)}
     with at(fight_at + 60):  # cameras: 20 s into their 60 s
-        procedure_services.step_complete(step=steps["cameras"], by=operator)
+        procedure_services.step_complete(step=steps["cameras"], by=operator,
+                                         reason="Caméras de l'exercice vues au mur")
     with at(fight_at + 400):  # a patrol after 340 s: its 180 s deadline is long past
         unit = Unit.objects.get(exercise=exercise, call_sign__startswith="EX-PM-1")
         unit_services.unit_assign(incident=incident, unit=unit, by=operator)

@@ -161,7 +161,8 @@ def test_no_template_no_run(taxonomy):
 def test_completing_a_step_is_journaled_with_who_and_when(fire, staff):
     run = started(fire)
     operator = staff["operator"]
-    done = step_complete(step=step(run, "cameras"), by=operator, note="Caméras 12, 14 et 15")
+    done = step_complete(step=step(run, "cameras"), by=operator, note="Caméras 12, 14 et 15",
+                         reason="Vues depuis le mur d'images")
     stored = step(run, "cameras")
     assert stored.status == "done" and stored.done_by == operator and stored.done_at
     assert stored.note == "Caméras 12, 14 et 15" and done.pk == stored.pk
@@ -219,7 +220,7 @@ def test_liaisons_do_not_drive_the_procedure(fire, staff, liaison):
 @pytest.mark.django_db
 def test_a_step_is_done_only_once(fire, staff):
     run = started(fire)
-    step_complete(step=step(run, "cameras"), by=staff["operator"])
+    step_complete(step=step(run, "cameras"), by=staff["operator"], reason="Déjà au mur")
     stale = step(run, "cameras")
     for action in (
         lambda: step_complete(step=stale, by=staff["operator"]),
@@ -282,7 +283,8 @@ def test_an_empty_target_carries_on_with_the_next_step(fire, staff):
 def test_end_leaves_out_every_later_pending_step(fire, staff):
     run = started(fire)
     operator = staff["operator"]
-    step_complete(step=step(run, "panneau"), by=operator)  # done early: stays done
+    step_complete(step=step(run, "panneau"), by=operator,  # done early: stays done
+                  reason="Panneau déjà allumé par la voirie")
     step_answer(step=step(run, "fumees"), answer=False, by=operator)
     current = statuses(run)
     assert current["panneau"] == "done" and current["alerte"] == "bypassed"
@@ -327,7 +329,7 @@ def test_the_run_completes_when_no_mandatory_step_is_pending(fire, staff):
     operator = staff["operator"]
     step_complete(step=step(run, "codis"), by=operator)
     step_answer(step=step(run, "victimes"), answer=False, by=operator)
-    step_complete(step=step(run, "patrouille"), by=operator)
+    step_complete(step=step(run, "patrouille"), by=operator, reason="Patrouille déjà sur place")
     assert active_run(fire) == run
     step_answer(step=step(run, "fumees"), answer=False, by=operator)  # ends the procedure
     run.refresh_from_db()

@@ -107,3 +107,7 @@ class RouteResultSerializer(serializers.Serializer):
 
 class DecisionSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=300, required=False, default="", allow_blank=True)
+
+
+class StepCameraSerializer(serializers.Serializer):
+    camera = serializers.IntegerField(min_value=1, max_value=2**31 - 1)

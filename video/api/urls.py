@@ -1,3 +1,4 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from video.api import views
@@ -9,4 +10,8 @@ router.register("snapshots", views.SnapshotViewSet, basename="snapshot")
 router.register("screens", views.ScreenViewSet, basename="screen")
 router.register("screen-routings", views.RoutingViewSet, basename="screen-routing")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("procedure-steps/<int:step_id>/camera/", views.StepCameraView.as_view(),
+         name="step-camera"),
+    *router.urls,
+]

@@ -10,8 +10,10 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from controlroom.moments import parse_moment
+from incidents import selectors as incident_selectors
 from video import selectors, services
 from video.api import serializers as s
 from video.models import Screen
@@ -173,3 +175,22 @@ class RoutingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return Response(s.RoutingSerializer(routing).data)
 
 
+
+
+class StepCameraView(APIView):
+    """A "show the nearby cameras" procedure step, done by opening one of them (POST
+    ``{"camera": id}``): the live view is journaled, the step done with the camera as evidence,
+    and the answer gives the live view's address."""
+
+    @extend_schema(request=s.StepCameraSerializer, responses={200: OpenApiTypes.OBJECT})
+    def post(self, request, step_id):
+        step = incident_selectors.step_run_find(step_id=step_id)
+        visible = incident_selectors.incidents_visible_to(user=request.user)
+        if step is None or not visible.filter(pk=step.run.incident_id).exists():
+            raise Http404
+        camera_id = _valid(s.StepCameraSerializer, request)["camera"]
+        camera = selectors.cameras_visible_to(user=request.user).filter(pk=camera_id).first()
+        if camera is None:
+            raise ValidationError({"camera": ["Caméra inconnue."]})
+        url = services.step_camera_show(step=step, camera=camera, by=request.user)
+        return Response({"step": step.pk, "camera": camera.pk, "live_url": url})

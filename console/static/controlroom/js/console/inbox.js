@@ -58,14 +58,15 @@ export class Inbox {
     const alert = {
       ...(known || { received_at: event.time }),
       id: p.alert, title: p.title, source: p.source, category: p.category, severity: p.severity,
-      status: p.status, repeat_count: p.repeat_count, lat: p.lat, lon: p.lon,
+      status: p.status, repeat_count: p.repeat_count, source_count: p.source_count || 1,
+      lat: p.lat, lon: p.lon,
       evidence: p.evidence || (known && known.evidence) || {},
       exercise: p.exercise ?? (known && known.exercise) ?? null,
     };
     if (event.type === "alert.escalated") alert.escalated_at = event.time;
     if (alert.status === "new" || alert.status === "acknowledged") this.alerts.set(alert.id, alert);
     else this.alerts.delete(alert.id);
-    const fresh = event.type === "alert.received" || event.type === "alert.repeated";
+    const fresh = ["alert.received", "alert.repeated", "alert.grouped"].includes(event.type);
     if (fresh) this.arrived.set(alert.id, Date.now());
     this.render(fresh && alert.severity <= 2 ? alert.id : null);
     if (fresh && alert.severity <= 2) beep();
@@ -113,7 +114,11 @@ export class Inbox {
       (flash ? " flash" : "") + (alert.id === this.selected ? " selected" : "") +
       (alert.escalated_at ? " escalated" : "");
     li.tabIndex = -1;
-    const repeat = alert.repeat_count > 1 ? ` <span class="repeat">×${alert.repeat_count}</span>` : "";
+    // Several sensors or cameras saw the same event: one alert, its sources counted.
+    const sourceCount = alert.source_count || 1;
+    const repeat = (sourceCount > 1
+      ? ` <span class="sources" data-sources="${Number(sourceCount)}">${escapeHtml(l.sourceCount.replace("%(count)s", sourceCount))}</span>`
+      : "") + (alert.repeat_count > sourceCount ? ` <span class="repeat">×${alert.repeat_count}</span>` : "");
     const escalated = alert.escalated_at ? ` <span class="badge warn">${escapeHtml(l.escalated)}</span>` : "";
     const drill = alert.exercise ? ` <span class="badge exercise">${escapeHtml(l.exercise)}</span>` : "";
     li.innerHTML =

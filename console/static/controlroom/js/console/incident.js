@@ -14,6 +14,9 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+// Steps that act: done by acting (engaging, commanding, showing, drafting) or with a reason.
+const ACTING = ["dispatch", "device_command", "show_cameras", "population_alert"];
+
 export class Incidents {
   constructor({ list, panel, view, labels, config, onError, onIncident }) {
     this.list = list;
@@ -82,6 +85,14 @@ export class Incidents {
       const [incident, runs, timeline, suggestions] = (await Promise.all(requests)).map((r) => r.data);
       const cameras = this.config.mayViewCameras
         ? (await api(`/api/cameras/nearest/?lat=${incident.lat}&lon=${incident.lon}&limit=3`)).data : [];
+      // Each pending dispatch step offers the units of the kind it asks for.
+      const active = runs.find((r) => r.status === "active");
+      const dispatchSteps = this.config.mayDispatch && active
+        ? active.steps.filter((s) => s.kind === "dispatch" && s.status === "pending") : [];
+      this.stepUnits = new Map(await Promise.all(dispatchSteps.map(async (s) =>
+        [s.id, (await api(`/api/incidents/${id}/suggestions/?step=${s.id}`)).data])));
+      this.nearCameras = cameras;
+      if (this.shown !== id) this.unitSearch = null;
       this.shown = id;
       this.incidents.set(id, incident);
       const scroll = this.view.scrollTop;
@@ -135,11 +146,10 @@ export class Incidents {
         if (step.kind === "question") {
           buttons.push(el("button", { type: "button", "data-action": "answer", "data-step": step.id, "data-answer": "yes" }, l.yes));
           buttons.push(el("button", { type: "button", "data-action": "answer", "data-step": step.id, "data-answer": "no" }, l.no));
-        } else if (step.kind === "population_alert" && this.config.mayDraftAlerts) {
-          buttons.push(el("button", { type: "button", "data-action": "draft-alert", "data-step": step.id }, l.draftAlert));
-        } else if (step.kind === "device_command" && this.config.mayCommandDevices) {
-          buttons.push(el("button", { type: "button", "data-action": "propose-device", "data-step": step.id }, l.proposeDevices));
-          buttons.push(el("button", { type: "button", "data-action": "complete", "data-step": step.id }, l.done));
+        } else if (ACTING.includes(step.kind)) {
+          // A step that acts is done by acting, or with the reason why not.
+          buttons.push(...this.stepActions(step));
+          buttons.push(el("button", { type: "button", "data-action": "not-done", "data-step": step.id }, l.steps.notDone));
         } else {
           buttons.push(el("button", { type: "button", "data-action": "complete", "data-step": step.id }, l.done));
         }
@@ -154,13 +164,57 @@ export class Incidents {
       el("div", { class: "instruction" }, step.instruction),
       el("div", { class: "meta" }, `${l.stepKinds[step.kind] || step.kind} · ${l.stepStatus[step.status] || step.status}${answer}${deadline}`),
       step.note ? el("div", { class: "note" }, step.note) : null,
-      buttons.length ? el("div", { class: "actions" }, ...buttons) : null);
+      step.evidence && step.evidence.action === "none"
+        ? el("div", { class: "note evidence" }, `${l.steps.withoutAction} : ${step.evidence.reason}`) : null,
+      buttons.length ? el("div", { class: "actions" }, ...buttons) : null,
+      may && step.status === "pending" && step.kind === "dispatch" && this.config.mayDispatch
+        ? this.stepDispatch(step) : null);
     });
     const progress = run.progress;
     return el("section", { class: "stepper", "data-run": run.id },
       el("h3", {}, `${run.name} — ${progress.done}/${progress.total}`,
         progress.overdue ? el("span", { class: "badge s1" }, ` ${progress.overdue} ${l.overdue}`) : null),
       el("ol", { class: "steps" }, ...items));
+  }
+
+  /** The buttons that do a step that acts. */
+  stepActions(step) {
+    const l = this.labels;
+    if (step.kind === "population_alert" && this.config.mayDraftAlerts) {
+      return [el("button", { type: "button", "data-action": "draft-alert", "data-step": step.id }, l.draftAlert)];
+    }
+    if (step.kind === "device_command" && this.config.mayCommandDevices) {
+      return [el("button", { type: "button", "data-action": "propose-device", "data-step": step.id }, l.proposeDevices)];
+    }
+    if (step.kind === "show_cameras" && this.config.mayViewLive) {
+      return (this.nearCameras || []).map((camera) => el("button", {
+        type: "button", "data-action": "step-camera", "data-step": step.id, "data-camera": camera.id,
+      }, l.steps.showCamera.replace("%(name)s", camera.name)));
+    }
+    return [];
+  }
+
+  /** Under a pending dispatch step: the available units of its kind, nearest first, and a
+   * search for any other available unit; each can be engaged for this step. */
+  stepDispatch(step) {
+    const l = this.labels;
+    const unitItem = (s) => el("li", { "data-step-unit": s.unit.id },
+      `${s.unit.call_sign} (${l.unitKind[s.unit.kind] || s.unit.kind} · ${s.unit.agency_name})`,
+      s.eta_seconds != null ? ` · ${(s.distance_m / 1000).toFixed(1)} km · ${l.eta} ${Math.max(1, Math.round(s.eta_seconds / 60))} min ` : " ",
+      el("button", { type: "button", "data-action": "step-assign", "data-step": step.id, "data-unit": s.unit.id }, l.assign));
+    const offered = (this.stepUnits && this.stepUnits.get(step.id)) || [];
+    const search = this.unitSearch && this.unitSearch.step === step.id ? this.unitSearch : null;
+    const input = el("input", {
+      type: "search", name: "q", maxLength: 60, value: search ? search.q : "",
+      placeholder: l.steps.searchUnit, "aria-label": l.steps.searchUnit,
+    });
+    return el("div", { class: "step-dispatch" },
+      offered.length ? el("ul", { class: "step-units" }, ...offered.map(unitItem))
+        : el("p", { class: "empty" }, l.steps.noUnitOfKind),
+      el("form", { class: "unit-search", "data-form": "unit-search", "data-step": step.id, role: "search" },
+        input, el("button", { type: "submit" }, l.steps.search)),
+      search ? (search.results.length ? el("ul", { class: "unit-results" }, ...search.results.map(unitItem))
+        : el("p", { class: "empty" }, l.steps.noUnitFound)) : null);
   }
 
   dispatch(incident, suggestions) {
@@ -227,6 +281,20 @@ export class Incidents {
         await api(`/api/incidents/${id}/assign/`, { method: "POST", body: { units: [Number(button.dataset.unit)] } });
       } else if (action === "complete") {
         await api(`/api/procedure-steps/${button.dataset.step}/complete/`, { method: "POST", body: {} });
+      } else if (action === "step-assign") {
+        await api(`/api/procedure-steps/${button.dataset.step}/complete/`, {
+          method: "POST", body: { unit: Number(button.dataset.unit) },
+        });
+        this.unitSearch = null;
+      } else if (action === "not-done") {
+        const reason = window.prompt(this.labels.steps.notDoneReason) || "";
+        if (!reason.trim()) return;
+        await api(`/api/procedure-steps/${button.dataset.step}/complete/`, { method: "POST", body: { reason } });
+      } else if (action === "step-camera") {
+        const { data } = await api(`/api/procedure-steps/${button.dataset.step}/camera/`, {
+          method: "POST", body: { camera: Number(button.dataset.camera) },
+        });
+        window.open(data.live_url, "_blank", "noopener");
       } else if (action === "answer") {
         await api(`/api/procedure-steps/${button.dataset.step}/answer/`, {
           method: "POST", body: { answer: button.dataset.answer === "yes" },
@@ -312,7 +380,26 @@ export class Incidents {
     await this.show(this.shown, { keepScroll: true });
   }
 
+  async searchUnits(form) {
+    const q = form.elements.q.value.trim();
+    const { data } = await api(`/api/incidents/${this.shown}/available-units/?q=${encodeURIComponent(q)}`);
+    this.unitSearch = { step: Number(form.dataset.step), q, results: data };
+    const box = form.closest(".step-dispatch");
+    const step = this.unitSearch.step;
+    box.replaceWith(this.stepDispatch({ id: step }));
+    this.view.querySelector(`form[data-form="unit-search"][data-step="${step}"] input[name=q]`)?.focus();
+  }
+
   async submit(event) {
+    if (event.target.dataset.form === "unit-search") {
+      event.preventDefault();
+      try {
+        await this.searchUnits(event.target);
+      } catch (error) {
+        this.onError(error.message);
+      }
+      return;
+    }
     if (event.target.dataset.form === "population") {
       event.preventDefault();
       try {
