@@ -224,7 +224,8 @@ def _broadcast(alert: PopulationAlert, by) -> list[int]:
             command = command_services.command_request(
                 device=siren, action="stop" if cancel else "sound",
                 params={} if cancel else {"pattern": alert.siren_pattern},
-                by=requester, incident=alert.incident)
+                by=requester, incident=alert.incident,
+                reason=f"Alerte à la population : {alert.headline}"[:300])
             if command.critical and getattr(requester, "pk", None) != getattr(by, "pk", None):
                 # The drafter asked for the sirens, the supervisor issuing approves: two persons.
                 command_services.command_approve(command=command, by=by)
