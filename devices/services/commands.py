@@ -64,6 +64,8 @@ def _payload(command: Command, **extra) -> dict:
         "lat": device.lat,
         "lon": device.lon,
         "incident": command.incident_id,
+        "incident_reference": command.incident.reference if command.incident_id else None,
+        "incident_title": command.incident.title if command.incident_id else None,
         "group": command.group_id,
         "requested_by": command.requested_by.get_username() if command.requested_by else None,
         "requested_by_name": _person(command.requested_by),
