@@ -44,15 +44,21 @@ const video = new Video({
 function countApprovals() {
   const pane = document.getElementById("pane-approvals");
   if (!pane) return;
-  const waiting = [...pane.querySelectorAll("section:not([hidden]) > ol > li")].length;
-  document.getElementById("count-approvals").textContent = waiting;
-  document.querySelector(".approvals-count").dataset.waiting = waiting;
-  document.getElementById("approvals-empty").hidden = waiting > 0;
+  const waiting = String(pane.querySelectorAll("section:not([hidden]) > ol > li").length);
+  // Only what changed is written: the observer below watches this pane.
+  const count = document.getElementById("count-approvals");
+  if (count.textContent !== waiting) count.textContent = waiting;
+  const link = document.querySelector(".approvals-count");
+  if (link.dataset.waiting !== waiting) link.dataset.waiting = waiting;
+  const empty = document.getElementById("approvals-empty");
+  if (empty.hidden !== (waiting !== "0")) empty.hidden = waiting !== "0";
 }
 if (!wall) {
-  const pane = document.getElementById("pane-approvals");
-  new MutationObserver(countApprovals).observe(pane, { subtree: true, childList: true,
-    attributes: true, attributeFilter: ["hidden"] });
+  const observer = new MutationObserver(countApprovals);
+  for (const section of document.querySelectorAll("#pane-approvals .pane-body > section")) {
+    observer.observe(section, { subtree: true, childList: true, attributes: true,
+      attributeFilter: ["hidden"] });
+  }
   countApprovals();
 }
 
@@ -220,6 +226,7 @@ window.controlRoomConsole = {
   featureCount: () => map.size,
   hasFeature: (key) => map.has(key),
   chimes: () => chimes.played,
+  focus: (lat, lon, zoom) => map.map.setView([lat, lon], zoom, { animate: false }),
   clusterClass: (kind, key) => map.clusterClassOf(kind, key),
   openPopup: (key) => map.openPopup(key),
   soundArea: (alertId) => {
