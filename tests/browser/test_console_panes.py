@@ -164,6 +164,16 @@ async def test_the_operator_is_told_why_a_command_was_refused(page, asgi_server,
     await notice.wait_for(state="detached")
 
 
+async def open_from_map(page, incident_id):
+    """Open an incident from its popup on the map (asked again while the map still moves)."""
+    link = f'.leaflet-popup a[data-incident="{incident_id}"]'
+    await page.wait_for_function(
+        f"""() => document.querySelector('{link}')
+            || (window.controlRoomConsole.openPopup('incident-{incident_id}') && false)""",
+        polling=700)
+    await page.locator(link).click()
+
+
 async def test_buttons_that_can_only_fail_are_not_shown(page, asgi_server, people, agencies):
     await prepare_city(agencies)
     fire = await incident(people, category="incendie", place=DARCY, title="Feu place Darcy")
@@ -195,8 +205,7 @@ async def test_buttons_that_can_only_fail_are_not_shown(page, asgi_server, peopl
 
     # A resolved incident: closing it is a supervisor's decision.
     # Resolved, it has left the list of open incidents: it is opened from the map.
-    await page.evaluate(f"window.controlRoomConsole.openPopup('incident-{settled.pk}')")
-    await page.locator(f'.leaflet-popup a[data-incident="{settled.pk}"]').click()
+    await open_from_map(page, settled.pk)
     await page.wait_for_selector(f'#incident-view[data-incident-id="{settled.pk}"]')
     await page.locator("#incident-view .incident-head").wait_for()
     assert await page.locator("#incident-view .transitions button", has_text="Clore").count() == 0
@@ -204,8 +213,7 @@ async def test_buttons_that_can_only_fail_are_not_shown(page, asgi_server, peopl
     other = await page.context.browser.new_context(locale="fr-FR", timezone_id="Europe/Paris")
     supervisor = await other.new_page()
     await log_in(supervisor, asgi_server, people["supervisor"])
-    await supervisor.evaluate(f"window.controlRoomConsole.openPopup('incident-{settled.pk}')")
-    await supervisor.locator(f'.leaflet-popup a[data-incident="{settled.pk}"]').click()
+    await open_from_map(supervisor, settled.pk)
     await supervisor.locator("#incident-view .transitions button", has_text="Clore").wait_for()
     await supervisor.locator(f'#incident-list [data-incident-id="{fire.pk}"]').click()
     await supervisor.locator('.step[data-step-key="codis"]').get_by_role(
