@@ -19,15 +19,15 @@ OUTPUT = Path(__file__).resolve().parent / "static" / "demo" / "dijon-basemap.ge
 
 # name, class ("primary": boulevards and avenues, "secondary": streets, "water"), points (lat, lon)
 STREETS = [
-    ("Avenue Maréchal Foch", "primary", [(47.3232, 5.0283), (47.3229, 5.0315), (47.3227, 5.0345)]),
-    ("Boulevard de Sévigné", "primary", [(47.3224, 5.0285), (47.3219, 5.0318), (47.3218, 5.0346)]),
-    ("Rue de la Liberté", "secondary", [(47.3224, 5.0358), (47.3222, 5.0380), (47.3220, 5.0396),
+    ("Avenue Maréchal Foch", "primary", [(47.3232, 5.0283), (47.3229, 5.0315), (47.3226, 5.0351)]),
+    ("Boulevard de Sévigné", "primary", [(47.3224, 5.0285), (47.3219, 5.0318), (47.3221, 5.0351)]),
+    ("Rue de la Liberté", "secondary", [(47.3224, 5.0353), (47.3222, 5.0380), (47.3220, 5.0396),
                                         (47.3217, 5.0408)]),
     ("Rue des Forges", "secondary", [(47.3221, 5.0397), (47.3225, 5.0410), (47.3226, 5.0422)]),
     ("Rue de la Chouette", "secondary", [(47.3226, 5.0422), (47.3230, 5.0428)]),
     ("Rue Jean-Jacques Rousseau", "secondary", [(47.3230, 5.0428), (47.3245, 5.0437),
                                                 (47.3264, 5.0450)]),
-    ("Boulevard de Brosses", "primary", [(47.3232, 5.0358), (47.3243, 5.0380), (47.3255, 5.0405),
+    ("Boulevard de Brosses", "primary", [(47.3227, 5.0354), (47.3243, 5.0380), (47.3255, 5.0405),
                                          (47.3266, 5.0442)]),
     ("Boulevard Thiers", "primary", [(47.3266, 5.0465), (47.3248, 5.0482), (47.3225, 5.0500),
                                      (47.3207, 5.0508)]),
@@ -38,7 +38,7 @@ STREETS = [
     ("Rue Berbisey", "secondary", [(47.3205, 5.0386), (47.3190, 5.0375), (47.3176, 5.0367),
                                    (47.3155, 5.0356)]),
     ("Rue Monge", "secondary", [(47.3205, 5.0372), (47.3194, 5.0352), (47.3184, 5.0336)]),
-    ("Avenue Victor Hugo", "primary", [(47.3236, 5.0346), (47.3255, 5.0322), (47.3275, 5.0300),
+    ("Avenue Victor Hugo", "primary", [(47.3228, 5.0350), (47.3255, 5.0322), (47.3275, 5.0300),
                                        (47.3302, 5.0262)]),
     ("Rue de Montchapet", "secondary", [(47.3285, 5.0318), (47.3315, 5.0282), (47.3340, 5.0255),
                                         (47.3366, 5.0234)]),
