@@ -101,6 +101,10 @@ def _console_context(request) -> dict:
                                   "Panneaux, sirènes et notifications de la zone seront "
                                   "déclenchés."),
                 "cancel": _("Annuler"), "notNow": _("Pas maintenant"),
+                "draftedBy": _("Rédigée par"),
+                "capSeverity": {"Extreme": _("extrême"), "Severe": _("grave"),
+                                "Moderate": _("modérée"), "Minor": _("mineure"),
+                                "Unknown": _("inconnue")},
                 "requestedBy": _("Demandée par"), "system": _("le système"),
                 "requestReason": _("Motif de la demande"),
                 "requestReasonLabel": _("Motif (obligatoire : un superviseur doit approuver)"),

@@ -120,6 +120,9 @@ class GroupSerializer(serializers.ModelSerializer):
 
 class PopulationAlertSerializer(serializers.ModelSerializer):
     cap_url = serializers.SerializerMethodField()
+    drafted_by_name = serializers.SerializerMethodField()
+    incident_reference = serializers.CharField(source="incident.reference", default=None,
+                                               allow_null=True, read_only=True)
 
     class Meta:
         model = PopulationAlert
@@ -127,8 +130,11 @@ class PopulationAlertSerializer(serializers.ModelSerializer):
                   "event",
                   "category", "urgency", "severity", "certainty", "headline", "description",
                   "instruction", "area_name", "sector", "polygon", "expires", "siren_pattern",
-                  "created_at", "sent", "cap_url"]
+                  "created_at", "sent", "cap_url", "drafted_by_name", "incident_reference"]
         read_only_fields = fields
+
+    def get_drafted_by_name(self, alert) -> str | None:
+        return _person(alert.created_by)
 
     def get_cap_url(self, alert) -> str | None:
         from django.urls import reverse

@@ -151,7 +151,8 @@ class PopulationAlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def get_queryset(self):
         if not self.request.user.has_perm("devices.view_populationalert"):
             return PopulationAlert.objects.none()
-        return PopulationAlert.objects.order_by("-created_at")
+        return PopulationAlert.objects.select_related("created_by", "incident").order_by(
+            "-created_at")
 
     def _fields(self, request, data):
         sector = data.pop("sector")

@@ -86,7 +86,12 @@ def _record(alert: PopulationAlert, type: str, by, **extra):
     journal.record(type=type, subject=alert, actor=by, payload={
         "population_alert": alert.pk, "identifier": alert.identifier, "msg_type": alert.msg_type,
         "status": alert.status, "headline": alert.headline, "severity": alert.severity,
-        "area": alert.area_name, "references": alert.references_id, **extra,
+        "area": alert.area_name, "references": alert.references_id,
+        "incident": alert.incident_id,
+        "incident_reference": alert.incident.reference if alert.incident_id else None,
+        "drafted_by_name": (alert.created_by.get_full_name() or alert.created_by.get_username())
+        if alert.created_by_id else None,
+        **extra,
     })
 
 

@@ -133,6 +133,10 @@ async def test_commands_approvals_and_step_proposals(chromium, page, asgi_server
     await form.get_by_role("button", name="Enregistrer l'alerte").click()
     draft = supervisor.locator("#alert-drafts li", has_text="Incendie : restez chez vous")
     await draft.wait_for()
+    # Who drafted it, for which incident, how serious in words.
+    drafted = await draft.inner_text()
+    operator = people["operator"]
+    assert (operator.get_full_name() or operator.username) in drafted and "grave" in drafted
     await screenshot(supervisor, "console-population-alert-draft")
     await draft.get_by_role("button", name="Diffuser").click()
     # Issuing is confirmed first.

@@ -51,7 +51,11 @@ export class Devices {
     const rows = [...this.pending.values()].map((alert) => {
       const li = document.createElement("li");
       li.dataset.populationAlert = alert.id;
-      li.innerHTML = `<strong>${escapeHtml(alert.headline)}</strong> <span class="meta">${escapeHtml(alert.severity)} · ${escapeHtml(alert.area_name || alert.area || "")}</span>` +
+      const l = this.labels;
+      const incident = alert.incident
+        ? ` · <a href="#incident-${Number(alert.incident)}" data-incident="${Number(alert.incident)}">${escapeHtml(alert.incident_reference || `#${alert.incident}`)}</a>` : "";
+      li.innerHTML = `<strong>${escapeHtml(alert.headline)}</strong> <span class="meta">${escapeHtml(l.capSeverity[alert.severity] || alert.severity)} · ${escapeHtml(alert.area_name || alert.area || "")}</span>` +
+        (alert.drafted_by_name ? `<div class="who meta">${escapeHtml(l.draftedBy)} ${escapeHtml(alert.drafted_by_name)}${incident}</div>` : "") +
         `<div class="actions"><button type="button" data-issue="${Number(alert.id)}">${escapeHtml(this.labels.issue)}</button></div>`;
       return li;
     });
