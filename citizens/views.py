@@ -131,7 +131,14 @@ def track(request, code):
     report = selectors.report_by_code(code)
     if report is None:
         raise Http404(_("Aucun signalement ne correspond à ce code."))
-    if request.method == "POST" and request.POST.get("action") == "erase_contact":
+    action = request.POST.get("action") if request.method == "POST" else None
+    if action == "erase_contact":
+        # Erasing cannot be undone: the citizen confirms first.
+        return render(request, "citizens/track.html", {
+            "report": report, "city": zones.city_current(), "confirm_erase": True,
+            "updates": report.updates.order_by("at", "pk"),
+        })
+    if action == "erase_contact_confirmed":
         try:
             services.report_erase_contact(report=report)
             messages.success(request, _("Vos coordonnées ont été effacées."))

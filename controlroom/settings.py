@@ -304,6 +304,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 
 
 MAP_TILES_URL = os.environ.get("MAP_TILES_URL", "")
+# Without tiles, the maps draw this GeoJSON of streets and named places (a static file path, or
+# a URL on this site); empty: a plain background. The default is the demo city's plan.
+MAP_BASEMAP_URL = os.environ.get("MAP_BASEMAP_URL", "demo/dijon-basemap.geojson")
 
 
 def _tiles_origin(url: str) -> list[str]:

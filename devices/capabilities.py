@@ -102,6 +102,13 @@ KINDS: dict[str, Kind] = {
 # Critical actions that depend on a parameter, not on the action alone.
 CRITICAL_PARAMS = {("traffic_signal", "set_plan"): ("plan", {"all_red"})}
 
+# What the choices of parameters mean, in words for the screens (the codes travel to devices).
+CHOICE_LABELS = {
+    "normal": _("normal"), "flashing_amber": _("orange clignotant"), "all_red": _("tout au rouge"),
+    "green_wave": _("onde verte"), "alerte": _("alerte"), "fin_alerte": _("fin d'alerte"),
+    "essai": _("essai"),
+}
+
 
 def kind_of(code: str) -> Kind:
     try:

@@ -56,8 +56,10 @@ class TransitionRefused(Exception):
         self.forbidden = forbidden
 
 
-def allowed_targets(source: str) -> list[str]:
-    return [target for (s, target) in TRANSITIONS if s == source]
+def allowed_targets(source: str, permissions: set[str] | frozenset | None = None) -> list[str]:
+    """The states reachable from ``source``; with ``permissions``, only those they allow."""
+    return [target for (s, target), transition in TRANSITIONS.items()
+            if s == source and (permissions is None or transition.permission in permissions)]
 
 
 def check(source: str, target: str, *, permissions: set[str] | frozenset, reason: str = "") -> Transition:

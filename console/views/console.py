@@ -8,11 +8,13 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from controlroom import events, selectors
+from controlroom.located import Level
 from devices.services.sound import LABELS as sound_labels_lazy
 from incidents.selectors import crises_visible_to
 from video.catalogue import rule_labels
@@ -33,6 +35,7 @@ def _console_context(request) -> dict:
     return {
         "exercises_running": running,
         "tiles_url": settings.LEAFLET_CONFIG["TILES"],
+        "basemap_url": basemap_url(),
         "console_config": {
             "exercises": [{"id": e.pk, "name": e.name} for e in running],
             "user": user.get_username(),
@@ -40,6 +43,7 @@ def _console_context(request) -> dict:
             "mayDispatch": user.has_perm("incidents.dispatch_unit"),
             "mayChangeIncidents": user.has_perm("incidents.change_incident"),
             "mayRunProcedures": user.has_perm("incidents.change_procedurerun"),
+            "maySkipMandatory": user.has_perm("incidents.skip_mandatory_step"),
             "mayCommandDevices": user.has_perm("devices.command_device"),
             "mayApproveCommands": user.has_perm("devices.approve_command"),
             "mayDraftAlerts": user.has_perm("devices.add_populationalert"),
@@ -93,7 +97,20 @@ def _console_context(request) -> dict:
                 "noDevice": _("Aucun équipement de ce type à proximité."),
                 "needsApproval": _("approbation d'un superviseur requise"),
                 "draftAlert": _("Rédiger l'alerte"), "issue": _("Diffuser"),
-                "issueNow": _("Diffuser cette alerte maintenant ?"),
+                "confirmIssue": _("Diffuser maintenant l'alerte à la population « %(headline)s » ? "
+                                  "Panneaux, sirènes et notifications de la zone seront "
+                                  "déclenchés."),
+                "cancel": _("Annuler"), "notNow": _("Pas maintenant"),
+                "draftedBy": _("Rédigée par"),
+                "capSeverity": {"Extreme": _("extrême"), "Severe": _("grave"),
+                                "Moderate": _("modérée"), "Minor": _("mineure"),
+                                "Unknown": _("inconnue")},
+                "requestedBy": _("Demandée par"), "system": _("le système"),
+                "requestReason": _("Motif de la demande"),
+                "requestReasonLabel": _("Motif (obligatoire : un superviseur doit approuver)"),
+                "reasonRequired": _("Indiquez le motif."),
+                "refusedNotice": _("Commande refusée : %(device)s — %(action)s, par %(who)s. "
+                                   "Motif : « %(reason)s »."),
                 "alertFields": {
                     "event": _("Événement"), "headline": _("Titre (panneaux, notifications)"),
                     "description": _("Description"), "instruction": _("Consignes"),
@@ -117,6 +134,15 @@ def _console_context(request) -> dict:
                     "alerts": _("Alertes en attente"), "units": _("Unités"),
                     "reports": _("Signalements citoyens"), "devices": _("Équipements"),
                     "cameras": _("Caméras"),
+                },
+                "legend": {
+                    "title": _("Légende"), "priority": _("Priorité (incidents, alertes)"),
+                    "levels": dict(Level.choices), "units": _("Unités"),
+                    "unitStatus": dict(Unit.Status.choices),
+                    "reports": _("Signalement citoyen"), "devices": _("Équipement"),
+                    "cameras": _("Caméra"),
+                    "clusters": _("Un groupe prend la couleur de la priorité la plus grave "
+                                  "qu'il contient."),
                 },
                 "citizenReports": _("Signalements et photos"),
                 "open": _("Ouvrir"), "close": _("Fermer"), "acknowledge": _("Acquitter"),
@@ -152,6 +178,16 @@ def _console_context(request) -> dict:
     }
 
 
+def basemap_url() -> str:
+    """The local street plan drawn when there is no tile server ("" with tiles, or none)."""
+    value = settings.MAP_BASEMAP_URL
+    if settings.LEAFLET_CONFIG["TILES"] or not value:
+        return ""
+    if value.startswith(("/", "http://", "https://")):
+        return value
+    return static(value)
+
+
 def sound_labels() -> dict:
     return dict(sound_labels_lazy)
 
@@ -174,9 +210,15 @@ def device_kinds() -> dict:
 
     from devices import capabilities
 
-    def param(spec) -> dict:
+    def param(kind, action, name, spec) -> dict:
         data = {key: value for key, value in asdict(spec).items() if key != "required"}
         data["label"] = _(spec.label)
+        data["choiceLabels"] = {
+            choice: _(capabilities.CHOICE_LABELS[choice])
+            if choice in capabilities.CHOICE_LABELS else choice
+            for choice in spec.choices}
+        rule = capabilities.CRITICAL_PARAMS.get((kind, action))
+        data["criticalValues"] = sorted(rule[1]) if rule and rule[0] == name else []
         return data
 
     return {
@@ -184,7 +226,8 @@ def device_kinds() -> dict:
             "label": _(kind.label),
             "actions": {
                 name: {"label": _(action.label), "critical": action.critical,
-                       "params": {p: param(spec) for p, spec in action.params.items()}}
+                       "params": {p: param(code, name, p, spec)
+                                  for p, spec in action.params.items()}}
                 for name, action in kind.actions.items()
             },
         }

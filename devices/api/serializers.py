@@ -31,26 +31,60 @@ class DeviceSerializer(serializers.ModelSerializer):
                 for code, action in capabilities.KINDS[device.kind].actions.items()}
 
 
+def _person(user) -> str | None:
+    return (user.get_full_name() or user.get_username()) if user is not None else None
+
+
 class CommandSerializer(serializers.ModelSerializer):
+    """A command, with what a supervisor needs to decide on it: who asks, for which incident,
+    what in words (the device's name, the action's label) and why."""
+
     device_code = serializers.CharField(source="device.code", read_only=True)
+    device_name = serializers.CharField(source="device.name", read_only=True)
+    device_kind = serializers.CharField(source="device.kind", read_only=True)
+    action_label = serializers.SerializerMethodField()
     requested_by = serializers.CharField(source="requested_by.username", default=None,
                                          allow_null=True, read_only=True)
+    requested_by_name = serializers.SerializerMethodField()
     approved_by = serializers.CharField(source="approved_by.username", default=None,
                                         allow_null=True, read_only=True)
+    decided_by_name = serializers.SerializerMethodField()
+    incident_reference = serializers.CharField(source="incident.reference", default=None,
+                                               allow_null=True, read_only=True)
+    incident_title = serializers.CharField(source="incident.title", default=None,
+                                           allow_null=True, read_only=True)
 
     class Meta:
         model = Command
-        fields = ["id", "uid", "device", "device_code", "group", "incident", "action", "params",
-                  "critical", "status", "requested_by", "requested_at", "approved_by",
+        fields = ["id", "uid", "device", "device_code", "device_name", "device_kind", "group",
+                  "incident", "incident_reference", "incident_title", "action", "action_label",
+                  "params", "critical", "status", "requested_by", "requested_by_name",
+                  "requested_at", "request_reason", "approved_by", "decided_by_name",
                   "decided_at", "reason", "attempts", "sent_at", "acknowledged_at",
                   "finished_at", "error"]
         read_only_fields = fields
+
+    def get_action_label(self, command) -> str:
+        action = capabilities.KINDS[command.device.kind].actions.get(command.action)
+        return gettext(action.label) if action else command.action
+
+    def get_requested_by_name(self, command) -> str | None:
+        return _person(command.requested_by)
+
+    def get_decided_by_name(self, command) -> str | None:
+        return _person(command.approved_by)
 
 
 class CommandCreateSerializer(serializers.Serializer):
     action = serializers.CharField(max_length=40)
     params = serializers.DictField(required=False, default=dict)
     incident = serializers.IntegerField(required=False, allow_null=True, default=None)
+    # Required of critical commands (checked by the service, which knows which are).
+    reason = serializers.CharField(max_length=300, required=False, default="", allow_blank=True)
+
+
+class ProposalConfirmSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=300, required=False, default="", allow_blank=True)
 
 
 class RejectSerializer(serializers.Serializer):
@@ -65,6 +99,7 @@ class GroupCreateSerializer(serializers.Serializer):
     incident = serializers.IntegerField(required=False, allow_null=True, default=None)
     radius_m = serializers.FloatField(required=False, allow_null=True, default=None)
     label = serializers.CharField(max_length=200, required=False, default="")
+    reason = serializers.CharField(max_length=300, required=False, default="", allow_blank=True)
 
 
 class GroupSerializer(serializers.ModelSerializer):
@@ -85,6 +120,9 @@ class GroupSerializer(serializers.ModelSerializer):
 
 class PopulationAlertSerializer(serializers.ModelSerializer):
     cap_url = serializers.SerializerMethodField()
+    drafted_by_name = serializers.SerializerMethodField()
+    incident_reference = serializers.CharField(source="incident.reference", default=None,
+                                               allow_null=True, read_only=True)
 
     class Meta:
         model = PopulationAlert
@@ -92,8 +130,11 @@ class PopulationAlertSerializer(serializers.ModelSerializer):
                   "incident", "step", "event",
                   "category", "response_type", "urgency", "severity", "certainty", "headline", "description",
                   "instruction", "area_name", "sector", "polygon", "expires", "siren_pattern",
-                  "created_at", "sent", "cap_url"]
+                  "created_at", "sent", "cap_url", "drafted_by_name", "incident_reference"]
         read_only_fields = fields
+
+    def get_drafted_by_name(self, alert) -> str | None:
+        return _person(alert.created_by)
 
     def get_cap_url(self, alert) -> str | None:
         from django.urls import reverse

@@ -48,7 +48,7 @@ class DeviceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         data = _valid(s.CommandCreateSerializer, request)
         command = command_services.command_request(
             device=device, action=data["action"], params=data["params"], by=request.user,
-            incident=_incident(request, data["incident"]),
+            incident=_incident(request, data["incident"]), reason=data["reason"],
         )
         return Response(s.CommandSerializer(command).data, status=status.HTTP_201_CREATED)
 
@@ -94,7 +94,9 @@ class CommandViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     filterset_fields = ["status", "device", "incident", "group", "critical"]
 
     def get_queryset(self):
-        return selectors.commands_visible_to(user=self.request.user).order_by("-requested_at")
+        return (selectors.commands_visible_to(user=self.request.user)
+                .select_related("device", "requested_by", "approved_by", "incident")
+                .order_by("-requested_at"))
 
     @extend_schema(request=None, responses=s.CommandSerializer)
     @action(detail=True, methods=["post"])
@@ -119,7 +121,8 @@ class CommandGroupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
 
     def get_queryset(self):
         return selectors.groups_visible_to(user=self.request.user).prefetch_related(
-            "commands__device").order_by("-requested_at")
+            "commands__device", "commands__requested_by", "commands__approved_by",
+            "commands__incident").order_by("-requested_at")
 
     @extend_schema(request=s.GroupCreateSerializer, responses={201: s.GroupSerializer})
     def create(self, request):
@@ -132,7 +135,7 @@ class CommandGroupViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         group = command_services.command_group_request(
             kind=data["kind"], action=data["action"], params=data["params"], by=request.user,
             sector=sector, incident=_incident(request, data["incident"]),
-            radius_m=data["radius_m"], label=data["label"],
+            radius_m=data["radius_m"], label=data["label"], reason=data["reason"],
         )
         return Response(s.GroupSerializer(group).data, status=status.HTTP_201_CREATED)
 
@@ -148,7 +151,8 @@ class PopulationAlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     def get_queryset(self):
         if not self.request.user.has_perm("devices.view_populationalert"):
             return PopulationAlert.objects.none()
-        return PopulationAlert.objects.order_by("-created_at")
+        return PopulationAlert.objects.select_related("created_by", "incident").order_by(
+            "-created_at")
 
     def _fields(self, request, data):
         sector = data.pop("sector")
@@ -208,7 +212,9 @@ class StepProposalView(APIView):
     def get(self, request, step_id):
         return Response(proposals.step_proposal(step=_step(request, step_id)).as_dict())
 
-    @extend_schema(request=None, responses={201: s.GroupSerializer})
+    @extend_schema(request=s.ProposalConfirmSerializer, responses={201: s.GroupSerializer})
     def post(self, request, step_id):
-        group = proposals.step_proposal_confirm(step=_step(request, step_id), by=request.user)
+        data = _valid(s.ProposalConfirmSerializer, request)
+        group = proposals.step_proposal_confirm(step=_step(request, step_id), by=request.user,
+                                                reason=data["reason"])
         return Response(s.GroupSerializer(group).data, status=status.HTTP_201_CREATED)

@@ -119,6 +119,9 @@ class Command(models.Model):
     approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                     on_delete=models.SET_NULL, related_name="+")
     decided_at = models.DateTimeField(_("décision le"), null=True, blank=True)
+    # Why the requester asks for it (required for critical commands), and why a supervisor
+    # refused it (``reason``).
+    request_reason = models.CharField(_("motif de la demande"), max_length=300, blank=True)
     reason = models.CharField(_("motif"), max_length=300, blank=True)
     attempts = models.PositiveSmallIntegerField(_("envois"), default=0)
     sent_at = models.DateTimeField(_("envoyée le"), null=True, blank=True)

@@ -64,9 +64,21 @@ def _payload(command: Command, **extra) -> dict:
         "lat": device.lat,
         "lon": device.lon,
         "incident": command.incident_id,
+        "incident_reference": command.incident.reference if command.incident_id else None,
+        "incident_title": command.incident.title if command.incident_id else None,
         "group": command.group_id,
+        "requested_by": command.requested_by.get_username() if command.requested_by else None,
+        "requested_by_name": _person(command.requested_by),
+        "request_reason": command.request_reason,
         **extra,
     }
+
+
+def _person(user) -> str | None:
+    """How a person is named on screen: their full name, else their login."""
+    if user is None:
+        return None
+    return user.get_full_name() or user.get_username()
 
 
 def _record(command: Command, by, **extra):
@@ -99,11 +111,12 @@ def _enqueue(command: Command, countdown: float | None = None) -> None:
 # --- requesting, approving -------------------------------------------------------------------
 @transaction.atomic
 def command_request(*, device: Device, action: str, params: dict | None, by,
-                    incident=None, group: CommandGroup | None = None
+                    incident=None, group: CommandGroup | None = None, reason: str = ""
                     ) -> Command:
     """Check a command against the device's capabilities and queue it (or hold it for approval).
 
-    Critical commands (bollards, sirens, all-red…) wait for a supervisor other than the requester.
+    Critical commands (bollards, sirens, all-red…) wait for a supervisor other than the requester,
+    who decides on the requester's ``reason``: a person must give one.
     An exercise never commands real equipment.
     """
     if incident is not None and incident.exercise_id:
@@ -117,9 +130,10 @@ def command_request(*, device: Device, action: str, params: dict | None, by,
     except capabilities.CommandRefused as refusal:
         raise ValidationError({refusal.field: [str(refusal)]}) from None
     critical = capabilities.is_critical(device.kind, action, params)
+    reason = _request_reason(reason, critical=critical, by=by)
     command = Command(
         device=device, action=action, params=params, critical=critical, incident=incident,
-        group=group, requested_at=timezone.now(),
+        group=group, requested_at=timezone.now(), request_reason=reason,
         requested_by=None if isinstance(by, str) else by,
         status=Command.Status.AWAITING_APPROVAL if critical else Command.Status.REQUESTED,
     )
@@ -130,6 +144,17 @@ def command_request(*, device: Device, action: str, params: dict | None, by,
     if not critical:
         _enqueue(command)
     return command
+
+
+def _request_reason(reason: str, *, critical: bool, by) -> str:
+    """The requester's reason, cleaned; required of a person asking for a critical command."""
+    reason = " ".join((reason or "").split())
+    if critical and not reason and not isinstance(by, str):
+        raise ValidationError({"reason": [
+            "Commande critique : indiquez le motif de la demande, le superviseur en décidera."]})
+    if len(reason) > 300:
+        raise ValidationError({"reason": ["Le motif ne doit pas dépasser 300 caractères."]})
+    return reason
 
 
 def _locked(command: Command, *statuses) -> Command:
@@ -173,7 +198,7 @@ def command_reject(*, command: Command, by, reason: str) -> Command:
     command.decided_at = command.finished_at = timezone.now()
     command.reason = reason[:300]
     command.save()
-    _record(command, by, reason=command.reason)
+    _record(command, by, reason=command.reason, decided_by_name=_person(command.approved_by))
     return command
 
 
@@ -301,13 +326,16 @@ def _answered(command: Command, ack: drivers.Ack) -> str:
 @transaction.atomic
 def command_group_request(*, kind: str, action: str, params: dict | None, by,
                           sector=None, incident=None,
-                          radius_m: float | None = None, label: str = "") -> CommandGroup:
+                          radius_m: float | None = None, label: str = "",
+                          reason: str = "") -> CommandGroup:
     """One command to every active device of ``kind`` in a sector or around an incident."""
     require(by, "devices.command_device", "Vous n'avez pas le droit de commander un équipement.")
     try:
         params = capabilities.check_command(kind, action, params)
     except capabilities.CommandRefused as refusal:
         raise ValidationError({refusal.field: [str(refusal)]}) from None
+    reason = _request_reason(reason, critical=capabilities.is_critical(kind, action, params),
+                             by=by)
     devices = Device.objects.filter(kind=kind, active=True)
     if sector is not None:
         devices = devices.filter(sector=sector)
@@ -336,5 +364,5 @@ def command_group_request(*, kind: str, action: str, params: dict | None, by,
     })
     for device in devices:
         command_request(device=device, action=action, params=params, by=by, incident=incident,
-                        group=group)
+                        group=group, reason=reason)
     return group

@@ -151,7 +151,12 @@ def _record(alert: PopulationAlert, type: str, by, **extra):
     journal.record(type=type, subject=alert, actor=by, payload={
         "population_alert": alert.pk, "identifier": alert.identifier, "msg_type": alert.msg_type,
         "status": alert.status, "headline": alert.headline, "severity": alert.severity,
-        "area": alert.area_name, "references": alert.references_id, **extra,
+        "area": alert.area_name, "references": alert.references_id,
+        "incident": alert.incident_id,
+        "incident_reference": alert.incident.reference if alert.incident_id else None,
+        "drafted_by_name": (alert.created_by.get_full_name() or alert.created_by.get_username())
+        if alert.created_by_id else None,
+        **extra,
     })
 
 
@@ -367,7 +372,8 @@ def _broadcast(alert: PopulationAlert, by) -> list[int]:
             command = command_services.command_request(
                 device=siren, action="stop" if cancel else "sound",
                 params={} if cancel else {"pattern": alert.siren_pattern},
-                by=requester, incident=alert.incident)
+                by=requester, incident=alert.incident,
+                reason=f"Alerte à la population : {alert.headline}"[:300])
             if command.critical and getattr(requester, "pk", None) != getattr(by, "pk", None):
                 # The drafter asked for the sirens, the supervisor issuing approves: two persons.
                 command_services.command_approve(command=command, by=by)

@@ -58,14 +58,16 @@ def step_proposal(*, step) -> Proposal:
 
 
 @transaction.atomic
-def step_proposal_confirm(*, step, by) -> CommandGroup:
-    """Send the proposed command to the devices around the incident and mark the step done."""
+def step_proposal_confirm(*, step, by, reason: str = "") -> CommandGroup:
+    """Send the proposed command to the devices around the incident and mark the step done.
+
+    A critical command needs the requester's ``reason`` (a supervisor approves each device's)."""
     proposal = step_proposal(step=step)
     if not proposal.devices:
         raise ValidationError({"step": ["Aucun équipement de ce type à proximité de l'incident."]})
     group = command_services.command_group_request(
         kind=proposal.kind, action=proposal.action, params=proposal.params, by=by,
-        incident=step.run.incident, radius_m=proposal.radius_m,
+        incident=step.run.incident, radius_m=proposal.radius_m, reason=reason,
     )
     commands = list(group.commands.select_related("device").order_by("pk"))
     procedure_services.step_complete(

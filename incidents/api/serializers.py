@@ -186,7 +186,12 @@ class IncidentSerializer(serializers.ModelSerializer):
                 **selectors.run_progress(run)}
 
     def get_allowed_transitions(self, incident) -> list[str]:
-        return lifecycle.allowed_targets(incident.status)
+        """What the reader may do: a transition their role cannot make is not offered."""
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if user is None or not hasattr(user, "get_all_permissions"):
+            return lifecycle.allowed_targets(incident.status)
+        return lifecycle.allowed_targets(incident.status, user.get_all_permissions())
 
 
 class IncidentCreateSerializer(PointMixin):

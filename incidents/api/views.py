@@ -106,7 +106,8 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         alert = self.get_object()
         data = _valid(s.AlertOpenIncidentSerializer, request)
         incident = alert_services.alert_open_incident(alert=alert, by=request.user, **data)
-        return Response(s.IncidentSerializer(incident).data, status=status.HTTP_201_CREATED)
+        return Response(s.IncidentSerializer(incident, context={"request": request}).data,
+                        status=status.HTTP_201_CREATED)
 
 
 def _incidents_queryset(user):
@@ -133,7 +134,8 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     def _present(self, incident, code=status.HTTP_200_OK):
         incident = _incidents_queryset(self.request.user).get(pk=incident.pk)
-        return Response(s.IncidentSerializer(incident).data, status=code)
+        return Response(s.IncidentSerializer(incident, context={"request": self.request}).data,
+                        status=code)
 
     @extend_schema(request=s.IncidentCreateSerializer, responses={201: s.IncidentSerializer})
     def create(self, request):

@@ -93,10 +93,15 @@ async def test_commands_approvals_and_step_proposals(chromium, page, asgi_server
     await page.evaluate("window.controlRoomConsole.openPopup('device-%d')" % devices["borne-1"].pk)
     bollard = page.locator(f'.device-popup[data-device-id="{devices["borne-1"].pk}"]')
     await bollard.get_by_label("Action").select_option("lower")
+    # A critical command asks for its reason, which the supervisor will read.
+    await bollard.get_by_label("Motif (obligatoire : un superviseur doit approuver)").fill(
+        "Passage des pompiers")
     await bollard.get_by_role("button", name="Envoyer").click()
     waiting = supervisor.locator("#command-approvals li")
     await waiting.first.wait_for()
-    assert "borne-1" in await waiting.first.inner_text()
+    shown = await waiting.first.inner_text()
+    assert "Équipement borne-1 — Abaisser la borne" in shown
+    assert "Passage des pompiers" in shown
     await screenshot(supervisor, "console-approvals")
     await waiting.first.get_by_role("button", name="Approuver").click()
     await supervisor.wait_for_selector("#command-approvals li", state="detached")
@@ -128,8 +133,16 @@ async def test_commands_approvals_and_step_proposals(chromium, page, asgi_server
     await form.get_by_role("button", name="Enregistrer l'alerte").click()
     draft = supervisor.locator("#alert-drafts li", has_text="Incendie : restez chez vous")
     await draft.wait_for()
+    # Who drafted it, for which incident, how serious in words.
+    drafted = await draft.inner_text()
+    operator = people["operator"]
+    assert (operator.get_full_name() or operator.username) in drafted and "grave" in drafted
     await screenshot(supervisor, "console-population-alert-draft")
     await draft.get_by_role("button", name="Diffuser").click()
+    # Issuing is confirmed first.
+    confirm = supervisor.locator("dialog.ask.confirm[open]")
+    assert "Incendie : restez chez vous" in await confirm.inner_text()
+    await confirm.get_by_role("button", name="Diffuser").click()
     await supervisor.wait_for_selector("#alert-drafts li", state="detached")
     await page.wait_for_selector('.step[data-step-key="alerte"].status-done')
     assert await issued_identifiers() != []

@@ -49,7 +49,15 @@ def test_codes_are_forgiving_on_case_and_dashes_and_unknown_ones_are_not_found(c
 def test_the_citizen_erases_their_contact_data(client, report):
     url = reverse("citizens:track", args=[report.code])
 
-    response = client.post(url, {"action": "erase_contact"}, follow=True)
+    # The first click asks for confirmation and erases nothing.
+    asked = client.post(url, {"action": "erase_contact"})
+    assert asked.status_code == 200
+    assert 'value="erase_contact_confirmed"' in asked.content.decode()
+    report.refresh_from_db()
+    assert report.has_contact and report.contact_erased_at is None
+    assert not Event.objects.filter(type="citizen_report.contact_erased").exists()
+
+    response = client.post(url, {"action": "erase_contact_confirmed"}, follow=True)
 
     report.refresh_from_db()
     assert report.email == report.phone == "" and report.contact_erased_at is not None

@@ -154,7 +154,8 @@ def test_a_command_the_device_refuses_fails_with_an_alert(make_device, people, q
 def test_commands_awaiting_approval_and_final_ones_are_left_alone(make_device, people, quick,
                                                                   quick_simulator, queued):
     waiting = command_services.command_request(device=make_device("borne-1", kind="bollard"),
-                                       action="lower", params={}, by=people["supervisor"])
+                                       action="lower", params={}, by=people["supervisor"],
+                                       reason="Livraison")
     done = command_services.command_request(device=make_device("lum-ok"), action="on", params={},
                                     by=people["operator"])
     command_services.command_deliver(command_id=done.pk, driver=quick_simulator)

@@ -65,7 +65,7 @@ def test_critical_commands_wait_for_another_supervisor(make_device, people, agen
                                agency=agencies["pm"])
     bollard = make_device("borne-1", kind="bollard")
     command = command_services.command_request(device=bollard, action="lower", params={},
-                                       by=people["supervisor"])
+                                       by=people["supervisor"], reason="Marché de Noël")
     assert command.status == "awaiting_approval" and command.critical
 
     with pytest.raises(PermissionDenied, match="autre personne"):
@@ -85,7 +85,7 @@ def test_critical_commands_wait_for_another_supervisor(make_device, people, agen
 def test_a_rejected_command_is_never_sent(make_device, people, agencies):
     command = command_services.command_request(device=make_device("siren-1", kind="siren"),
                                        action="sound", params={"pattern": "essai"},
-                                       by=people["operator"])
+                                       by=people["operator"], reason="Essai mensuel")
 
     with pytest.raises(ValidationError, match="pourquoi"):
         command_services.command_reject(command=command, by=people["supervisor"], reason=" ")
@@ -102,7 +102,7 @@ def test_only_all_red_is_critical_for_traffic_signals(make_device, people):
     wave = command_services.command_request(device=signal, action="set_plan", params={"plan": "green_wave"},
                                     by=people["operator"])
     red = command_services.command_request(device=signal, action="set_plan", params={"plan": "all_red"},
-                                   by=people["operator"])
+                                   by=people["operator"], reason="Convoi exceptionnel")
 
     assert (wave.status, red.status) == ("requested", "awaiting_approval")
 

@@ -116,3 +116,26 @@ def test_a_device_step_is_not_done_on_a_click(fire, people):
         procedures.step_complete(step=fire, by=people["operator"])
     fire.refresh_from_db()
     assert fire.status == "pending" and not Command.objects.exists()
+
+
+def test_a_critical_step_command_needs_the_operators_reason(make_incident_at, categories,
+                                                            make_device, api, people):
+    load_demo_procedures()
+    incident = make_incident_at(REPUBLIQUE, category="rassemblement")
+    step = StepRun.objects.get(run__incident=incident, key="bornes")
+    make_device("borne-rep", kind="bollard", place=REPUBLIQUE)
+    url = f"/api/procedure-steps/{step.pk}/device-proposal/"
+    client = api(people["operator"])
+    assert client.get(url).json()["critical"]
+
+    refused = client.post(url, {}, content_type="application/json")
+    assert refused.status_code == 400 and "motif" in str(refused.json()["fields"]["reason"])
+    step.refresh_from_db()
+    assert step.status == "pending" and not Command.objects.exists()
+
+    confirmed = client.post(url, {"reason": "Rodéos signalés rue de la Liberté"},
+                            content_type="application/json")
+    assert confirmed.status_code == 201, confirmed.content
+    command = Command.objects.get()
+    assert command.status == "awaiting_approval"
+    assert command.request_reason == "Rodéos signalés rue de la Liberté"

@@ -250,6 +250,23 @@ def test_incident_life_over_the_api(api, people, city, categories, make_unit):
 
 
 @pytest.mark.django_db
+def test_transitions_offered_are_those_the_reader_may_make(api, people, make_incident):
+    from incidents.services import incidents as incident_services
+
+    incident = make_incident()
+    for to in ("acknowledged", "resolved"):
+        incident = incident_services.incident_transition(incident=incident, to=to,
+                                                         by=people["operator"])
+    url = f"/api/incidents/{incident.pk}/"
+
+    # Closing and reopening are a supervisor's: an operator is not offered what would fail.
+    assert api(people["operator"]).get(url).json()["allowed_transitions"] == []
+    assert api(people["supervisor"]).get(url).json()["allowed_transitions"] == [
+        "closed", "acknowledged"]
+    listed = api(people["operator"]).get("/api/incidents/").json()["results"]
+    assert [i["allowed_transitions"] for i in listed if i["id"] == incident.pk] == [[]]
+
+
 def test_incident_filters(api, people, make_incident):
     rixe = make_incident(category="rixe", place=REPUBLIQUE)
     vol = make_incident(category="vol", place=GARE)

@@ -108,11 +108,11 @@ def test_device_commands_from_request_to_done(people, agencies, city):
     assert Command.objects.get(pk=command.pk).status == "done"
     assert_replay_equals_tables("a command done")
     critical = device_commands.command_request(device=bollard, action="lower", params={},
-                                               by=supervisor)
+                                               by=supervisor, reason="Livraison")
     device_commands.command_approve(command=critical, by=other)
     device_commands.command_deliver(command_id=critical.pk, driver=simulator)
     rejected = device_commands.command_request(device=bollard, action="raise", params={},
-                                               by=supervisor)
+                                               by=supervisor, reason="Fin de marché")
     device_commands.command_reject(command=rejected, by=other, reason="Pas maintenant")
     assert_replay_equals_tables("a critical command approved, another rejected")
 

@@ -61,3 +61,90 @@ export function parisTime(iso) {
     timeZone: "Europe/Paris", hour: "2-digit", minute: "2-digit", second: "2-digit",
   });
 }
+
+/** A message that stays until it is closed (a refusal the operator must read). */
+export function notify(message, { kind = "info", closeLabel = "×" } = {}) {
+  const area = document.getElementById("notices") || document.body;
+  const box = document.createElement("div");
+  box.className = `notice ${kind}`;
+  box.setAttribute("role", kind === "refused" ? "alert" : "status");
+  const close = Object.assign(document.createElement("button"), {
+    type: "button", className: "link close", textContent: "×",
+  });
+  close.setAttribute("aria-label", closeLabel);
+  close.addEventListener("click", () => box.remove());
+  const text = document.createElement("span");
+  text.className = "text";
+  text.textContent = message;
+  box.append(close, text);
+  area.append(box);
+  return box;
+}
+
+function modal(className, build) {
+  return new Promise((resolve) => {
+    const dialog = document.createElement("dialog");
+    dialog.className = `ask ${className}`;
+    const form = document.createElement("form");
+    form.method = "dialog";
+    dialog.append(form);
+    let value = null;
+    const finish = (result) => { value = result; dialog.close(); };
+    build(form, finish);
+    // Esc, the cancel button and the confirm button all end here.
+    dialog.addEventListener("close", () => { dialog.remove(); resolve(value); });
+    document.body.append(dialog);
+    dialog.showModal();
+  });
+}
+
+function buttons(form, { confirmLabel, cancelLabel }, onConfirm, finish) {
+  const box = document.createElement("div");
+  box.className = "buttons";
+  const cancel = Object.assign(document.createElement("button"), {
+    type: "button", textContent: cancelLabel, className: "cancel",
+  });
+  cancel.addEventListener("click", () => finish(null));
+  const ok = Object.assign(document.createElement("button"), {
+    type: "submit", textContent: confirmLabel, className: "confirm",
+  });
+  form.addEventListener("submit", (event) => { event.preventDefault(); onConfirm(); });
+  box.append(cancel, ok);
+  form.append(box);
+  return ok;
+}
+
+/** Ask a yes/no question in the page (not window.confirm): resolves true or false. */
+export async function confirmAction(message, { confirmLabel, cancelLabel }) {
+  const answer = await modal("confirm", (form, finish) => {
+    const text = document.createElement("p");
+    text.textContent = message;
+    form.append(text);
+    buttons(form, { confirmLabel, cancelLabel }, () => finish(true), finish);
+  });
+  return answer === true;
+}
+
+/** Ask for a required text (a reason): resolves the trimmed text, or null if cancelled. */
+export function askText(question, { confirmLabel, cancelLabel, required, maxLength = 300 }) {
+  return modal("reason", (form, finish) => {
+    const label = document.createElement("label");
+    label.textContent = question;
+    const input = document.createElement("textarea");
+    input.name = "reason";
+    input.rows = 3;
+    input.maxLength = maxLength;
+    input.required = true;
+    label.append(input);
+    const error = Object.assign(document.createElement("p"), { className: "error", hidden: true,
+      textContent: required });
+    error.setAttribute("role", "alert");
+    form.append(label, error);
+    buttons(form, { confirmLabel, cancelLabel }, () => {
+      const text = input.value.trim();
+      if (!text) { error.hidden = false; input.focus(); return; }
+      finish(text);
+    }, finish);
+    setTimeout(() => input.focus(), 0);
+  });
+}

@@ -2,10 +2,15 @@
 // critical commands waiting for a second person. Commands and their results move live from
 // the journal's device_command.* events.
 
-import { api, escapeHtml } from "./api.js";
+import { api, askText, confirmAction, escapeHtml, notify } from "./api.js";
+import { chime } from "./chime.js";
+
+function format(template, values) {
+  return template.replace(/%\((\w+)\)s/g, (_, key) => String(values[key] ?? ""));
+}
 
 export class Devices {
-  constructor({ approvals, drafts, labels, config, onError }) {
+  constructor({ approvals, drafts, labels, config, onError, onNewApproval }) {
     this.approvals = approvals;
     this.drafts = drafts;
     this.pending = new Map(); // population alert drafts waiting for a supervisor
@@ -13,6 +18,7 @@ export class Devices {
     this.config = config;
     this.kinds = config.deviceKinds || {};
     this.onError = onError || (() => {});
+    this.onNewApproval = onNewApproval || (() => {});
     this.waiting = new Map(); // command id → payload, awaiting approval
     this.lastCommand = new Map(); // device id → { id, status, action }
     if (approvals) approvals.addEventListener("click", (event) => this.decide(event));
@@ -29,8 +35,14 @@ export class Devices {
   /** A journal event about a population alert. */
   applyPopulation(event) {
     const p = event.payload || {};
-    if (p.status === "draft") this.pending.set(p.population_alert, { id: p.population_alert, ...p });
-    else this.pending.delete(p.population_alert);
+    if (p.status === "draft") {
+      const fresh = !this.pending.has(p.population_alert);
+      this.pending.set(p.population_alert, { id: p.population_alert, ...p });
+      if (fresh && event.type === "population_alert.drafted" && this.config.mayIssueAlerts
+          && event.actor !== this.config.user) this.newApproval();
+    } else {
+      this.pending.delete(p.population_alert);
+    }
     this.renderDrafts();
   }
 
@@ -39,7 +51,11 @@ export class Devices {
     const rows = [...this.pending.values()].map((alert) => {
       const li = document.createElement("li");
       li.dataset.populationAlert = alert.id;
-      li.innerHTML = `<strong>${escapeHtml(alert.headline)}</strong> <span class="meta">${escapeHtml(alert.severity)} · ${escapeHtml(alert.area_name || alert.area || "")}</span>` +
+      const l = this.labels;
+      const incident = alert.incident
+        ? ` · <a href="#incident-${Number(alert.incident)}" data-incident="${Number(alert.incident)}">${escapeHtml(alert.incident_reference || `#${alert.incident}`)}</a>` : "";
+      li.innerHTML = `<strong>${escapeHtml(alert.headline)}</strong> <span class="meta">${escapeHtml(l.capSeverity[alert.severity] || alert.severity)} · ${escapeHtml(alert.area_name || alert.area || "")}</span>` +
+        (alert.drafted_by_name ? `<div class="who meta">${escapeHtml(l.draftedBy)} ${escapeHtml(alert.drafted_by_name)}${incident}</div>` : "") +
         `<div class="actions"><button type="button" data-issue="${Number(alert.id)}">${escapeHtml(this.labels.issue)}</button></div>`;
       return li;
     });
@@ -50,6 +66,11 @@ export class Devices {
   async issue(event) {
     const button = event.target.closest("button[data-issue]");
     if (!button) return;
+    const l = this.labels;
+    const alert = this.pending.get(Number(button.dataset.issue)) || {};
+    const sure = await confirmAction(format(l.confirmIssue, { headline: alert.headline || "" }),
+      { confirmLabel: l.issue, cancelLabel: l.cancel });
+    if (!sure) return;
     try {
       await api(`/api/population-alerts/${Number(button.dataset.issue)}/issue/`, { method: "POST" });
     } catch (error) {
@@ -62,8 +83,12 @@ export class Devices {
     const { data } = await api("/api/device-commands/?status=awaiting_approval&limit=100");
     for (const command of data.results) {
       this.waiting.set(command.id, {
-        command: command.id, device: command.device, device_name: command.device_code,
-        action: command.action, params: command.params, status: command.status,
+        command: command.id, device: command.device, device_code: command.device_code,
+        device_name: command.device_name, kind: command.device_kind, action: command.action,
+        params: command.params, status: command.status, requested_by: command.requested_by,
+        requested_by_name: command.requested_by_name, request_reason: command.request_reason,
+        incident: command.incident, incident_reference: command.incident_reference,
+        incident_title: command.incident_title,
       });
     }
     this.renderApprovals();
@@ -73,9 +98,17 @@ export class Devices {
   apply(event) {
     const p = event.payload || {};
     if (!event.type.startsWith("device_command.")) return;
-    this.lastCommand.set(p.device, { id: p.command, status: p.status, action: p.action, kind: p.kind, error: p.error });
-    if (p.status === "awaiting_approval") this.waiting.set(p.command, p);
-    else this.waiting.delete(p.command);
+    this.lastCommand.set(p.device, { id: p.command, status: p.status, action: p.action, kind: p.kind,
+      error: p.error, reason: p.reason });
+    if (p.status === "awaiting_approval") {
+      const fresh = !this.waiting.has(p.command);
+      this.waiting.set(p.command, p);
+      // A supervisor hears a new request, unless it is their own (they cannot approve it).
+      if (fresh && this.config.mayApproveCommands && p.requested_by !== this.config.user) this.newApproval();
+    } else {
+      this.waiting.delete(p.command);
+    }
+    if (event.type === "device_command.rejected" && p.requested_by === this.config.user) this.refused(p);
     this.renderApprovals();
     for (const line of document.querySelectorAll(`.device-popup[data-device-id="${Number(p.device)}"] .last-command`)) {
       line.textContent = this.describe(this.lastCommand.get(p.device));
@@ -86,20 +119,53 @@ export class Devices {
     if (!last) return "";
     const kind = this.labels.commandStatus[last.status] || last.status;
     const action = this.actionLabel(last.kind, last.action);
-    return `${this.labels.lastCommand} : ${action} · ${kind}${last.error ? ` (${last.error})` : ""}`;
+    const why = last.status === "rejected" && last.reason ? ` : « ${last.reason} »` : "";
+    return `${this.labels.lastCommand} : ${action} · ${kind}${why}${last.error ? ` (${last.error})` : ""}`;
+  }
+
+  newApproval() {
+    chime();
+    this.onNewApproval();
+  }
+
+  /** The operator's own command was refused: say by whom and why, until they close it. */
+  refused(p) {
+    const l = this.labels;
+    notify(format(l.refusedNotice, {
+      device: p.device_name || p.device_code, action: this.actionLabel(p.kind, p.action),
+      who: p.decided_by_name || "", reason: p.reason || "",
+    }), { kind: "refused", closeLabel: l.close });
+  }
+
+  /** A command's parameters in words: "signal : essai", "lignes : ROUTE BARRÉE / …". */
+  paramsText(kind, action, params) {
+    const spec = ((this.kinds[kind] || {}).actions || {})[action] || { params: {} };
+    return Object.entries(params || {}).map(([name, value]) => {
+      const param = spec.params[name] || {};
+      const shown = Array.isArray(value) ? value.join(" / ")
+        : (param.choiceLabels && param.choiceLabels[value]) || value;
+      return `${param.label || name} : ${shown}`;
+    }).join(" · ");
   }
 
   renderApprovals() {
     if (!this.approvals) return;
+    const l = this.labels;
     const card = this.approvals.closest("section");
     const rows = [...this.waiting.values()].map((p) => {
       const li = document.createElement("li");
       li.dataset.commandId = p.command;
-      li.innerHTML = `<strong>${escapeHtml(p.device_name || p.device_code)}</strong> · ${escapeHtml(this.actionLabel(p.kind, p.action))}` +
-        ` <span class="meta">${escapeHtml(JSON.stringify(p.params || {}))}</span>` +
-        (this.config.mayApproveCommands
-          ? `<div class="actions"><button type="button" data-decision="approve">${escapeHtml(this.labels.approve)}</button>` +
-            `<button type="button" data-decision="reject">${escapeHtml(this.labels.reject)}</button></div>` : "");
+      const params = this.paramsText(p.kind, p.action, p.params);
+      const incident = p.incident
+        ? ` · <a href="#incident-${Number(p.incident)}" data-incident="${Number(p.incident)}" class="incident-ref">${escapeHtml(p.incident_reference || `#${p.incident}`)}</a>${p.incident_title ? ` ${escapeHtml(p.incident_title)}` : ""}`
+        : "";
+      li.innerHTML = `<strong class="what">${escapeHtml(p.device_name || p.device_code)} — ${escapeHtml(this.actionLabel(p.kind, p.action))}</strong>` +
+        (params ? `<div class="params">${escapeHtml(params)}</div>` : "") +
+        `<div class="who meta">${escapeHtml(l.requestedBy)} ${escapeHtml(p.requested_by_name || p.requested_by || l.system)}${incident}</div>` +
+        (p.request_reason ? `<div class="why" title="${escapeHtml(l.requestReason)}">${escapeHtml(p.request_reason)}</div>` : "") +
+        (this.config.mayApproveCommands && p.requested_by !== this.config.user
+          ? `<div class="actions"><button type="button" data-decision="approve">${escapeHtml(l.approve)}</button>` +
+            `<button type="button" data-decision="reject">${escapeHtml(l.reject)}</button></div>` : "");
       return li;
     });
     this.approvals.replaceChildren(...rows);
@@ -118,7 +184,9 @@ export class Devices {
     const decision = button.dataset.decision;
     let body;
     if (decision === "reject") {
-      const reason = window.prompt(this.labels.rejectReason);
+      const l = this.labels;
+      const reason = await askText(l.rejectReason, { confirmLabel: l.reject, cancelLabel: l.cancel,
+        required: l.reasonRequired });
       if (!reason) return;
       body = { reason };
     }
@@ -153,10 +221,25 @@ export class Devices {
     }
     const fields = document.createElement("div");
     fields.className = "params";
+    // Why this command: asked (and required) when it needs a supervisor's approval.
+    const reason = document.createElement("label");
+    reason.className = "reason";
+    const reasonInput = Object.assign(document.createElement("textarea"), { name: "reason", rows: 2, maxLength: 300 });
+    reason.append(this.labels.requestReasonLabel, reasonInput);
     const send = Object.assign(document.createElement("button"), { type: "submit", textContent: this.labels.send });
-    form.append(select, fields, send);
-    const renderFields = () => fields.replaceChildren(...this.paramInputs(spec.actions[select.value]));
+    form.append(select, fields, reason, send);
+    const critical = () => this.isCritical(props.device_kind, select.value, form);
+    const showReason = () => {
+      reason.hidden = !critical();
+      reasonInput.required = !reason.hidden;
+      reason.classList.toggle("required", !reason.hidden);
+    };
+    const renderFields = () => {
+      fields.replaceChildren(...this.paramInputs(spec.actions[select.value]));
+      showReason();
+    };
     select.addEventListener("change", renderFields);
+    fields.addEventListener("change", showReason);
     renderFields();
     form.addEventListener("submit", (event) => {
       event.preventDefault();
@@ -166,6 +249,15 @@ export class Devices {
     return box;
   }
 
+  /** Whether the command as filled in needs a supervisor (as the server decides it). */
+  isCritical(kind, action, form) {
+    const spec = ((this.kinds[kind] || {}).actions || {})[action];
+    if (!spec) return false;
+    if (spec.critical) return true;
+    return Object.entries(spec.params || {}).some(([name, param]) =>
+      (param.criticalValues || []).includes(form.elements[name] && form.elements[name].value));
+  }
+
   paramInputs(action) {
     return Object.entries(action.params).map(([name, param]) => {
       const label = document.createElement("label");
@@ -173,7 +265,9 @@ export class Devices {
       let input;
       if (param.kind === "choice") {
         input = document.createElement("select");
-        for (const choice of param.choices) input.append(new Option(choice, choice));
+        for (const choice of param.choices) {
+          input.append(new Option((param.choiceLabels && param.choiceLabels[choice]) || choice, choice));
+        }
       } else if (param.kind === "lines") {
         input = document.createElement("textarea");
         input.rows = 3;
@@ -196,8 +290,15 @@ export class Devices {
       params[name] = input.dataset.kind === "int" ? Number(input.value)
         : input.dataset.kind === "lines" ? input.value.split("\n") : input.value;
     }
+    const reason = form.elements.reason && !form.elements.reason.closest("label").hidden
+      ? form.elements.reason.value.trim() : "";
+    if (this.isCritical(kind, action, form) && !reason) {
+      this.onError(this.labels.reasonRequired);
+      form.elements.reason.focus();
+      return;
+    }
     try {
-      const { data } = await api(`/api/devices/${deviceId}/commands/`, { method: "POST", body: { action, params } });
+      const { data } = await api(`/api/devices/${deviceId}/commands/`, { method: "POST", body: { action, params, reason } });
       this.lastCommand.set(deviceId, { id: data.id, status: data.status, action: data.action, kind });
       const line = form.closest(".device-popup").querySelector(".last-command");
       if (line) line.textContent = this.describe(this.lastCommand.get(deviceId));

@@ -64,6 +64,7 @@ export class Inbox {
       exercise: p.exercise ?? (known && known.exercise) ?? null,
     };
     if (event.type === "alert.escalated") alert.escalated_at = event.time;
+    if (p.escalated_at !== undefined) alert.escalated_at = p.escalated_at;
     if (alert.status === "new" || alert.status === "acknowledged") this.alerts.set(alert.id, alert);
     else this.alerts.delete(alert.id);
     const fresh = ["alert.received", "alert.repeated", "alert.grouped"].includes(event.type);
@@ -106,20 +107,27 @@ export class Inbox {
     this.onChange(alerts);
   }
 
+  /** Escalated: nobody acknowledged it in time and it went to the supervisors; once an operator
+   * acknowledges it, it is handled and no longer shown as escalated. */
+  static escalated(alert) {
+    return Boolean(alert.escalated_at) && alert.status === "new";
+  }
+
   item(alert, flash) {
     const l = this.labels;
     const li = document.createElement("li");
     li.dataset.alertId = alert.id;
+    const escalatedNow = Inbox.escalated(alert);
     li.className = `alert severity-${alert.severity} status-${alert.status}` +
       (flash ? " flash" : "") + (alert.id === this.selected ? " selected" : "") +
-      (alert.escalated_at ? " escalated" : "");
+      (escalatedNow ? " escalated" : "");
     li.tabIndex = -1;
     // Several sensors or cameras saw the same event: one alert, its sources counted.
     const sourceCount = alert.source_count || 1;
     const repeat = (sourceCount > 1
       ? ` <span class="sources" data-sources="${Number(sourceCount)}">${escapeHtml(l.sourceCount.replace("%(count)s", sourceCount))}</span>`
       : "") + (alert.repeat_count > sourceCount ? ` <span class="repeat">×${alert.repeat_count}</span>` : "");
-    const escalated = alert.escalated_at ? ` <span class="badge warn">${escapeHtml(l.escalated)}</span>` : "";
+    const escalated = escalatedNow ? ` <span class="badge warn escalated-badge">${escapeHtml(l.escalated)}</span>` : "";
     const drill = alert.exercise ? ` <span class="badge exercise">${escapeHtml(l.exercise)}</span>` : "";
     li.innerHTML =
       `<div class="line"><span class="badge s${alert.severity}">S${alert.severity}</span> ` +
@@ -210,6 +218,15 @@ export class Inbox {
     }
   }
 
+  /** Close an inline form (Esc, or its cancel button), back to its alert. */
+  closeForm(form = this.list.querySelector("li[data-alert-id] > form")) {
+    if (!form) return false;
+    const item = form.parentElement;
+    form.remove();
+    item.focus();
+    return true;
+  }
+
   /** A small inline form: the reason to dismiss, or the incident to attach to. */
   showForm(item, kind, id) {
     if (!item || item.querySelector("form")) return;
@@ -233,7 +250,10 @@ export class Inbox {
     const submit = document.createElement("button");
     submit.type = "submit";
     submit.textContent = kind === "dismiss" ? l.dismiss : l.attach;
-    form.append(submit);
+    const cancel = Object.assign(document.createElement("button"), { type: "button", className: "link",
+      textContent: l.cancel });
+    cancel.addEventListener("click", () => this.closeForm(form));
+    form.append(submit, cancel);
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       try {

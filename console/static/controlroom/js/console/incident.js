@@ -1,7 +1,7 @@
 // Open incidents: the list, and the incident view with its procedure stepper, dispatch panel,
 // timeline and notes. The view re-reads its incident when the journal says it changed.
 
-import { api, parisTime } from "./api.js";
+import { api, confirmAction, parisTime } from "./api.js";
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -57,6 +57,8 @@ export class Incidents {
       el("span", { class: "meta" }, `${i.reference} · ${i.category_label} · ${l.incidentStatus[i.status] || i.status}`),
     )));
     document.getElementById("count-incidents").textContent = this.open.length;
+    const empty = document.getElementById("incidents-empty");
+    if (empty) empty.hidden = this.open.length > 0;
   }
 
   /** A journal event about incident ``id``: re-read it (debounced when it is on screen). */
@@ -99,6 +101,8 @@ export class Incidents {
       this.render(incident, runs, timeline, suggestions || [], cameras);
       if (keepScroll) this.view.scrollTop = scroll;
       this.panel.hidden = false;
+      const none = document.getElementById("incident-none");
+      if (none) none.hidden = true;
       this.view.dataset.incidentId = id;
     } catch (error) {
       this.onError(error.message);
@@ -108,6 +112,8 @@ export class Incidents {
   close() {
     this.shown = null;
     this.panel.hidden = true;
+    const none = document.getElementById("incident-none");
+    if (none) none.hidden = false;
   }
 
   render(incident, runs, timeline, suggestions, cameras = []) {
@@ -153,7 +159,10 @@ export class Incidents {
         } else {
           buttons.push(el("button", { type: "button", "data-action": "complete", "data-step": step.id }, l.done));
         }
-        buttons.push(el("button", { type: "button", class: "link", "data-action": "skip", "data-step": step.id }, l.skip));
+        // A mandatory step can only be passed over by a supervisor: nobody else is offered it.
+        if (!step.mandatory || this.config.maySkipMandatory) {
+          buttons.push(el("button", { type: "button", class: "link", "data-action": "skip", "data-step": step.id }, l.skip));
+        }
       }
       const deadline = step.deadline_at && step.status === "pending" ? ` · ${l.before} ${parisTime(step.deadline_at)}` : "";
       const answer = step.answer === true ? ` · ${l.yes}` : step.answer === false ? ` · ${l.no}` : "";
@@ -221,7 +230,9 @@ export class Incidents {
     const l = this.labels;
     const engaged = incident.units.map((u) => el("li", { "data-unit": u.unit },
       `${u.call_sign} · ${l.unitStatus[u.status] || u.status}`,
-      u.eta_seconds ? ` · ${l.eta} ${Math.round(u.eta_seconds / 60)} min` : ""));
+      // The arrival estimate matters only on the way: once on scene it is gone.
+      u.eta_seconds && !u.on_scene_at && u.status !== "on_scene"
+        ? ` · ${l.eta} ${Math.max(1, Math.round(u.eta_seconds / 60))} min` : ""));
     const offered = this.config.mayDispatch && incident.status !== "resolved"
       ? suggestions.map((s) => el("li", { "data-suggested-unit": s.unit.id },
         `${s.unit.call_sign} (${l.unitKind[s.unit.kind] || s.unit.kind}) · ${(s.distance_m / 1000).toFixed(1)} km · ${l.eta} ${Math.max(1, Math.round(s.eta_seconds / 60))} min `,
@@ -304,7 +315,16 @@ export class Incidents {
       } else if (action === "propose-device") {
         return await this.proposeDevices(button);
       } else if (action === "confirm-device") {
-        await api(`/api/procedure-steps/${button.dataset.step}/device-proposal/`, { method: "POST" });
+        const field = button.closest(".device-proposal")?.querySelector("textarea[name=reason]");
+        const reason = field ? field.value.trim() : "";
+        if (field && !reason) {
+          this.onError(this.labels.reasonRequired);
+          field.focus();
+          return;
+        }
+        await api(`/api/procedure-steps/${button.dataset.step}/device-proposal/`, {
+          method: "POST", body: { reason },
+        });
       } else if (action === "skip") {
         const reason = window.prompt(this.labels.reasonPrompt) || "";
         if (!reason.trim()) return;
@@ -329,6 +349,11 @@ export class Incidents {
         ? el("ul", {}, ...data.devices.map((d) => el("li", { "data-device": d.id },
           `${d.name} · ${d.distance_m} m${d.online ? "" : ` · ${l.offline}`}`)))
         : el("p", { class: "empty" }, l.noDevice),
+      // A critical command goes to a supervisor, who decides on the operator's reason.
+      data.critical && data.devices.length
+        ? el("label", { class: "reason required" }, l.requestReasonLabel,
+          el("textarea", { name: "reason", rows: 2, maxLength: 300, required: true }))
+        : null,
       data.devices.length
         ? el("button", { type: "button", "data-action": "confirm-device", "data-step": data.step },
           l.confirmDevices.replace("%(count)s", data.devices.length))
@@ -374,7 +399,8 @@ export class Incidents {
       expires: new Date(Date.now() + Number(f.hours.value) * 3600e3).toISOString(),
     };
     const { data } = await api("/api/population-alerts/", { method: "POST", body });
-    if (this.config.mayIssueAlerts && window.confirm(l.issueNow)) {
+    if (this.config.mayIssueAlerts && await confirmAction(
+      l.confirmIssue.replace("%(headline)s", data.headline), { confirmLabel: l.issue, cancelLabel: l.notNow })) {
       await api(`/api/population-alerts/${data.id}/issue/`, { method: "POST" });
     }
     await this.show(this.shown, { keepScroll: true });

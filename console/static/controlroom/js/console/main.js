@@ -12,6 +12,7 @@ import { Devices } from "./devices.js";
 import { Video } from "./video.js";
 import { soundEvidence } from "./sound.js";
 import { ConsoleMap } from "./map.js";
+import { chimes } from "./chime.js";
 
 const config = JSON.parse(document.getElementById("console-config").textContent);
 const labels = config.labels;
@@ -19,16 +20,47 @@ const wall = document.body.classList.contains("wall");
 const state = document.getElementById("live-state");
 
 
+// A new request for a supervisor: the pane lights up (and the chime sounds, see chime.js).
+function flashApprovals() {
+  const pane = document.getElementById("pane-approvals");
+  if (!pane) return;
+  pane.classList.remove("flash-pane");
+  void pane.offsetWidth; // restart the animation
+  pane.classList.add("flash-pane");
+}
+
 const devices = new Devices({
   approvals: wall ? null : document.getElementById("command-approvals"),
   drafts: wall ? null : document.getElementById("alert-drafts"), labels, config,
-  onError: showError,
+  onError: showError, onNewApproval: flashApprovals,
 });
 
 const video = new Video({
   approvals: wall ? null : document.getElementById("routing-approvals"), labels, config,
-  onError: showError,
+  onError: showError, onNewApproval: () => { devices.newApproval(); },
 });
+
+// The top bar counts what waits in the approvals pane, whatever its kind.
+function countApprovals() {
+  const pane = document.getElementById("pane-approvals");
+  if (!pane) return;
+  const waiting = String(pane.querySelectorAll("section:not([hidden]) > ol > li").length);
+  // Only what changed is written: the observer below watches this pane.
+  const count = document.getElementById("count-approvals");
+  if (count.textContent !== waiting) count.textContent = waiting;
+  const link = document.querySelector(".approvals-count");
+  if (link.dataset.waiting !== waiting) link.dataset.waiting = waiting;
+  const empty = document.getElementById("approvals-empty");
+  if (empty.hidden !== (waiting !== "0")) empty.hidden = waiting !== "0";
+}
+if (!wall) {
+  const observer = new MutationObserver(countApprovals);
+  for (const section of document.querySelectorAll("#pane-approvals .pane-body > section")) {
+    observer.observe(section, { subtree: true, childList: true, attributes: true,
+      attributeFilter: ["hidden"] });
+  }
+  countApprovals();
+}
 
 const map = new ConsoleMap(document.getElementById("console-map"), {
   labels, center: config.center, zoom: config.zoom, reportsUrl: config.citizenReportsUrl,
@@ -193,6 +225,9 @@ window.controlRoomConsole = {
   stream,
   featureCount: () => map.size,
   hasFeature: (key) => map.has(key),
+  chimes: () => chimes.played,
+  focus: (lat, lon, zoom) => map.map.setView([lat, lon], zoom, { animate: false }),
+  clusterClass: (kind, key) => map.clusterClassOf(kind, key),
   openPopup: (key) => map.openPopup(key),
   soundArea: (alertId) => {
     const circle = map.areas.get(alertId);
@@ -206,7 +241,21 @@ document.getElementById("help-button")?.addEventListener("click", () => help.sho
 
 document.addEventListener("keydown", (event) => {
   if (wall || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (event.key === "Escape") {
+    // Esc closes what is open, innermost first: the help, an alert's inline form, the incident.
+    if (help.open) { help.close(); event.preventDefault(); return; }
+    if (document.querySelector("dialog[open]")) return; // its own cancel closes it
+    if (inbox.closeForm(event.target.closest("#alert-inbox li > form") || undefined)) {
+      event.preventDefault();
+      return;
+    }
+    if (event.target.closest("input, textarea, select")) return;
+    incidents.close();
+    event.preventDefault();
+    return;
+  }
   if (event.target.closest("input, textarea, select")) return;
+  if (document.querySelector("dialog[open]")) return;
   const alert = inbox.current();
   switch (event.key) {
     case "?": help.showModal(); break;
@@ -217,13 +266,20 @@ document.addEventListener("keydown", (event) => {
     case "d": if (alert) inbox.act("dismiss", alert.id); break;
     case "n": incidents.focusNote(); break;
     case "w": window.open(document.getElementById("open-wall").href, "_blank", "noopener"); break;
-    case "Escape": if (!help.open) incidents.close(); break;
     default: return;
   }
   event.preventDefault();
 });
 
 document.addEventListener("click", (event) => {
+  const count = event.target.closest(".console-bar a[data-pane]");
+  if (count) {
+    event.preventDefault();
+    const pane = document.getElementById(count.dataset.pane);
+    pane.scrollIntoView({ block: "nearest" });
+    pane.querySelector("li, button")?.focus?.();
+    return;
+  }
   const link = event.target.closest("a[data-incident]");
   if (link && incidents) {
     event.preventDefault();

@@ -19,6 +19,47 @@ const DOMAIN_GLYPHS = {
   video: "◉", technique: "⚙",
 };
 
+// Clusters of incidents and alerts take the colour of the most serious thing they hold.
+function worstClusterIcon(field) {
+  return (cluster) => {
+    let worst = null;
+    for (const marker of cluster.getAllChildMarkers()) {
+      const level = Number(marker.props && marker.props[field]);
+      if (level >= 1 && level <= 4 && (worst === null || level < worst)) worst = level;
+    }
+    const count = cluster.getChildCount();
+    const size = count < 10 ? "small" : count < 100 ? "medium" : "large";
+    return L.divIcon({
+      html: `<div><span>${count}</span></div>`,
+      className: `marker-cluster marker-cluster-${size} priority-${worst || "none"}`,
+      iconSize: L.point(40, 40),
+    });
+  };
+}
+
+// Other clusters (devices, cameras, reports) stay neutral: colour means priority on this map.
+function neutralClusterIcon(cluster) {
+  const count = cluster.getChildCount();
+  return L.divIcon({
+    html: `<div><span>${count}</span></div>`,
+    className: "marker-cluster marker-cluster-small priority-none",
+    iconSize: L.point(40, 40),
+  });
+}
+
+// The local street plan: streets from zoom 13, their names from 15, places' names from 14.
+const STREET_STYLES = {
+  primary: { color: "#4b5a6e", weight: 6 },
+  secondary: { color: "#3c4858", weight: 4 },
+  water: { color: "#2a5d8a", weight: 5 },
+};
+
+function middle(coordinates) {
+  const [lon, lat] = coordinates[Math.floor((coordinates.length - 1) / 2)];
+  const [lon2, lat2] = coordinates[Math.floor(coordinates.length / 2)];
+  return [(lat + lat2) / 2, (lon + lon2) / 2];
+}
+
 function dot(colour, className, text = "", glyph = "") {
   return L.divIcon({
     className: `marker ${className}`,
@@ -36,12 +77,16 @@ export class ConsoleMap {
     this.map = L.map(element, { preferCanvas: true, maxZoom: 19, minZoom: 10 }).setView(center, zoom);
     const tiles = element.dataset.tilesUrl;
     if (tiles) L.tileLayer(tiles, { maxZoom: 19 }).addTo(this.map);
+    this.basemapUrl = tiles ? "" : (element.dataset.basemapUrl || "");
+    const clusters = (radius, iconCreateFunction) => L.markerClusterGroup({
+      chunkedLoading: true, maxClusterRadius: radius, iconCreateFunction,
+    });
     this.layers = {
-      incident: L.markerClusterGroup({ chunkedLoading: true, maxClusterRadius: 50 }),
-      alert: L.markerClusterGroup({ chunkedLoading: true, maxClusterRadius: 40 }),
-      report: L.markerClusterGroup({ chunkedLoading: true, maxClusterRadius: 40 }),
-      device: L.markerClusterGroup({ chunkedLoading: true, maxClusterRadius: 30 }),
-      camera: L.markerClusterGroup({ chunkedLoading: true, maxClusterRadius: 30 }),
+      incident: clusters(50, worstClusterIcon("priority")),
+      alert: clusters(40, worstClusterIcon("severity")),
+      report: clusters(40, neutralClusterIcon),
+      device: clusters(30, neutralClusterIcon),
+      camera: clusters(30, neutralClusterIcon),
       unit: L.layerGroup(),
     };
     this.markers = new Map();
@@ -62,9 +107,84 @@ export class ConsoleMap {
     this.reportsUrl = reportsUrl || "";
     this.devicePopup = devicePopup || null;
     this.cameraPopup = cameraPopup || null;
+    if (labels.legend) this.legend(labels.legend);
+  }
+
+  /** What the colours and glyphs mean, folded away on demand. */
+  legend(l) {
+    const control = L.control({ position: "bottomleft" });
+    control.onAdd = () => {
+      const box = L.DomUtil.create("details", "map-legend");
+      box.open = true;
+      box.id = "map-legend";
+      L.DomEvent.disableClickPropagation(box);
+      L.DomEvent.disableScrollPropagation(box);
+      const swatch = (colour, text, square = false) =>
+        `<li><span class="swatch${square ? " square" : ""}" style="background:${colour}"></span>${escapeHtml(text)}</li>`;
+      box.innerHTML = `<summary>${escapeHtml(l.title)}</summary>` +
+        `<h4>${escapeHtml(l.priority)}</h4><ul>` +
+        [1, 2, 3, 4].map((p) => swatch(PRIORITY_COLOURS[p], l.levels[p] || String(p))).join("") + "</ul>" +
+        `<h4>${escapeHtml(l.units)}</h4><ul>` +
+        Object.entries(UNIT_COLOURS).map(([status, colour]) => swatch(colour, l.unitStatus[status] || status, true)).join("") +
+        "</ul>" +
+        `<ul>${swatch("#63e6be", l.reports, true)}${swatch("#b197fc", l.devices, true)}${swatch("#74c0fc", l.cameras)}</ul>` +
+        `<p>${escapeHtml(l.clusters)}</p>`;
+      return box;
+    };
+    control.addTo(this.map);
+  }
+
+  /** The local street plan (no tile server): streets and named places, labelled by zoom. */
+  async loadBasemap() {
+    if (!this.basemapUrl) return;
+    const response = await fetch(this.basemapUrl, { credentials: "same-origin" });
+    if (!response.ok) return;
+    const plan = await response.json();
+    this.map.createPane("basemap").style.zIndex = 250;
+    this.map.createPane("basemapLabels").style.zIndex = 450;
+    const renderer = L.svg({ pane: "basemap" });
+    const streets = L.layerGroup();
+    const streetNames = L.layerGroup();
+    const placeNames = L.layerGroup();
+    for (const feature of plan.features) {
+      const { name, class: kind } = feature.properties;
+      if (feature.geometry.type === "LineString") {
+        const line = feature.geometry.coordinates.map(([lon, lat]) => [lat, lon]);
+        streets.addLayer(L.polyline(line, { ...(STREET_STYLES[kind] || STREET_STYLES.secondary),
+          renderer, interactive: false, className: `street street-${kind}` }));
+        streetNames.addLayer(L.tooltip({ permanent: true, direction: "center", pane: "basemapLabels",
+          className: "street-label" }).setLatLng(middle(feature.geometry.coordinates)).setContent(escapeHtml(name)));
+      } else if (feature.geometry.type === "Point") {
+        const [lon, lat] = feature.geometry.coordinates;
+        placeNames.addLayer(L.tooltip({ permanent: true, direction: "top", pane: "basemapLabels",
+          className: "place-label" }).setLatLng([lat, lon]).setContent(escapeHtml(name)));
+      }
+    }
+    streets.addTo(this.map);
+    this.basemap = { streets, streetNames, placeNames };
+    const labelByZoom = () => {
+      const zoom = this.map.getZoom();
+      for (const [group, from] of [[streetNames, 15], [placeNames, 14]]) {
+        if (zoom >= from && !this.map.hasLayer(group)) group.addTo(this.map);
+        if (zoom < from && this.map.hasLayer(group)) group.remove();
+      }
+    };
+    this.map.on("zoomend", labelByZoom);
+    labelByZoom();
+  }
+
+  /** The class of the cluster (or marker) a feature is drawn in at the current zoom. */
+  clusterClassOf(kind, key) {
+    const marker = this.markers.get(key);
+    const group = this.layers[kind];
+    if (!marker || !group.getVisibleParent) return null;
+    const parent = group.getVisibleParent(marker);
+    if (!parent || parent === marker || !parent._icon) return null;
+    return parent._icon.className;
   }
 
   async loadOutline() {
+    this.loadBasemap().catch(() => {}); // a plain background if the plan cannot be read
     const [city, sectors] = await Promise.all([
       fetch(this.element.dataset.cityUrl, { credentials: "same-origin" }).then((r) => r.json()),
       fetch(this.element.dataset.sectorsUrl, { credentials: "same-origin" }).then((r) => r.json()),

@@ -5,8 +5,9 @@
 import { api, csrfToken, escapeHtml } from "./api.js";
 
 export class Video {
-  constructor({ approvals, labels, config, onError }) {
+  constructor({ approvals, labels, config, onError, onNewApproval }) {
     this.approvals = approvals;
+    this.onNewApproval = onNewApproval || (() => {});
     this.labels = labels;
     this.config = config;
     this.onError = onError || (() => {});
@@ -76,6 +77,8 @@ export class Video {
   apply(event) {
     const p = event.payload || {};
     if (event.type === "screen.routing_requested") {
+      if (!this.pending.has(p.routing) && this.config.mayApproveRouting
+          && event.actor !== this.config.user) this.onNewApproval();
       this.pending.set(p.routing, { id: p.routing, screen_name: p.name, camera_name: p.requested_name,
         reason: p.reason, requested_by: event.actor });
     } else if (p.routing) {
