@@ -98,6 +98,8 @@ def quick_settings(settings, tmp_path, monkeypatch):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Every test client comes from 127.0.0.1: rate-limit tests set their own rate and address.
     settings.CITIZEN_REPORT_RATE = settings.CITIZEN_TRACKING_RATE = "10000/m"
+    settings.CITIZEN_REPORT_ATTEMPT_RATE = "10000/m"
+    settings.CITIZEN_PENDING_ROOT = tmp_path / "citizen-pending"
     settings.OPEN311_POST_RATE = settings.OPEN311_READ_RATE = "10000/m"
     # The partner API's count lives in a process-wide cache, and row ids come back after a
     # rollback: partners of many tests within a minute would share one count.
