@@ -539,7 +539,7 @@ def summary(type: str, p: dict) -> str:
         words = [p.get("instruction")]
         if p.get("answer") is not None:
             words.append(gettext("Oui") if p.get("answer") else gettext("Non"))
-        words += [p.get("call_sign"), p.get("reason") or p.get("note")]
+        words += [p.get("reason") or p.get("call_sign") or p.get("note")]
         return " · ".join(str(word) for word in words if word not in (None, ""))[:160]
     status = p.get("status") if type.startswith(("unit.", "device.", "camera.")) else None
     words = [p.get("reference"), p.get("title") or p.get("name") or p.get("call_sign")

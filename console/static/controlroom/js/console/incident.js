@@ -351,7 +351,7 @@ function describe(event, l) {
   }
   if (p.instruction) {
     const answer = p.answer === true ? ` : ${l.yes}` : p.answer === false ? ` : ${l.no}` : "";
-    const extra = [p.call_sign, p.reason || p.note].filter(Boolean);
+    const extra = [p.reason || p.call_sign || p.note].filter(Boolean);
     return p.instruction + answer + (extra.length ? ` · ${extra.join(" · ")}` : "");
   }
   if (p.call_sign) {
