@@ -536,7 +536,7 @@ def summary(type: str, p: dict) -> str:
         text = f"{p.get('reference', '')} {change}".strip()
         return (f"{text} ({reason})" if reason else text)[:160]
     if type.startswith("procedure.step_"):
-        words = [p.get("instruction")]
+        words = [p.get("reference"), p.get("instruction")]
         if p.get("answer") is not None:
             words.append(gettext("Oui") if p.get("answer") else gettext("Non"))
         words += [p.get("reason") or p.get("call_sign") or p.get("note")]
