@@ -535,7 +535,8 @@ def summary(type: str, p: dict) -> str:
         reason = p.get("reason")
         text = f"{p.get('reference', '')} {change}".strip()
         return (f"{text} ({reason})" if reason else text)[:160]
-    if type.startswith("procedure.step_"):
+    if type in ("procedure.step_done", "procedure.step_skipped", "procedure.step_answered",
+                "procedure.step_overdue"):
         words = [p.get("reference"), p.get("instruction")]
         if p.get("answer") is not None:
             words.append(gettext("Oui") if p.get("answer") else gettext("Non"))

@@ -89,6 +89,17 @@ def isolated_channel_layer():
 
 
 @pytest.fixture(autouse=True)
+def french_again():
+    """A request in English activates English in the test's thread: the next test starts in
+    French again."""
+    yield
+    from django.conf import settings as django_settings
+    from django.utils import translation
+
+    translation.activate(django_settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def quick_settings(settings, tmp_path, monkeypatch):
     settings.MEDIA_ROOT = tmp_path / "media"
     # Each test's journal starts empty: so does its anchor.
