@@ -7,7 +7,7 @@ import pytest
 from channels.db import database_sync_to_async
 
 from tests.browser.test_accessibility import catalogue, sign_in, superuser
-from tests.browser.test_console import prepare_city, screenshot
+from tests.browser.test_console import log_in, prepare_city, screenshot
 from tests.browser.test_crisis_room import enter, open_crisis
 from tests.browser.test_observatory import a_history
 from tests.citizens.conftest import photo
@@ -157,3 +157,63 @@ async def test_leaflet_draw_speaks_french(chromium, page, asgi_server, people, a
     await page.mouse.move(400, 400)
     assert "Cliquez pour commencer la zone." in await page.locator(
         ".leaflet-draw-tooltip").inner_text()
+
+
+@database_sync_to_async
+def a_followed_fire(people, agencies):
+    """A fire with its procedure partly followed and a unit engaged; a street light that is on."""
+    from controlroom.selectors import sector_at
+    from devices.models import Device
+    from incidents.models import Category
+    from incidents.services import incidents as incident_services
+    from incidents.services import procedures as procedure_services
+    from incidents.services import units as unit_services
+    from tests.incidents.conftest import DARCY, REPUBLIQUE
+
+    light = Device(code="lum-words", name="Candélabre place Darcy", kind="street_light",
+                   address="lum-words", state={"on": True, "level": 100})
+    light.set_point(*DARCY)
+    light.sector = sector_at(lat=light.lat, lon=light.lon)
+    light.save()
+    unit = unit_services.unit_create(by="system:test", call_sign="PN-BAC-21", kind="patrol_car",
+                                     agency=agencies["pn"], lat=DARCY[0], lon=DARCY[1])
+    boss = people["supervisor"]
+    incident = incident_services.incident_create(
+        by=boss, category=Category.objects.get(code="incendie"), title="Feu de poubelles",
+        lat=REPUBLIQUE[0], lon=REPUBLIQUE[1], priority=1)
+    incident_services.incident_transition(incident=incident, to="acknowledged", by=boss)
+    run = incident.procedure_runs.first() or procedure_services.run_start(incident=incident,
+                                                                          by=boss)
+    steps = {step.key: step for step in run.steps.all()}
+    procedure_services.step_complete(step=steps["codis"], by=boss)
+    procedure_services.step_answer(step=run.steps.get(key="victimes"), answer=True, by=boss)
+    unit_services.unit_assign(incident=incident, unit=unit, by=boss)
+    return incident.pk, light.pk
+
+
+async def test_the_console_reads_words_not_codes(chromium, page, asgi_server, people, agencies):
+    from tests.controlroom.test_words_not_codes import raw_codes
+
+    await prepare_city(agencies)
+    incident, light = await a_followed_fire(people, agencies)
+    await page.set_viewport_size({"width": 1920, "height": 1080})
+    await log_in(page, asgi_server, people["supervisor"])
+
+    await page.locator(f'#incident-list [data-incident-id="{incident}"]').click()
+    timeline = page.locator("#incident-timeline")
+    await timeline.locator("li", has_text="Prévenir immédiatement le CODIS").wait_for()
+    text = await timeline.inner_text()
+    assert "nouveau → pris en compte" in text
+    assert "PN-BAC-21" in text
+    view = await page.locator("#incident-view").inner_text()
+    assert raw_codes(view, language="fr",
+                     keys=["codis", "perimetre"]) == []  # "victimes" is a word of a step
+
+    await page.wait_for_function(f"() => window.controlRoomConsole.hasFeature('device-{light}')")
+    await page.evaluate(f"window.controlRoomConsole.openPopup('device-{light}')")
+    popup = page.locator(f'.device-popup[data-device-id="{light}"]')
+    await popup.wait_for()
+    state = await popup.locator(".state-lines").inner_text()
+    assert "allumé : oui" in state and "niveau (%) : 100" in state
+    assert raw_codes(state, language="fr") == [] and "true" not in state
+    await screenshot(page, "console-words")
