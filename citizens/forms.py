@@ -122,7 +122,7 @@ class ReportForm(forms.Form):
                 cleaned.append((upload.name, clean_photo(upload.read()).content))
             except PhotoError as exc:
                 prefix = gettext("Photo %(n)s : ") % {"n": number} if len(uploads) > 1 else ""
-                self.add_error("photos", prefix + str(exc))
+                self.add_error("photos", prefix + exc.translated(gettext))
                 return self._forget_kept()
         pending.discard(self.data.get("kept_photos", ""))
         self._set_kept(pending.stash(cleaned))

@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext
 
 from citizens.models import (
     ClientApplication,
@@ -132,14 +133,15 @@ def _attribute_value(attribute: ServiceAttribute, values: list[str]):
 
 def _clean_photos(photos: list[bytes]) -> list[CleanPhoto]:
     if len(photos) > MAX_PHOTOS:
-        raise ValidationError({"photos": [f"{MAX_PHOTOS} photos au plus."]})
+        raise ValidationError({"photos": [gettext("%(max)s photos au plus.")
+                                          % {"max": MAX_PHOTOS}]})
     cleaned = []
     for number, data in enumerate(photos, start=1):
         try:
             cleaned.append(clean_photo(data))
         except PhotoError as exc:
-            prefix = f"Photo {number} : " if len(photos) > 1 else ""
-            raise ValidationError({"photos": [prefix + str(exc)]}) from None
+            prefix = gettext("Photo %(n)s : ") % {"n": number} if len(photos) > 1 else ""
+            raise ValidationError({"photos": [prefix + exc.translated(gettext)]}) from None
     return cleaned
 
 

@@ -133,3 +133,13 @@ def test_only_streets_inside_the_city_are_offered(catalogue, settings, tmp_path)
 
     assert [street["name"] for street in selectors.city_streets()] == ["Rue Berbisey"]
     reverse("citizens:report-start")
+
+
+def test_a_refused_photo_is_explained_in_the_citizens_language(client, catalogue):
+    client.cookies["django_language"] = "en"
+    response = client.post(form_url(), valid(photos=[upload(b"MZ\x90 not an image", "x.jpg")]),
+                           HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 400
+    assert "This file is not a readable photo" in response.content.decode()
+    assert not Report.objects.exists()
