@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from controlroom.admin import ReadOnlyMixin
-from incidents.admin.step_params import StepParamsField
+from incidents.admin.step_params import StepParamsField, StepTemplateForm
 from incidents.models import ProcedureRun, ProcedureTemplate, StepRun, StepTemplate
 from incidents.procedure_yaml import (
     MAX_BYTES,
@@ -60,6 +60,7 @@ class StepTemplateFormSet(BaseInlineFormSet):
 
 class StepTemplateInline(admin.StackedInline):
     model = StepTemplate
+    form = StepTemplateForm
     formset = StepTemplateFormSet
     ordering = ("order",)
     extra = 0

@@ -18,6 +18,29 @@ from incidents.models.procedures import StepKind
 KNOWN = ("unit_kind", "device_kind", "command", "radius_m", "agency_kind", "agency", "count",
          "template")
 COMMAND_PARAMS = ("level", "duration_s", "plan", "pattern", "lines")
+# The settings each kind of step reads (the others, filled in before the kind changed, are
+# dropped on save; keys this form does not know are kept).
+KIND_KEYS = {
+    StepKind.DISPATCH: {"unit_kind"},
+    StepKind.DEVICE_COMMAND: {"device_kind", "command", "radius_m", "params"},
+    StepKind.NOTIFY_AGENCY: {"agency_kind", "agency"},
+    StepKind.SHOW_CAMERAS: {"count"},
+    StepKind.POPULATION_ALERT: {"template"},
+}
+
+
+def params_for_kind(kind: str, params: dict) -> dict:
+    wanted = KIND_KEYS.get(kind, set())
+    return {key: value for key, value in (params or {}).items()
+            if key in wanted or key not in (*KNOWN, "params")}
+
+
+class StepTemplateForm(forms.ModelForm):
+    def clean(self):
+        data = super().clean()
+        if isinstance(data.get("params"), dict):
+            data["params"] = params_for_kind(data.get("kind", ""), data["params"])
+        return data
 
 
 def _device_choices():

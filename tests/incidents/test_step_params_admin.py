@@ -34,7 +34,7 @@ def test_step_settings_are_fields_and_saved_as_params(api, staff, taxonomy):
 
     assert response.status_code == 302, response.content.decode()[:3000]
     steps = {s.key: s.params for s in ProcedureTemplate.objects.get(code="incendie").steps.all()}
-    assert steps["ambulance"] == {"unit_kind": "ambulance", "count": 3}
+    assert steps["ambulance"] == {"unit_kind": "ambulance"}  # a camera count has no use here
     assert steps["panneau"] == {"device_kind": "message_panel", "command": "show",
                                 "radius_m": 400,
                                 "params": {"lines": ["INCENDIE", "ÉVITEZ LE SECTEUR"],
