@@ -3,11 +3,23 @@
 from django import forms
 from django.conf import settings
 from django.core.validators import RegexValidator
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from citizens import services
+from citizens import pending, services
 from citizens.models import Service, ServiceAttribute
-from citizens.photos import MAX_BYTES, accepted_names
+from citizens.photos import MAX_BYTES, PhotoError, accepted_names, clean_photo
+
+
+def _photos_help() -> str:
+    # Formatted when shown, in the language of the page (not once, at import).
+    return gettext("Jusqu'à 5 photos (%(formats)s), 10 Mo chacune. Leurs métadonnées (dont la "
+                   "position GPS) sont supprimées avant d'être enregistrées.") % {
+        "formats": accepted_names()}
+
+
+photos_help = lazy(_photos_help, str)
 
 PHONE = RegexValidator(r"^\+?[0-9 .()-]{6,25}$", _("Saisissez un numéro de téléphone valide."))
 ATTRIBUTE_PREFIX = "attribut_"
@@ -51,10 +63,11 @@ class ReportForm(forms.Form):
     )
     photos = PhotosField(
         label=_("Photos (facultatif)"), required=False,
-        help_text=_("Jusqu'à 5 photos (%(formats)s), 10 Mo chacune. Leurs métadonnées (dont la "
-                    "position GPS) sont supprimées avant d'être enregistrées.")
-        % {"formats": accepted_names()},
+        help_text=photos_help(),
     )
+    # Photos that passed their checks on a previous try, kept for this one (a signed token).
+    kept_photos = forms.CharField(required=False, widget=forms.HiddenInput)
+    drop_kept_photos = forms.BooleanField(label=_("Retirer ces photos"), required=False)
     email = forms.EmailField(label=_("Courriel (facultatif)"), required=False, max_length=254)
     phone = forms.CharField(label=_("Téléphone (facultatif)"), required=False, max_length=30,
                             validators=[PHONE])
@@ -73,6 +86,58 @@ class ReportForm(forms.Form):
         ) % {"days": settings.CITIZEN_CONTACT_RETENTION_DAYS}
         for attribute in service.attributes.all():
             self.fields[ATTRIBUTE_PREFIX + attribute.code] = _attribute_field(attribute)
+
+    def kept_photo_names(self) -> list[str]:
+        """The photos kept from the previous try that this one will send, by name."""
+        if self.is_bound and (self.files.getlist("photos") or self.data.get("drop_kept_photos")):
+            return []
+        return pending.names(self.kept_token())
+
+    def kept_token(self) -> str:
+        if self.is_bound:
+            return self.data.get("kept_photos", "")
+        return self.initial.get("kept_photos", "")
+
+    def photos_to_send(self) -> list[bytes]:
+        """The photos attached now, or else those kept from the previous try."""
+        fresh = [upload.read() for upload in self.cleaned_data["photos"]]
+        if fresh or self.cleaned_data.get("drop_kept_photos"):
+            return fresh
+        return [content for _name, content in pending.load(self.cleaned_data["kept_photos"])]
+
+    def keep_photos(self) -> None:
+        """After a refusal for another field, keep the photos that pass their checks, cleaned,
+        so the next try need not attach them again. A photo that fails says so on its field."""
+        if "photos" in self.errors:
+            return self._forget_kept()
+        uploads = (self.cleaned_data or {}).get("photos") or []
+        if not uploads:
+            if self.data.get("drop_kept_photos"):
+                self._forget_kept()
+            return None
+        cleaned = []
+        for number, upload in enumerate(uploads, start=1):
+            upload.seek(0)
+            try:
+                cleaned.append((upload.name, clean_photo(upload.read()).content))
+            except PhotoError as exc:
+                prefix = gettext("Photo %(n)s : ") % {"n": number} if len(uploads) > 1 else ""
+                self.add_error("photos", prefix + exc.translated(gettext))
+                return self._forget_kept()
+        pending.discard(self.data.get("kept_photos", ""))
+        self._set_kept(pending.stash(cleaned))
+        return None
+
+    def _forget_kept(self) -> None:
+        pending.discard(self.data.get("kept_photos", ""))
+        self._set_kept("")
+
+    def _set_kept(self, token: str) -> None:
+        self.data = self.data.copy()
+        self.data["kept_photos"] = token
+        self.data.pop("drop_kept_photos", None)
+        self.files = self.files.copy()
+        self.files.pop("photos", None)
 
     def attribute_fields(self):
         return [self[name] for name in self.fields if name.startswith(ATTRIBUTE_PREFIX)]

@@ -26,18 +26,23 @@ ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "MPO"} | ({"HEIF", "HEIC"} if HEIF el
 JPEG_QUALITY = 85
 
 
-def gettext_noop(text: str) -> str:
-    """Marks a message for translation (the caller translates it; no Django here)."""
+def _(text: str) -> str:
+    """Marks a message for translation (``makemessages`` finds it); ``PhotoError.translated``
+    translates it when it is shown, so this module stays free of Django."""
     return text
 
 
 class PhotoError(ValueError):
-    """``template`` (French, marked for translation) filled with ``params``."""
+    """A refused photo: ``str()`` is the message in French; ``translated(gettext)`` in the
+    language of the page."""
 
     def __init__(self, template: str, **params):
+        self.template, self.params = template, params
         super().__init__(template % params if params else template)
-        self.template = template
-        self.params = params
+
+    def translated(self, gettext) -> str:
+        text = gettext(self.template)
+        return text % self.params if self.params else text
 
 
 @dataclass(frozen=True)
@@ -58,9 +63,9 @@ def clean_photo(data: bytes, *, max_bytes: int = MAX_BYTES, max_side: int = MAX_
     re-encoded from pixels only, so nothing of the original file's metadata survives.
     """
     if not data:
-        raise PhotoError(gettext_noop("Le fichier envoyé est vide."))
+        raise PhotoError(_("Le fichier envoyé est vide."))
     if len(data) > max_bytes:
-        raise PhotoError(gettext_noop("La photo dépasse la taille maximale de %(mb)s Mo."),
+        raise PhotoError(_("La photo dépasse la taille maximale de %(mb)s Mo."),
                          mb=max_bytes // (1024 * 1024))
     try:
         with warnings.catch_warnings():
@@ -68,12 +73,11 @@ def clean_photo(data: bytes, *, max_bytes: int = MAX_BYTES, max_side: int = MAX_
             with Image.open(io.BytesIO(data)) as probe:
                 kind = (probe.format or "").upper()
                 if kind not in ACCEPTED_FORMATS:
-                    raise PhotoError(gettext_noop(
-                        "Ce type de fichier n'est pas accepté : envoyez une photo (%(formats)s)."),
-                        formats=accepted_names())
+                    raise PhotoError(_("Ce type de fichier n'est pas accepté : envoyez une "
+                                       "photo (%(formats)s)."), formats=accepted_names())
                 if probe.width * probe.height > MAX_PIXELS:
-                    raise PhotoError(
-                        gettext_noop("La photo a trop de pixels : envoyez une image plus petite."))
+                    raise PhotoError(_("La photo a trop de pixels : envoyez une image plus "
+                                       "petite."))
                 probe.verify()  # structure check; the image must be opened again afterwards
             with Image.open(io.BytesIO(data)) as image:
                 image.load()
@@ -82,11 +86,10 @@ def clean_photo(data: bytes, *, max_bytes: int = MAX_BYTES, max_side: int = MAX_
     except PhotoError:
         raise
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise PhotoError(gettext_noop(
-            "Ce fichier n'est pas une photo lisible : envoyez une photo (%(formats)s)."),
-            formats=accepted_names()) from None
+        raise PhotoError(_("Ce fichier n'est pas une photo lisible : envoyez une photo "
+                           "(%(formats)s)."), formats=accepted_names()) from None
     except (OSError, SyntaxError, ValueError, EOFError):
-        raise PhotoError(gettext_noop("La photo est endommagée ou incomplète.")) from None
+        raise PhotoError(_("La photo est endommagée ou incomplète.")) from None
 
     pixels.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
     # Copy the pixels into a fresh image: no info dict, no EXIF, no ICC, no XMP is carried over.

@@ -12,9 +12,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
-from django_ratelimit.core import is_ratelimited
+from django_ratelimit.core import get_usage, is_ratelimited
 
-from citizens import selectors, services
+from citizens import pending, selectors, services
 from citizens.forms import ReportForm
 from controlroom import selectors as zones
 from controlroom.errors import StateConflict
@@ -25,6 +25,7 @@ def _map_context() -> dict:
     centre = zones.city_centre() or settings.LEAFLET_CONFIG["DEFAULT_CENTER"]
     return {
         "city": city,
+        "streets": zones.city_streets(),
         "map_config": {
             "tiles": settings.LEAFLET_CONFIG["TILES"],
             "center": list(centre),
@@ -36,6 +37,12 @@ def _map_context() -> dict:
                 "denied": _("Position indisponible : touchez la carte pour indiquer le lieu."),
                 "outside": _("Ce lieu est en dehors de la commune."),
                 "chosen": _("Lieu choisi. Vous pouvez déplacer le repère."),
+                "street": _("Repère placé : %(name)s. Déplacez-le jusqu'au lieu exact."),
+                "unknown": _("Rue introuvable dans la liste : choisissez une proposition, ou "
+                             "touchez la carte."),
+                "empty": _("Saisissez le nom d'une rue ou d'une place."),
+                "moved": _("Centre de la carte déplacé. Entrée ou Espace place le repère "
+                           "au centre."),
             },
         },
     }
@@ -74,21 +81,42 @@ def _submit(request, service):
     if int(request.META.get("CONTENT_LENGTH") or 0) > settings.CITIZEN_MAX_REQUEST_BYTES:
         return ReportForm(service=service), 413  # refused before the body is read
     form = ReportForm(request.POST, request.FILES, service=service)
-    if is_ratelimited(request, group="citizen-report", key="ip",
-                      rate=settings.CITIZEN_REPORT_RATE, method="POST", increment=True):
+    # Only accepted reports use up the allowance (a citizen correcting a field is not refused
+    # for it); every attempt counts towards a wider limit, against scripted posting.
+    if _attempts_limited(request) or _reports_limited(request, increment=False):
         form.is_valid()
         form.add_error(None, _("Trop de signalements ont été envoyés depuis cette connexion. "
                                "Réessayez dans quelques minutes."))
         return form, 429
     if not form.is_valid():
+        form.keep_photos()
         return form, 400
-    photos = [upload.read() for upload in form.cleaned_data["photos"]]
+    kept = form.cleaned_data["kept_photos"]
     try:
-        report = services.report_submit(submission=form.submission(photos))
+        report = services.report_submit(submission=form.submission(form.photos_to_send()))
     except ValidationError as error:
         form.add_service_errors(error)
+        form.keep_photos()
         return form, 400
+    pending.discard(kept)
+    _reports_limited(request, increment=True)
     return None, redirect("citizens:done", code=report.code)
+
+
+def _attempts_limited(request) -> bool:
+    return is_ratelimited(request, group="citizen-report-attempt", key="ip",
+                          rate=settings.CITIZEN_REPORT_ATTEMPT_RATE, method="POST",
+                          increment=True)
+
+
+def _reports_limited(request, *, increment: bool) -> bool:
+    """Whether this address has sent its allowance of accepted reports (``increment``: count
+    one more, once a report was taken)."""
+    usage = get_usage(request, group="citizen-report", key="ip",
+                      rate=settings.CITIZEN_REPORT_RATE, method="POST", increment=increment)
+    if usage is None:
+        return False
+    return usage["should_limit"] or (not increment and usage["count"] >= usage["limit"])
 
 
 def report_done(request, code):

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
@@ -20,8 +21,36 @@ class JournaledAdmin(admin.ModelAdmin):
             services.configuration_delete(instance=obj, by=request.user)
 
 
+class PlacePickerInput(forms.NumberInput):
+    """The latitude input, followed by a map: a click (or Enter on the focused map) places the
+    point and fills latitude and longitude; typing them moves the marker. Leaflet comes from
+    django-leaflet's static files; the script is a static file (no inline script: CSP)."""
+
+    template_name = "controlroom/widgets/place_picker.html"
+
+    def get_context(self, name, value, attrs):
+        from django.conf import settings
+
+        context = super().get_context(name, value, attrs)
+        leaflet = settings.LEAFLET_CONFIG
+        context["picker"] = {"center": list(leaflet["DEFAULT_CENTER"]),
+                             "zoom": leaflet["DEFAULT_ZOOM"], "tiles": leaflet["TILES"] or "",
+                             "boundary": getattr(selectors.city_current(), "boundary", None)}
+        return context
+
+
 class SectorFromPointAdmin(JournaledAdmin):
-    """For located equipment: left empty, the sector is the one the point falls in."""
+    """For located equipment: left empty, the sector is the one the point falls in. The point
+    is picked on a map."""
+
+    class Media:
+        css = {"all": ["leaflet/leaflet.css", "controlroom/css/place_picker.css"]}
+        js = ["leaflet/leaflet.js", "controlroom/js/place_picker.js"]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "lat":
+            kwargs["widget"] = PlacePickerInput(attrs={"step": "any"})
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
         if obj.sector is None and obj.lat is not None and obj.lon is not None:

@@ -140,3 +140,44 @@ def sector_at(*, lat: float, lon: float) -> Sector | None:
         if area.contains(lat, lon):
             return Sector.objects.get(pk=pk)
     return None
+
+
+def _streets_file(path: str) -> list[dict]:
+    """The streets and squares of a list file (JSON: ``{"streets": [{"name", "lat", "lon"}]}``),
+    read again when the file changes."""
+    import json
+    from pathlib import Path
+
+    file = Path(path)
+    try:
+        stamp = file.stat().st_mtime_ns
+    except OSError:
+        return []
+    cached = _streets_cache.get(path)
+    if cached and cached[0] == stamp:
+        return cached[1]
+    try:
+        rows = json.loads(file.read_text(encoding="utf-8")).get("streets", [])
+        streets = [{"name": str(row["name"])[:120], "lat": float(row["lat"]),
+                    "lon": float(row["lon"])} for row in rows]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return []
+    streets.sort(key=lambda street: street["name"])
+    _streets_cache[path] = (stamp, streets)
+    return streets
+
+
+_streets_cache: dict[str, tuple[int, list[dict]]] = {}
+
+
+def city_streets() -> list[dict]:
+    """The city's streets and squares (name, a point on them) from ``CITY_STREETS_FILE``, those
+    inside the current city only: a list people can place a report by, with no geocoding
+    service."""
+    from django.conf import settings
+
+    path = getattr(settings, "CITY_STREETS_FILE", "")
+    if not path:
+        return []
+    return [street for street in _streets_file(str(path))
+            if point_in_city(lat=street["lat"], lon=street["lon"])]

@@ -440,7 +440,10 @@ ALERT_GROUP_RADIUS_M = float(os.environ.get("ALERT_GROUP_RADIUS_M", "250"))
 # Contact data given with a report is erased this long after the report is closed.
 CITIZEN_CONTACT_RETENTION_DAYS = int(os.environ.get("CITIZEN_CONTACT_RETENTION_DAYS", "90"))
 # Per client IP address (django-ratelimit syntax); Open311 posts are limited per API key too.
+# Accepted reports count towards CITIZEN_REPORT_RATE; every attempt, refused or not, towards
+# CITIZEN_REPORT_ATTEMPT_RATE (a wider limit against scripted posting).
 CITIZEN_REPORT_RATE = os.environ.get("CITIZEN_REPORT_RATE", "5/10m")
+CITIZEN_REPORT_ATTEMPT_RATE = os.environ.get("CITIZEN_REPORT_ATTEMPT_RATE", "30/10m")
 CITIZEN_TRACKING_RATE = os.environ.get("CITIZEN_TRACKING_RATE", "30/m")
 OPEN311_POST_RATE = os.environ.get("OPEN311_POST_RATE", "60/m")
 OPEN311_READ_RATE = os.environ.get("OPEN311_READ_RATE", "120/m")
@@ -451,6 +454,12 @@ PUBLIC_CONTACT = os.environ.get(
     "PUBLIC_CONTACT",
     "Police municipale — poste de pilotage, contact@poste-de-pilotage.ville.example "
     "(urgences : 17 ou 112)")
+# The city's streets and squares (name and a point each), to place a report by name without a
+# geocoding service; the demo ships Dijon's. Only those inside the city's boundary are offered.
+CITY_STREETS_FILE = os.environ.get("CITY_STREETS_FILE",
+                                   str(BASE_DIR / "demo" / "data" / "dijon-voies.json"))
+# Photos kept, cleaned, between two tries of a refused report form (an hour at most).
+CITIZEN_PENDING_ROOT = VAR_DIR / "citizen-pending"
 # Open311: the jurisdiction this endpoint serves (clients may omit it) and who to contact.
 OPEN311_JURISDICTION = os.environ.get("OPEN311_JURISDICTION", "")
 OPEN311_CONTACT = os.environ.get("OPEN311_CONTACT", "") or PUBLIC_CONTACT

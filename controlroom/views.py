@@ -1,5 +1,6 @@
 from django.contrib.auth.decorators import login_required
-from django.http import JsonResponse
+from django.http import HttpResponsePermanentRedirect, JsonResponse
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -33,3 +34,9 @@ def city_geojson(request):
                          "properties": {"name": city.name}})
     return JsonResponse({"type": "FeatureCollection", "features": features},
                         content_type="application/geo+json")
+
+
+@require_GET
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page links to."""
+    return HttpResponsePermanentRedirect(static("controlroom/favicon.ico"))

@@ -99,6 +99,24 @@ KINDS: dict[str, Kind] = {
     "air_quality": Kind(_("Capteur de qualité de l'air"), metrics=("pm25", "pm10", "no2")),
 }
 
+# Words for what devices report in their state, and for the coded values of states and choices:
+# an operator reads "allumé : oui · niveau (%) : 100", never ``on: true``.
+STATE_LABELS = {
+    "on": _("allumé"), "level": _("niveau (%)"), "boost": _("pleine puissance"),
+    "boost_seconds": _("durée de la pleine puissance (s)"), "plan": _("plan de feux"),
+    "position": _("position"), "lines": _("message affiché"), "duration_s": _("durée (s)"),
+    "sounding": _("en marche"), "pattern": _("signal"), "laeq_db": _("niveau sonore (dB A)"),
+    "lafmax_db": _("niveau maximal (dB A)"), "people": _("personnes"),
+    "pm25": _("particules PM2,5 (µg/m³)"), "pm10": _("particules PM10 (µg/m³)"),
+    "no2": _("dioxyde d'azote (µg/m³)"),
+}
+VALUE_LABELS = {
+    "true": _("oui"), "false": _("non"), "up": _("levée"), "down": _("abaissée"),
+    "normal": _("normal"), "flashing_amber": _("orange clignotant"), "all_red": _("tout rouge"),
+    "green_wave": _("onde verte"), "alerte": _("alerte"), "fin_alerte": _("fin d'alerte"),
+    "essai": _("essai"),
+}
+
 # Critical actions that depend on a parameter, not on the action alone.
 CRITICAL_PARAMS = {("traffic_signal", "set_plan"): ("plan", {"all_red"})}
 

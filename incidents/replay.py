@@ -513,13 +513,41 @@ def _inside(sector):
 TIMELINE_LIMIT = 2000
 
 
+def _status_words() -> dict[str, str]:
+    """Words for the statuses events carry (incidents, units, procedure steps, equipment)."""
+    from django.utils.translation import gettext
+
+    from incidents.models import Incident, StepRun, Unit
+
+    words = {"online": gettext("en ligne"), "offline": gettext("hors ligne")}
+    for choices in (StepRun.Status.choices, Unit.Status.choices, Incident.Status.choices):
+        words.update({code: str(label) for code, label in choices})
+    return words
+
+
 def summary(type: str, p: dict) -> str:
-    """A line of text for an event of the timeline, from its payload."""
+    """A line of words for an event of the timeline, from its payload: status and step labels,
+    never their codes."""
+    from django.utils.translation import gettext
+
+    statuses = _status_words()
     if type == "incident.status_changed":
-        return f"{p.get('reference', '')} {p.get('from')} → {p.get('to')}".strip()
+        change = f"{statuses.get(p.get('from'), p.get('from'))} → " \
+                 f"{statuses.get(p.get('to'), p.get('to'))}"
+        reason = p.get("reason")
+        text = f"{p.get('reference', '')} {change}".strip()
+        return (f"{text} ({reason})" if reason else text)[:160]
+    if type in ("procedure.step_done", "procedure.step_skipped", "procedure.step_answered",
+                "procedure.step_overdue"):
+        words = [p.get("reference"), p.get("instruction")]
+        if p.get("answer") is not None:
+            words.append(gettext("Oui") if p.get("answer") else gettext("Non"))
+        words += [p.get("reason") or p.get("call_sign") or p.get("note")]
+        return " · ".join(str(word) for word in words if word not in (None, ""))[:160]
+    status = p.get("status") if type.startswith(("unit.", "device.", "camera.")) else None
     words = [p.get("reference"), p.get("title") or p.get("name") or p.get("call_sign")
-             or p.get("code") or p.get("service_name"), p.get("key"),
-             p.get("status") if type.startswith(("unit.", "device.", "camera.")) else None]
+             or p.get("service_name") or p.get("code"),
+             p.get("instruction"), statuses.get(status, status) if status else None]
     if type == "screen.routed":
         words = [p.get("name"), p.get("camera") or "—"]
     return " · ".join(str(word) for word in words if word not in (None, ""))[:160]

@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from controlroom import events as events_registry
 from controlroom import geo
 from controlroom.models import Event, Sector
 from incidents import replay
@@ -81,10 +82,10 @@ def response_times(incident: Incident, events: list[Event]) -> list[Delay]:
     ended = (_first(events, "incident.status_changed", to="resolved")
              or _first(events, "incident.status_changed", to="closed"))
     return [
-        Delay("Alerte → prise en compte", start, acknowledged),
-        Delay("Prise en compte → engagement", acknowledged, dispatched),
-        Delay("Engagement → sur place", dispatched, on_scene),
-        Delay("Total (jusqu'à la résolution)", start, ended),
+        Delay(_("Alerte → prise en compte"), start, acknowledged),
+        Delay(_("Prise en compte → engagement"), acknowledged, dispatched),
+        Delay(_("Engagement → sur place"), dispatched, on_scene),
+        Delay(_("Total (jusqu'à la résolution)"), start, ended),
     ]
 
 
@@ -258,8 +259,8 @@ def incident_report(incident: Incident, *, now: datetime | None = None) -> dict:
         "runs": compliance(incident, now),
         "commands": commands(incident),
         "cameras": cameras_viewed(incident, until),
-        "timeline": [{"event": e, "summary": replay.summary(e.type, e.payload)}
-                     for e in events],
+        "timeline": [{"event": e, "label": events_registry.label(e.type),
+                      "summary": replay.summary(e.type, e.payload)} for e in events],
         "map": map_extract(incident, events, until),
         "camera_radius_m": CAMERA_RADIUS_M,
     }
@@ -320,7 +321,7 @@ def crisis_report(crisis, *, now: datetime | None = None) -> dict:
         "drawings": list(crisis.drawings.filter(removed_at=None)),
         "population_alerts": list(population_alerts(crisis)),
         "figures": figures(crisis),
-        "timeline": [{"event": e, "summary": replay.summary(e.type, e.payload)}
-                     for e in events],
+        "timeline": [{"event": e, "label": events_registry.label(e.type),
+                      "summary": replay.summary(e.type, e.payload)} for e in events],
         "map": crisis_map(crisis),
     }

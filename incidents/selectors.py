@@ -48,6 +48,15 @@ def category_codes() -> set[str]:
     return set(Category.objects.values_list("code", flat=True))
 
 
+def category_labels() -> dict[str, str]:
+    """Every category's label by code, in the current language when the catalogue knows it (the
+    default taxonomy's labels are in it; labels edited in the admin show as written)."""
+    from django.utils.translation import gettext
+
+    return {code: gettext(label) for code, label in
+            Category.objects.values_list("code", "label")}
+
+
 def step_run_find(*, step_id) -> StepRun | None:
     """A procedure step with its run and incident, or None (no visibility check: the caller's)."""
     return StepRun.objects.select_related("run__incident").filter(pk=step_id).first()

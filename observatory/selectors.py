@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import h3
 from django.db.models import Count, Min, Q, Sum
 from django.db.models.functions import TruncWeek
+from django.utils.translation import gettext
 
 from controlroom.models import Sector
 from observatory.models import DailyCount, Fact, ForecastRun
@@ -72,9 +73,18 @@ def by_category(f: Filters) -> list[dict]:
     return [{"category": row["category"], "count": row["n"]} for row in _counted(f, "category")]
 
 
+def by_category_labelled(f: Filters) -> list[dict]:
+    """The counts by category, each with its label in the current language."""
+    from observatory.labels import category_labels
+
+    rows = by_category(f)
+    names = category_labels([row["category"] for row in rows])
+    return [{**row, "label": names[row["category"]]} for row in rows]
+
+
 def by_sector(f: Filters) -> list[dict]:
     names = dict(Sector.objects.values_list("pk", "name"))
-    return [{"sector": names.get(row["sector_id"], "hors secteur"), "count": row["n"]}
+    return [{"sector": names.get(row["sector_id"]) or gettext("hors secteur"), "count": row["n"]}
             for row in _counted(f, "sector_id")]
 
 
@@ -105,8 +115,16 @@ def trend(f: Filters) -> list[dict]:
 
     now, before = weekly(f.start, f.end), weekly(f.start - shift, f.end - shift)
     weeks = sorted(set(now) | {w + shift for w in before})
+    # A year before the data begin there is nothing to compare with: no value (not a zero).
+    first = Fact.objects.aggregate(first=Min("time"))["first"]
+    first_week = None
+    if first is not None:
+        first_day = first.astimezone(PARIS).date()
+        first_week = first_day - timedelta(days=first_day.weekday())
     return [{"week": week.isoformat(), "count": now.get(week, 0),
-             "last_year": before.get(week - shift, 0)} for week in weeks]
+             "last_year": before.get(week - shift, 0)
+             if first_week is not None and week - shift >= first_week else None}
+            for week in weeks]
 
 
 def heatmap(f: Filters) -> dict:
@@ -158,7 +176,7 @@ def response_times(f: Filters) -> list[dict]:
                   "sector__name")
     groups: dict[tuple, dict[str, list]] = {}
     for created, acknowledged, assigned, on_scene, sector in rows:
-        group = groups.setdefault((sector or "hors secteur", _shift(created)),
+        group = groups.setdefault((sector or gettext("hors secteur"), _shift(created)),
                                   {"ack": [], "dispatch": [], "on_scene": []})
         if acknowledged:
             group["ack"].append((acknowledged - created).total_seconds())
@@ -167,13 +185,20 @@ def response_times(f: Filters) -> list[dict]:
         if on_scene and assigned:
             group["on_scene"].append((on_scene - assigned).total_seconds())
     result = []
-    for (sector, shift), delays in sorted(groups.items()):
+    for (sector, shift), delays in sorted(groups.items(), key=_shift_order):
+        if not any(delays.values()):
+            continue  # no delay measured in this shift: no row of dashes
         row = {"sector": sector, "shift": shift, "incidents": len(delays["ack"])}
         for name, values in delays.items():
             row[f"{name}_p50"] = _percentile(values, 0.5)
             row[f"{name}_p90"] = _percentile(values, 0.9)
         result.append(row)
     return result
+
+
+def _shift_order(item) -> tuple:
+    (sector, shift), _delays = item
+    return sector, [name for name, *_ in SHIFTS].index(shift)
 
 
 def forecast_map(run: ForecastRun | None = None) -> dict:
@@ -192,21 +217,31 @@ def forecast_map(run: ForecastRun | None = None) -> dict:
                 "evaluation": run.evaluation, "coefficients": run.coefficients}}
 
 
-DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-
-
 def hour_of_week_rows(f: Filters) -> list[dict]:
     """The hour-of-week grid as rows (a day each, one column per hour), for CSV."""
-    return [{"day": DAYS[day], **{f"{hour}h": n for hour, n in enumerate(hours)}}
+    from observatory.labels import DAYS
+
+    return [{"day": str(DAYS[day]), **{f"{hour}h": n for hour, n in enumerate(hours)}}
             for day, hours in enumerate(hour_of_week(f))]
 
 
+def response_times_minutes(f: Filters) -> list[dict]:
+    """The response times with their delays in minutes and the shifts in words."""
+    from observatory.labels import shift
+
+    return [{key: (round(value / 60, 1) if key.endswith(("_p50", "_p90")) and value is not None
+                   else value) for key, value in row.items()} | {"shift": shift(row["shift"])}
+            for row in response_times(f)]
+
+
 TABLES = {
-    "categories": (by_category, ["category", "count"]),
+    "categories": (lambda f: [{"category": row["label"], "code": row["category"],
+                               "count": row["count"]} for row in by_category_labelled(f)],
+                   ["category", "code", "count"]),
     "sectors": (by_sector, ["sector", "count"]),
     "trend": (trend, ["week", "count", "last_year"]),
     "hour_of_week": (hour_of_week_rows, ["day", *(f"{hour}h" for hour in range(24))]),
-    "response_times": (response_times, ["sector", "shift", "incidents", "ack_p50", "ack_p90",
+    "response_times": (response_times_minutes, ["sector", "shift", "incidents", "ack_p50", "ack_p90",
                                         "dispatch_p50", "dispatch_p90", "on_scene_p50",
                                         "on_scene_p90"]),
 }

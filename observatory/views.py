@@ -16,7 +16,7 @@ from django.views.decorators.cache import never_cache
 
 from controlroom.errors import form_add_errors
 from controlroom.models import Sector
-from observatory import selectors
+from observatory import labels, selectors
 from observatory.models import Fact, ImportRun, ImportSource
 
 
@@ -30,11 +30,16 @@ class FiltersForm(forms.Form):
                                             queryset=Sector.objects.order_by("name"))
     source = forms.MultipleChoiceField(label=gettext_lazy("Sources"), required=False,
                                        choices=Fact.Source.choices)
+    decimal = forms.ChoiceField(
+        label=gettext_lazy("Décimales des CSV"), required=False,
+        choices=[("point", gettext_lazy("point (1.5)")),
+                 ("comma", gettext_lazy("virgule (1,5), pour un tableur français"))])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         codes = Fact.objects.order_by().values_list("category", flat=True).distinct()
-        self.fields["category"].choices = [(code, code) for code in sorted(codes)]
+        names = labels.category_labels(codes)
+        self.fields["category"].choices = sorted(names.items(), key=lambda pair: pair[1])
 
     def clean(self):
         data = super().clean()
@@ -82,10 +87,15 @@ def dashboard(request):
         "tiles_url": settings.LEAFLET_CONFIG["TILES"],
         "config": {"center": settings.LEAFLET_CONFIG["DEFAULT_CENTER"],
                    "zoom": settings.LEAFLET_CONFIG["DEFAULT_ZOOM"],
+                   "columns": {key: str(label) for key, label in labels.COLUMNS.items()},
                    "labels": {"count": _("faits"), "lastYear": _("même semaine l'an passé"),
+                              "legendCount": _("Faits par hexagone"),
+                              "legendExpected": _("Faits attendus sur 7 jours, par hexagone"),
+                              "none": _("aucun"), "hour": _("Heure"),
                               "category": _("Catégorie affichée"),
                               "allCategories": _("Toutes les catégories"),
                               "expected": _("attendus sur 7 jours"),
+                              "noData": _("pas de données"),
                               "days": [_("lun."), _("mar."), _("mer."), _("jeu."), _("ven."),
                                        _("sam."), _("dim.")]}},
     })
@@ -105,9 +115,9 @@ def figures(request):
         return JsonResponse({"heatmap": selectors.heatmap(f)})
     return JsonResponse({
         "period": {"start": f.start.isoformat(), "end": f.end.isoformat()},
-        "categories": selectors.by_category(f), "sectors": selectors.by_sector(f),
+        "categories": selectors.by_category_labelled(f), "sectors": selectors.by_sector(f),
         "hour_of_week": selectors.hour_of_week(f), "trend": selectors.trend(f),
-        "response_times": selectors.response_times(f), "heatmap": selectors.heatmap(f),
+        "response_times": selectors.response_times_minutes(f), "heatmap": selectors.heatmap(f),
         "forecast": selectors.forecast_map(),
     })
 
@@ -124,13 +134,26 @@ def export(request, table: str):
         return JsonResponse({"detail": _("Filtres invalides."), "fields": form.errors},
                             status=400)
     build, columns = selectors.TABLES[table]
+    comma = request.GET.get("decimal") == "comma"
+    # For French spreadsheets: UTF-8 with a byte-order mark (Excel reads the accents), ";"
+    # between columns, and on request a decimal comma.
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="observatoire-{table}.csv"'
-    writer = csv.DictWriter(response, fieldnames=columns, extrasaction="ignore")
-    writer.writeheader()
+    response.write("\ufeff")
+    writer = csv.writer(response, delimiter=";")
+    writer.writerow([labels.column(key) for key in columns])
     for row in build(form.filters()):
-        writer.writerow(row)
+        writer.writerow([_cell(row.get(key), comma) for key in columns])
     return response
+
+
+def _cell(value, comma: bool) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        text = f"{value:g}" if abs(value) < 1e15 else str(value)
+        return text.replace(".", ",") if comma else text
+    return str(value)
 
 
 # --- imports ------------------------------------------------------------------------------------

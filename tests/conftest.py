@@ -89,6 +89,17 @@ def isolated_channel_layer():
 
 
 @pytest.fixture(autouse=True)
+def french_again():
+    """A request in English activates English in the test's thread: the next test starts in
+    French again."""
+    yield
+    from django.conf import settings as django_settings
+    from django.utils import translation
+
+    translation.activate(django_settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def quick_settings(settings, tmp_path, monkeypatch):
     settings.MEDIA_ROOT = tmp_path / "media"
     # Each test's journal starts empty: so does its anchor.
@@ -98,6 +109,8 @@ def quick_settings(settings, tmp_path, monkeypatch):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Every test client comes from 127.0.0.1: rate-limit tests set their own rate and address.
     settings.CITIZEN_REPORT_RATE = settings.CITIZEN_TRACKING_RATE = "10000/m"
+    settings.CITIZEN_REPORT_ATTEMPT_RATE = "10000/m"
+    settings.CITIZEN_PENDING_ROOT = tmp_path / "citizen-pending"
     settings.OPEN311_POST_RATE = settings.OPEN311_READ_RATE = "10000/m"
     # The partner API's count lives in a process-wide cache, and row ids come back after a
     # rollback: partners of many tests within a minute would share one count.

@@ -3,6 +3,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from controlroom.admin import JournaledAdmin, ReadOnlyMixin, SectorFromPointAdmin
+from video.admin_forms import CameraForm, rule_field_names
+from video.analytics.rules import RULES
+from video.catalogue import RULE_LABELS
 from video.models import Camera, Screen, ScreenRouting, VideoEvent, ZoneStatistic
 
 
@@ -14,11 +17,24 @@ class CameraAdmin(SectorFromPointAdmin):
     search_fields = ("name", "code")
     readonly_fields = ("online", "last_frame_at", "measured_fps", "last_error", "failures",
                        "retry_at")
-    exclude = ("h3",)
+    form = CameraForm
 
     class Media:
         css = {"all": ["video/css/video.css"]}
         js = ["video/js/zone_editor.js"]
+
+    def get_fieldsets(self, request, obj=None):
+        """The camera's own fields, then one folded group per analysis (its settings as
+        fields; the form writes them into ``analytics``)."""
+        own = [name for name in Camera._meta.get_fields()
+               if getattr(name, "editable", False) and not name.auto_created]
+        main = [field.name for field in own if field.name not in ("h3",)]
+        main += [name for name in self.readonly_fields if name not in main]
+        groups = [(None, {"fields": main})]
+        for rule in RULES:
+            groups.append((RULE_LABELS.get(rule, rule),
+                           {"fields": rule_field_names(rule), "classes": ("collapse",)}))
+        return groups
 
     def save_model(self, request, obj, form, change):
         # New settings deserve a new attempt at once, whatever the backoff said.

@@ -258,3 +258,17 @@ def analyse_window(camera_id: int, *, token: str, seconds: float | None = None,
     if result.stopped:
         services.lease_release(camera_id=camera.pk, token=token)
     return result
+
+
+def camera_snapshot(camera: Camera) -> bytes | None:
+    """One image read from the camera's stream now, masks applied and faces blurred, as a JPEG:
+    zones can be drawn before the camera's first analysis. None when the stream gives nothing
+    within a few seconds."""
+    source = FrameSource(camera.stream_url, target_fps=1.0, max_retries=1,
+                         reconnect_backoff=(0,), timeout=5.0)
+    try:
+        for _t, frame in source.frames(1):
+            return live.encode(sanitise(frame, masks=camera_masks(camera), blur_persons=False))
+    except (SourceUnavailable, OSError, ValueError, RuntimeError) as error:
+        logger.info("No snapshot from camera %s: %s", camera.code, error)
+    return None

@@ -64,7 +64,36 @@ def camera_frame(request, pk):
     camera = _camera(request, pk)
     where = request.GET.get("from", "console")
     journal_view(request, camera, where=where if where in VIEW_PLACES else "console")
+    if where == "admin" and live.latest(camera.pk) is None \
+            and request.user.has_perm("video.change_camera"):
+        return _snapshot_response(camera)
     return _frame_response(camera)
+
+
+# A snapshot taken for the admin's zone editor is kept this long: the editor asks again while
+# it waits for the analysis, and the stream is opened once.
+SNAPSHOT_SECONDS = 60
+
+
+def _snapshot_response(camera: Camera) -> HttpResponse:
+    """Before the camera's first analysis: an image taken from its stream now (masks applied,
+    faces blurred), so its zones can be drawn on it."""
+    from django.core.cache import cache
+
+    from video.analysis import camera_snapshot
+
+    key = f"video:admin-snapshot:{camera.pk}:{camera.updated_at.timestamp()}"
+    data = cache.get(key)
+    if data is None:
+        data = camera_snapshot(camera) or b""
+        cache.set(key, data, SNAPSHOT_SECONDS)
+    if not data:
+        return _frame_response(camera)
+    response = HttpResponse(data, content_type="image/jpeg")
+    response["Cache-Control"] = "no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["X-Camera-Snapshot"] = "1"
+    return response
 
 
 @never_cache

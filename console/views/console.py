@@ -55,6 +55,7 @@ def _console_context(request) -> dict:
             "mayUnblur": user.has_perm("video.view_unblurred"),
             "mayReplay": user.has_perm("incidents.view_replay"),
             "deviceKinds": device_kinds(),
+            "deviceWords": device_words(),
             "citizenReportsUrl": (reverse("citizens:staff-reports")
                                   if user.has_perm("citizens.view_report") else ""),
             "center": settings.LEAFLET_CONFIG["DEFAULT_CENTER"],
@@ -202,6 +203,14 @@ def console(request):
 @login_required
 def wall(request):
     return render(request, "console/wall.html", _console_context(request))
+
+
+def device_words() -> dict:
+    """Words for the states devices report and for coded values, in the page's language."""
+    from devices import capabilities
+
+    return {"state": {key: _(text) for key, text in capabilities.STATE_LABELS.items()},
+            "values": {key: _(text) for key, text in capabilities.VALUE_LABELS.items()}}
 
 
 def device_kinds() -> dict:

@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 
 from console.views.console import _console_context
 from controlroom import events
+from controlroom.drawlocal import draw_local
 from controlroom.errors import form_add_errors
 from controlroom.models import Agency, Event, Sector
 from incidents import selectors
@@ -152,6 +153,7 @@ def crisis_room(request, pk: int):
         "apiUrl": f"/api/crises/{crisis.pk}/",
         "center": settings.LEAFLET_CONFIG["DEFAULT_CENTER"],
         "zoom": settings.LEAFLET_CONFIG["DEFAULT_ZOOM"],
+        "drawLocal": draw_local(),
         "labels": {
             "drawingKinds": dict(Drawing.Kind.choices), "taskStatus": dict(Task.Status.choices),
             "taskKinds": dict(Task.Kind.choices), "correct": _("Corriger"),

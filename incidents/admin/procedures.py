@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from controlroom.admin import ReadOnlyMixin
+from incidents.admin.step_params import StepParamsField, StepTemplateForm
 from incidents.models import ProcedureRun, ProcedureTemplate, StepRun, StepTemplate
 from incidents.procedure_yaml import (
     MAX_BYTES,
@@ -57,13 +58,23 @@ class StepTemplateFormSet(BaseInlineFormSet):
             raise ValidationError(problems)
 
 
-class StepTemplateInline(admin.TabularInline):
+class StepTemplateInline(admin.StackedInline):
     model = StepTemplate
+    form = StepTemplateForm
     formset = StepTemplateFormSet
     ordering = ("order",)
     extra = 0
-    fields = ("order", "key", "kind", "instruction", "mandatory", "deadline_seconds", "params",
-              "next_if_yes", "next_if_no")
+    fields = (("order", "key", "kind", "mandatory"), "instruction", "deadline_seconds",
+              "params", ("next_if_yes", "next_if_no"))
+
+    class Media:
+        css = {"all": ["controlroom/css/step_params.css"]}
+        js = ["controlroom/js/step_params.js"]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "params":
+            return StepParamsField(label=db_field.verbose_name, required=False)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def _may_edit(self, request, obj):
         return request.user.has_perm(

@@ -1,12 +1,21 @@
 """Serializers validate input and present output; services do the writing."""
 
 from django.utils import timezone
+from django.utils.translation import gettext
 from rest_framework import serializers
 
 from controlroom.api.fields import DateTimeField
 from controlroom.located import Level
 from incidents import lifecycle, selectors
 from incidents.models import Alert, Category, Incident, ProcedureRun, StepRun, Unit
+
+
+class CatalogueLabelField(serializers.CharField):
+    """A label stored in French (a category's): in the request's language when the catalogue
+    knows it, as written otherwise."""
+
+    def to_representation(self, value):
+        return gettext(super().to_representation(value))
 
 LEVELS = Level.choices
 
@@ -32,7 +41,7 @@ class PointMixin(serializers.Serializer):
 # --- alerts ----------------------------------------------------------------------------------------
 class AlertSerializer(serializers.ModelSerializer):
     category = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    category_label = serializers.CharField(source="category.label", read_only=True)
+    category_label = CatalogueLabelField(source="category.label", read_only=True)
     sector_name = serializers.CharField(source="sector.name", default=None,
                                         allow_null=True, read_only=True)
     acknowledged_by = serializers.CharField(source="acknowledged_by.username", default=None,
@@ -140,7 +149,7 @@ class StepAnswerSerializer(StepActionSerializer):
 class IncidentSerializer(serializers.ModelSerializer):
     reference = serializers.CharField(read_only=True)
     category = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    category_label = serializers.CharField(source="category.label", read_only=True)
+    category_label = CatalogueLabelField(source="category.label", read_only=True)
     category_domain = serializers.CharField(source="category.domain", read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     sector_name = serializers.CharField(source="sector.name", default=None,

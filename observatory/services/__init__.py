@@ -97,7 +97,9 @@ def facts_refresh(*, since: datetime | None = None) -> dict:
         "pk", "received_at", "h3", "sector_id", "category__code", "repeat_count")
     incidents = Incident.objects.filter(exercise=None).values_list(
         "pk", "created_at", "h3", "sector_id", "category__code")
-    reports = Report.objects.values_list("pk", "requested_at", "h3", "service__code")
+    # A citizen's report counts under its service's incident category: the same problem is
+    # one category whoever reported it.
+    reports = Report.objects.values_list("pk", "requested_at", "h3", "service__category__code")
     if since is not None:
         alerts = alerts.filter(received_at__gte=since)
         incidents = incidents.filter(created_at__gte=since)
@@ -110,9 +112,9 @@ def facts_refresh(*, since: datetime | None = None) -> dict:
         facts.append(Fact.of(time=at, h3=cell, sector_id=sector,
                           category=category, source=Fact.Source.INCIDENT,
                           origin=f"incident:{pk}"))
-    for pk, at, cell, service in reports.iterator():
+    for pk, at, cell, category in reports.iterator():
         facts.append(Fact.of(time=at, h3=cell, sector_id=sectors(cell),
-                          category=f"citoyen-{service}"[:60], source=Fact.Source.CITIZEN_REPORT,
+                          category=category or "autre", source=Fact.Source.CITIZEN_REPORT,
                           origin=f"citizen_report:{pk}"))
     facts += _sensor_and_video_facts(since, sectors)
     return {"read": len(facts), "added": _insert(facts)}

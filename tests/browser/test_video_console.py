@@ -169,8 +169,10 @@ async def test_zones_and_masks_are_drawn_over_the_camera_image_in_the_admin(
     assert "nom" in await page.locator("[data-editor-message]").inner_text()
     await page.locator("[data-editor-name]").fill("passage")
     await page.get_by_role("button", name="Terminer la forme").click()
-    # The intrusion analysis needs a zone: the one just drawn.
-    await page.locator("#id_analytics").fill('{"intrusion": {"zones": ["parvis"]}}')
+    # The intrusion analysis needs a zone: the one just drawn, named in its folded group.
+    await page.locator("details:has(#id_intrusion__zones) > summary").click()
+    assert await page.locator("#id_intrusion__on").is_checked()
+    await page.locator("#id_intrusion__zones").fill("parvis")
     await page.get_by_role("button", name="Enregistrer", exact=True).click()
     await page.wait_for_load_state()
     errors = await page.locator(".errorlist, .errornote").all_inner_texts()

@@ -116,17 +116,19 @@ def test_csv_downloads_and_who_sees_the_observatory(client, facts, agencies):
     query = {"start": "2025-11-25", "end": "2025-12-09"}
     response = client.get("/observatoire/export/categories.csv", query)
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
-    assert rows[0] == {"category": "rixe", "count": "2"}
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")),
+                               delimiter=";"))
+    assert rows[0] == {"Catégorie": "Rixe", "Code": "rixe", "Nombre de faits": "2"}
     assert client.get("/observatoire/", query).status_code == 200
     data = client.get("/observatoire/chiffres.json", query).json()
-    assert data["categories"][0] == {"category": "rixe", "count": 2}
+    assert data["categories"][0] == {"category": "rixe", "label": "Rixe", "count": 2}
     bad = client.get("/observatoire/chiffres.json", {"start": "2025-12-09", "end": "2025-11-25"})
     assert bad.status_code == 400 and "précède" in str(bad.json()["fields"])
     assert client.get("/observatoire/export/nothing.csv").status_code == 404
     grid = list(csv.DictReader(io.StringIO(client.get(
-        "/observatoire/export/hour_of_week.csv", query).content.decode())))
-    assert [row["day"] for row in grid][:2] == ["lundi", "mardi"] and grid[1]["21h"] == "3"
+        "/observatoire/export/hour_of_week.csv", query).content.decode("utf-8-sig")),
+        delimiter=";"))
+    assert [row["Jour"] for row in grid][:2] == ["lundi", "mardi"] and grid[1]["21 h"] == "3"
     operator = config.user_ensure(username="op2", password=PASSWORD, role="operator",
                                   agency=agencies["pm"])
     client.force_login(operator)

@@ -77,5 +77,56 @@
       { enableHighAccuracy: true, timeout: 10000, maximumAge: 60000 },
     );
   });
+  // By name: a street or square of the city's list (a house number in front is allowed: the
+  // marker goes to the street, and the citizen moves it to the exact place).
+  const streets = JSON.parse(document.getElementById("city-streets").textContent);
+  const search = document.getElementById("street-search");
+  const fold = (text) => text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase()
+    .replace(/[-'’]/g, " ").replace(/\s+/g, " ").trim();
+  function findStreet(text) {
+    const wanted = fold(text).replace(/^\d+\s*(bis|ter)?\s*,?\s*/, "");
+    if (!wanted) return null;
+    return streets.find((s) => fold(s.name) === wanted)
+      || streets.find((s) => fold(s.name).startsWith(wanted))
+      || streets.find((s) => fold(s.name).includes(wanted)) || null;
+  }
+  function goToStreet() {
+    if (!search.value.trim()) {
+      status.textContent = labels.empty;
+      return;
+    }
+    const street = findStreet(search.value);
+    if (!street) {
+      status.textContent = labels.unknown;
+      return;
+    }
+    map.setView([street.lat, street.lon], 17);
+    place(street.lat, street.lon, labels.street.replace("%(name)s", street.name));
+    const details = document.getElementById("id_address_string");
+    if (details && !details.value) details.value = search.value.trim();
+  }
+  document.getElementById("street-go").addEventListener("click", goToStreet);
+  search.addEventListener("keydown", (event) => {
+    if (event.key === "Enter") {
+      event.preventDefault(); // not the whole form
+      goToStreet();
+    }
+  });
+  search.addEventListener("change", () => { if (findStreet(search.value)) goToStreet(); });
+
+  // By keyboard: the map takes the focus, arrows move it (Leaflet), Enter or Space puts the
+  // marker at its centre.
+  function placeAtCentre() {
+    const centre = map.getCenter();
+    place(centre.lat, centre.lng, labels.chosen);
+  }
+  element.addEventListener("keydown", (event) => {
+    if (event.target !== element) return;
+    if (event.key === "Enter" || event.key === " ") {
+      event.preventDefault();
+      placeAtCentre();
+    }
+  });
+  document.getElementById("place-centre").addEventListener("click", placeAtCentre);
   element.dataset.ready = "1";
 })();

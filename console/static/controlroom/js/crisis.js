@@ -11,6 +11,15 @@ import { api, escapeHtml, parisTime, showError } from "./console/api.js";
 
 const config = JSON.parse(document.getElementById("crisis-config").textContent);
 const labels = config.labels;
+
+// Leaflet.draw's tooltips and buttons in the page's language (from the translated catalogue).
+function mergeInto(target, source) {
+  for (const [key, value] of Object.entries(source || {})) {
+    if (value && typeof value === "object" && target[key] && typeof target[key] === "object") mergeInto(target[key], value);
+    else target[key] = value;
+  }
+}
+if (window.L && L.drawLocal) mergeInto(L.drawLocal, config.drawLocal);
 const $ = (id) => document.getElementById(id);
 const STYLES = {
   perimeter: { color: "#ff4d4f", fillOpacity: 0.12 },

@@ -172,6 +172,20 @@ export class Devices {
     if (card) card.hidden = rows.length === 0;
   }
 
+  /** Words for a state key and its value (booleans and coded values too), never the codes. */
+  stateLabel(key) {
+    const words = (this.config.deviceWords || {}).state || {};
+    return words[key] || key.replace(/_/g, " ");
+  }
+
+  stateValue(value) {
+    const words = (this.config.deviceWords || {}).values || {};
+    if (Array.isArray(value)) return value.join(" / ");
+    if (typeof value === "number") return new Intl.NumberFormat(document.documentElement.lang || "fr").format(value);
+    const text = String(value);
+    return words[text] || text;
+  }
+
   actionLabel(kind, action) {
     const spec = this.kinds[kind];
     return (spec && spec.actions[action] && spec.actions[action].label) || action;
@@ -204,7 +218,7 @@ export class Devices {
     box.className = "device-popup";
     box.dataset.deviceId = props.id;
     const state = Object.entries(props.state || {})
-      .map(([key, value]) => `${escapeHtml(key)} : ${escapeHtml(Array.isArray(value) ? value.join(" / ") : value)}`).join("<br>");
+      .map(([key, value]) => `${escapeHtml(this.stateLabel(key))} : ${escapeHtml(this.stateValue(value))}`).join("<br>");
     box.innerHTML = `<strong>${escapeHtml(props.name)}</strong><br>${escapeHtml(spec.label)} · ` +
       `${escapeHtml(props.online ? this.labels.online : this.labels.offline)}` +
       (state ? `<div class="state-lines">${state}</div>` : "") +
@@ -266,7 +280,8 @@ export class Devices {
       if (param.kind === "choice") {
         input = document.createElement("select");
         for (const choice of param.choices) {
-          input.append(new Option((param.choiceLabels && param.choiceLabels[choice]) || choice, choice));
+          const label = (param.choiceLabels && param.choiceLabels[choice]) || this.stateValue(choice);
+          input.append(new Option(label, choice));
         }
       } else if (param.kind === "lines") {
         input = document.createElement("textarea");

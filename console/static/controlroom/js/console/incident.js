@@ -452,12 +452,25 @@ export class Incidents {
   }
 }
 
+// Words, never codes: statuses by their labels, a procedure step by its title (the unit it
+// engaged after it).
 function describe(event, l) {
   const p = event.payload || {};
+  const type = event.type || "";
   if (p.text) return p.text;
-  if (p.to) return `${p.from} → ${p.to}${p.reason ? ` (${p.reason})` : ""}`;
-  if (p.call_sign) return p.call_sign;
-  if (p.instruction) return p.instruction + (p.answer === true ? ` : ${l.yes}` : p.answer === false ? ` : ${l.no}` : "");
+  if (p.to) {
+    const status = (code) => (l.incidentStatus || {})[code] || code;
+    return `${status(p.from)} → ${status(p.to)}${p.reason ? ` (${p.reason})` : ""}`;
+  }
+  if (p.instruction) {
+    const answer = p.answer === true ? ` : ${l.yes}` : p.answer === false ? ` : ${l.no}` : "";
+    const extra = [p.reason || p.call_sign || p.note].filter(Boolean);
+    return p.instruction + answer + (extra.length ? ` · ${extra.join(" · ")}` : "");
+  }
+  if (p.call_sign) {
+    const status = type.startsWith("unit.") && p.status ? (l.unitStatus || {})[p.status] : "";
+    return status ? `${p.call_sign} · ${status}` : p.call_sign;
+  }
   if (p.title) return p.title;
   if (p.name) return p.name;
   return "";
