@@ -30,9 +30,11 @@ run: demo
 	@echo
 	PATH="$(CURDIR)/$(BIN):$$PATH" HOST=$(HOST) PORT=$(PORT) $(BIN)/python -m controlroom.run_procfile start -f Procfile
 
-## The whole test suite (uses DATABASE_URL / REDIS_URL when set, embedded defaults otherwise).
+## The whole test suite (uses DATABASE_URL / REDIS_URL when set, embedded defaults otherwise),
+## in TEST_WORKERS processes (pytest-xdist; each has its own test database).
+TEST_WORKERS ?= 2
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 messages: install
 	$(BIN)/python manage.py makemessages -l en --no-obsolete $(addprefix --ignore ,'.venv/*' 'var/*' 'tests/*' 'bench/*' '*/migrations/*')
