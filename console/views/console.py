@@ -110,6 +110,7 @@ def _console_context(request) -> dict:
                 "requestReason": _("Motif de la demande"),
                 "requestReasonLabel": _("Motif (obligatoire : un superviseur doit approuver)"),
                 "reasonRequired": _("Indiquez le motif."),
+                "confirmReason": _("Valider"),
                 "refusedNotice": _("Commande refusée : %(device)s — %(action)s, par %(who)s. "
                                    "Motif : « %(reason)s »."),
                 "alertFields": {

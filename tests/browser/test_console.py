@@ -115,9 +115,10 @@ async def test_an_alert_is_handled_and_its_procedure_followed_live(
     # Showing the cameras is a step that acts: without a camera shown, the operator says why.
     cameras_step = page.locator('.step[data-step-key="cameras"]')
     assert await cameras_step.get_by_role("button", name="Fait", exact=True).count() == 0
-    page.once("dialog", lambda dialog: asyncio.ensure_future(
-        dialog.accept("Aucune caméra sur la place")))
     await cameras_step.get_by_role("button", name="Non fait…").click()
+    reason = page.locator("dialog.ask.reason[open]")
+    await reason.locator("textarea").fill("Aucune caméra sur la place")
+    await reason.get_by_role("button", name="Valider").click()
     await page.wait_for_selector('.step[data-step-key="cameras"].status-done')
     await question.get_by_role("button", name="Non").click()
     await page.wait_for_selector('.step[data-step-key="police-nationale"].status-bypassed')

@@ -2,7 +2,6 @@
 its kind, nearest first; any other available unit is found by search and engaged from the step;
 a step that acts is done by acting, or with the reason why not."""
 
-import asyncio
 
 import pytest
 from channels.db import database_sync_to_async
@@ -84,9 +83,10 @@ async def test_a_dispatch_step_offers_its_kind_and_engages_a_searched_unit(
 
     # Showing the cameras acts; with no camera here, the operator says why, and it is kept.
     cameras = page.locator('.step[data-step-key="cameras"]')
-    page.once("dialog", lambda dialog: asyncio.ensure_future(
-        dialog.accept("Aucune caméra ne couvre la place")))
     await cameras.get_by_role("button", name="Non fait…").click()
+    reason = page.locator("dialog.ask.reason[open]")
+    await reason.locator("textarea").fill("Aucune caméra ne couvre la place")
+    await reason.get_by_role("button", name="Valider").click()
     await page.wait_for_selector('.step[data-step-key="cameras"].status-done')
     assert "Aucune caméra ne couvre la place" in await page.locator(
         '.step[data-step-key="cameras"] .evidence').inner_text()

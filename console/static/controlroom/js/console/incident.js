@@ -1,7 +1,7 @@
 // Open incidents: the list, and the incident view with its procedure stepper, dispatch panel,
 // timeline and notes. The view re-reads its incident when the journal says it changed.
 
-import { api, confirmAction, parisTime } from "./api.js";
+import { api, askText, confirmAction, parisTime } from "./api.js";
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -284,8 +284,8 @@ export class Incidents {
         const to = button.dataset.to;
         let reason = "";
         if (["cancelled"].includes(to) || (to === "acknowledged" && this.incidents.get(id)?.status === "resolved")) {
-          reason = window.prompt(this.labels.reasonPrompt) || "";
-          if (!reason.trim()) return;
+          reason = await this.askReason(this.labels.reasonPrompt);
+          if (!reason) return;
         }
         await api(`/api/incidents/${id}/transition/`, { method: "POST", body: { to, reason } });
       } else if (action === "assign") {
@@ -298,8 +298,8 @@ export class Incidents {
         });
         this.unitSearch = null;
       } else if (action === "not-done") {
-        const reason = window.prompt(this.labels.steps.notDoneReason) || "";
-        if (!reason.trim()) return;
+        const reason = await this.askReason(this.labels.steps.notDoneReason);
+        if (!reason) return;
         await api(`/api/procedure-steps/${button.dataset.step}/complete/`, { method: "POST", body: { reason } });
       } else if (action === "step-camera") {
         const { data } = await api(`/api/procedure-steps/${button.dataset.step}/camera/`, {
@@ -326,14 +326,21 @@ export class Incidents {
           method: "POST", body: { reason },
         });
       } else if (action === "skip") {
-        const reason = window.prompt(this.labels.reasonPrompt) || "";
-        if (!reason.trim()) return;
+        const reason = await this.askReason(this.labels.reasonPrompt);
+        if (!reason) return;
         await api(`/api/procedure-steps/${button.dataset.step}/skip/`, { method: "POST", body: { reason } });
       }
       await this.show(id, { keepScroll: true });
     } catch (error) {
       this.onError(error.message);
     }
+  }
+
+  /** Ask the operator for a reason in the page: the trimmed text, or null if cancelled. */
+  askReason(question) {
+    const l = this.labels;
+    return askText(question, { confirmLabel: l.confirmReason, cancelLabel: l.cancel,
+      required: l.reasonRequired });
   }
 
   /** Show, under a "device command" step, the command and the devices it would reach. */
