@@ -117,8 +117,10 @@ async def test_camera_evidence_unblurred_view_and_wall_screen(chromium, page, as
     await log_in(page, asgi_server, people["supervisor"])
     item = page.locator(f'#alert-inbox li[data-alert-id="{recorded.alert_id}"]')
     await item.wait_for()
-    page.once("dialog", lambda dialog: dialog.accept("Réquisition OPJ 2026-42"))
     await item.locator("button[data-unblur]").click()
+    reason = page.locator("dialog.ask.reason[open]")
+    await reason.locator("textarea").fill("Réquisition OPJ 2026-42")
+    await reason.get_by_role("button", name="Valider").click()
     unblurred = page.locator("dialog.unblurred img")
     await unblurred.wait_for()
     await page.wait_for_function(

@@ -2,7 +2,7 @@
 // supervisors' list of sensitive cameras waiting to be shown, and evidence snapshots in the
 // inbox with the unblurred view (a reason asked, the view journaled by the server).
 
-import { api, csrfToken, escapeHtml } from "./api.js";
+import { api, askText, csrfToken, escapeHtml } from "./api.js";
 
 export class Video {
   constructor({ approvals, labels, config, onError, onNewApproval }) {
@@ -60,8 +60,8 @@ export class Video {
     const screen = Number(button.closest(".camera-popup").querySelector("[data-route-screen]").value);
     let reason = "";
     if (button.dataset.sensitive === "1" && !this.config.mayApproveRouting) {
-      reason = window.prompt(l.routingReason) || "";
-      if (!reason.trim()) return;
+      reason = await this.askReason(l.routingReason);
+      if (!reason) return;
     }
     try {
       const { response } = await api(`/api/screens/${screen}/route/`, {
@@ -110,7 +110,7 @@ export class Video {
       if (approve) {
         await api(`/api/screen-routings/${Number(approve.dataset.approveRouting)}/approve/`, { method: "POST" });
       } else if (reject) {
-        const note = window.prompt(this.labels.rejectReason);
+        const note = await this.askReason(this.labels.rejectReason);
         if (!note) return;
         await api(`/api/screen-routings/${Number(reject.dataset.rejectRouting)}/reject/`, {
           method: "POST", body: { note },
@@ -134,8 +134,15 @@ export class Video {
     return `<div class="evidence"><img src="${escapeHtml(url)}" alt="${escapeHtml(l.evidence)}" loading="lazy">${button}</div>`;
   }
 
+  /** Ask for a reason in the page: the trimmed text, or null if cancelled. */
+  askReason(question) {
+    const l = this.labels;
+    return askText(question, { confirmLabel: l.confirmReason, cancelLabel: l.cancel,
+      required: l.reasonRequired });
+  }
+
   async unblur(snapshot) {
-    const reason = window.prompt(this.labels.unblurReason);
+    const reason = await this.askReason(this.labels.unblurReason);
     if (!reason) return;
     try {
       const response = await fetch(`/api/snapshots/${snapshot}/unblurred/`, {
