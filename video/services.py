@@ -374,8 +374,12 @@ def routing_decide(*, routing: ScreenRouting, by, approve: bool, note: str = "")
         _apply(screen, routing.camera, by, routing=routing.pk,
                requested_by=routing.requested_by.get_username())
     else:
+        # The requester is told, by name, why (their console shows it).
         journal.record(type="screen.routing_rejected", subject=screen, actor=by,
-                       payload=_screen_payload(screen, routing=routing.pk, note=note[:300]))
+                       payload=_screen_payload(
+                           screen, routing=routing.pk, note=note[:300],
+                           requested=routing.camera.code, requested_name=routing.camera.name,
+                           requested_by=routing.requested_by.get_username()))
     return routing
 
 

@@ -93,6 +93,8 @@ def _console_context(request) -> dict:
                 "action": _("Action"), "lastCommand": _("Dernière commande"),
                 "approve": _("Approuver"), "reject": _("Refuser"),
                 "rejectReason": _("Motif du refus :"),
+                "routingRefusedNotice": _("Affichage refusé : %(camera)s sur %(screen)s, par "
+                                          "%(who)s. Motif : « %(reason)s »."),
                 "proposeDevices": _("Proposer les équipements"),
                 "confirmDevices": _("Envoyer aux %(count)s équipements"),
                 "noDevice": _("Aucun équipement de ce type à proximité."),

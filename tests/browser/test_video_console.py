@@ -191,3 +191,35 @@ async def test_zones_and_masks_are_drawn_over_the_camera_image_in_the_admin(
     assert [(z["name"], z["kind"], len(z["points"])) for z in zones] == [
         ("parvis", "zone", 4), ("passage", "line", 2)]
     assert near(zones[1]["points"], [(0, 200 / 360), (100 / 640, 200 / 360)])
+
+
+@database_sync_to_async
+def request_and_refuse(screen, camera, operator, supervisor):
+    """An operator asks for a sensitive camera on a wall screen; a supervisor refuses."""
+    from video import services
+
+    routing = services.screen_route(screen=screen, camera=camera, by=operator,
+                                    reason="Suivi du rassemblement")
+    services.routing_decide(routing=routing, by=supervisor, approve=False,
+                            note="Pas de motif suffisant")
+
+
+async def test_an_operator_is_told_why_their_camera_request_was_refused(page, asgi_server,
+                                                                         people, agencies):
+    await prepare_city(agencies)
+    cameras, screen = await make_cameras_and_screen()
+    courtyard = cameras["cam-gare"]
+
+    @database_sync_to_async
+    def make_sensitive():
+        courtyard.sensitive = True
+        courtyard.save(update_fields=["sensitive"])
+
+    await make_sensitive()
+    await log_in(page, asgi_server, people["operator"])
+    await request_and_refuse(screen, courtyard, people["operator"], people["supervisor"])
+    notice = page.locator(".notice.refused")
+    await notice.wait_for()
+    text = await notice.inner_text()
+    assert "Caméra de la gare" in text and "Mur d'images 1" in text
+    assert "Pas de motif suffisant" in text

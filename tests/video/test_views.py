@@ -177,6 +177,22 @@ def test_a_sensitive_camera_waits_for_a_supervisor(api, people, make_camera, int
     assert ScreenRouting.objects.count() == 1
 
 
+def test_a_refused_routing_tells_its_requester_why(api, people, make_camera, intruder_clip,
+                                                   screen):
+    courtyard = make_camera("cam-cour", intruder_clip, sensitive=True)
+    pending = route(api(people["operator"]), screen, courtyard, reason="Suivi du rassemblement")
+    assert pending.status_code == 202
+    routing = pending.json()["id"]
+    refused = api(people["supervisor"]).post(f"/api/screen-routings/{routing}/reject/",
+                          {"note": "Pas de motif suffisant"}, content_type="application/json")
+    assert refused.status_code == 200
+    event = Event.objects.get(type="screen.routing_rejected")
+    # The requester's console finds itself in the event, with the camera asked for and why.
+    assert event.payload["requested_by"] == people["operator"].get_username()
+    assert event.payload["requested_name"] == courtyard.name
+    assert event.payload["note"] == "Pas de motif suffisant"
+
+
 def test_nobody_approves_their_own_request(api, people, make_camera, intruder_clip, screen):
     courtyard = make_camera("cam-cour", intruder_clip, sensitive=True)
     supervisor = people["supervisor"]

@@ -148,3 +148,8 @@ export function askText(question, { confirmLabel, cancelLabel, required, maxLeng
     setTimeout(() => input.focus(), 0);
   });
 }
+
+/** Fill a translated template's %(name)s placeholders. */
+export function format(template, values) {
+  return template.replace(/%\((\w+)\)s/g, (_, key) => String(values[key] ?? ""));
+}

@@ -2,12 +2,9 @@
 // critical commands waiting for a second person. Commands and their results move live from
 // the journal's device_command.* events.
 
-import { api, askText, confirmAction, escapeHtml, notify } from "./api.js";
+import { api, askText, confirmAction, escapeHtml, format, notify } from "./api.js";
 import { chime } from "./chime.js";
 
-function format(template, values) {
-  return template.replace(/%\((\w+)\)s/g, (_, key) => String(values[key] ?? ""));
-}
 
 export class Devices {
   constructor({ approvals, drafts, labels, config, onError, onNewApproval }) {

@@ -1,10 +1,6 @@
 // Sound alerts in the console: what was heard (type, confidence, level) and, for an impulse
 // heard by several sensors, where it was located and how precisely. Never any audio.
-import { escapeHtml } from "./api.js";
-
-function format(template, values) {
-  return template.replace(/%\((\w+)\)s/g, (_, key) => String(values[key]));
-}
+import { escapeHtml, format } from "./api.js";
 
 /** The inbox's evidence line of a sound alert ("" for other alerts). */
 export function soundEvidence(alert, labels) {

@@ -2,7 +2,7 @@
 // supervisors' list of sensitive cameras waiting to be shown, and evidence snapshots in the
 // inbox with the unblurred view (a reason asked, the view journaled by the server).
 
-import { api, askText, csrfToken, escapeHtml } from "./api.js";
+import { api, askText, csrfToken, escapeHtml, format, notify } from "./api.js";
 
 export class Video {
   constructor({ approvals, labels, config, onError, onNewApproval }) {
@@ -83,6 +83,14 @@ export class Video {
         reason: p.reason, requested_by: event.actor });
     } else if (p.routing) {
       this.pending.delete(p.routing);
+    }
+    if (event.type === "screen.routing_rejected" && p.requested_by === this.config.user) {
+      // This operator's request was refused: say by whom and why, until they close it.
+      const l = this.labels;
+      notify(format(l.routingRefusedNotice, {
+        camera: p.requested_name || "", screen: p.name || "", who: event.actor || "",
+        reason: p.note || "",
+      }), { kind: "refused", closeLabel: l.close });
     }
     this.renderRoutings();
   }
