@@ -25,7 +25,8 @@ from devices import selectors as devices_selectors
 from devices.models import AlertRecipient, Command, PopulationAlert
 from devices.services import population
 from tests.conftest import CAP_SCHEMA
-from tests.devices.conftest import DARCY, REPUBLIQUE
+from tests.devices.test_population_alerts import centre  # noqa: F401 - the fixture
+from tests.devices.test_population_alerts import draft as draft_severe
 
 pytestmark = pytest.mark.django_db
 
@@ -65,23 +66,9 @@ def signing(request, settings, tmp_path):
     return cert
 
 
-@pytest.fixture
-def centre(make_device):
-    panel = make_device("pmv-darcy", kind="message_panel", place=DARCY)
-    make_device("sirene-darcy", kind="siren", place=DARCY)
-    make_device("pmv-ailleurs", kind="message_panel", place=REPUBLIQUE)
-    return panel.sector
-
-
 def draft(by, area, **changes):
-    fields = dict(event="Inondation", urgency="Immediate", severity="Extreme",
-                  certainty="Observed", headline="Crue de l'Ouche : évitez les berges",
-                  description="Montée rapide des eaux le long de l'Ouche.",
-                  instruction="Éloignez-vous des berges. Ne prenez pas votre véhicule.",
-                  sector=area, expires=timezone.now() + timedelta(hours=6),
-                  siren_pattern="alerte")
-    fields.update(changes)
-    return population.population_alert_draft(by=by, **fields)
+    """The population alerts tests' draft, as an extreme danger."""
+    return draft_severe(by, area, **{"severity": "Extreme", **changes})
 
 
 def issue(people, alert):
