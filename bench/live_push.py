@@ -77,28 +77,37 @@ def bench_cookie() -> str:
 
 
 # --- the server ------------------------------------------------------------------------------
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process and of its children that are still alive."""
-    total = 0.0
+def process_tree(pid: int) -> list[int]:
+    """A process and its descendants still alive."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
         children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     except OSError:
-        return total
-    return total + sum(cpu_seconds(int(child)) for child in children)
+        return [pid]
+    return [pid] + [p for child in children for p in process_tree(int(child))]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and of its descendants still alive."""
+    total = 0.0
+    for member in process_tree(pid):
+        try:
+            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 def rss_mib(pid: int) -> float:
     total = 0.0
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                total += int(line.split()[1]) / 1024
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    except OSError:
-        return total
-    return total + sum(rss_mib(int(child)) for child in children)
+    for member in process_tree(pid):
+        try:
+            for line in Path(f"/proc/{member}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) / 1024
+        except OSError:
+            continue
+    return total
 
 
 class Server:

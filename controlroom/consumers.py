@@ -90,11 +90,15 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self.writer = asyncio.create_task(self._write())
         self.checker = asyncio.create_task(self._recheck_periodically())
 
-    async def disconnect(self, code):
+    def _stop_tasks(self) -> None:
+        """Cancel the socket's writer and access checks (not the task calling this)."""
         for name in ("writer", "checker"):
             task = getattr(self, name, None)
             if task and task is not asyncio.current_task():
                 task.cancel()
+
+    async def disconnect(self, code):
+        self._stop_tasks()
         hub = getattr(self, "hub", None)
         if hub is not None:
             hub.remove(self)
@@ -127,10 +131,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self.outbox.clear()
         if self.hub is not None:
             self.hub.remove(self)
-        for name in ("writer", "checker"):
-            task = getattr(self, name, None)
-            if task:
-                task.cancel()
+        self._stop_tasks()
         asyncio.get_running_loop().create_task(self._resync())
 
     async def _resync(self):
@@ -176,10 +177,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             logger.debug("Access recheck stopped", exc_info=True)
 
     async def _revoke(self):
-        for name in ("writer", "checker"):
-            task = getattr(self, name, None)
-            if task and task is not asyncio.current_task():
-                task.cancel()
+        self._stop_tasks()
         if getattr(self, "hub", None) is not None:
             self.hub.remove(self)
         await self.close(code=CLOSE_UNAUTHORISED)

@@ -105,21 +105,15 @@ def cameras_check_heartbeats(*, now: datetime | None = None) -> int:
     for camera in Camera.objects.filter(enabled=True, online=True, last_frame_at__lt=limit):
         if not liveness.may_judge(camera.last_frame_at, now=now):
             continue
-        with transaction.atomic():
-            if not Camera.objects.filter(pk=camera.pk, online=True).update(online=False):
-                continue
-            camera.online = False
-            journal.record(type="camera.offline", subject=camera, actor=SYSTEM,
-                           payload=_camera_payload(camera))
-            conditions.condition_alert_raise(
-                by=SYSTEM, key=_offline_key(camera), source=incident_selectors.AlertSource.CAMERA,
-                category=category_for(catalogue.CAMERA_OFFLINE_CATEGORY),
-                title=f"Caméra hors ligne : {camera.name}", lat=camera.lat, lon=camera.lon,
-                severity=3,
-                evidence={"camera": camera.code, "last_frame_at": camera.last_frame_at.isoformat(),
-                          "error": camera.last_error},
-            )
-            silent += 1
+        silent += conditions.went_offline(
+            camera, by=SYSTEM, event_type="camera.offline", payload=_camera_payload,
+            key=_offline_key(camera), source=incident_selectors.AlertSource.CAMERA,
+            category=category_for(catalogue.CAMERA_OFFLINE_CATEGORY),
+            title=f"Caméra hors ligne : {camera.name}", lat=camera.lat, lon=camera.lon,
+            severity=3,
+            evidence={"camera": camera.code, "last_frame_at": camera.last_frame_at.isoformat(),
+                      "error": camera.last_error},
+        )
     return silent
 
 

@@ -61,19 +61,13 @@ def devices_check_heartbeats(*, now: datetime | None = None) -> int:
             continue
         if not liveness.may_judge(device.last_seen_at, now=now):
             continue
-        with transaction.atomic():
-            if not Device.objects.filter(pk=device.pk, online=True).update(online=False):
-                continue
-            device.online = False
-            journal.record(type="device.offline", subject=device, actor=SYSTEM,
-                           payload=_device_payload(device))
-            conditions.condition_alert_raise(
-                by=SYSTEM, key=_offline_key(device), source=incident_selectors.AlertSource.SENSOR,
-                category=incident_selectors.category_get(code="panne_equipement"),
-                title=f"Équipement hors ligne : {device.name}", lat=device.lat, lon=device.lon,
-                severity=3 if device.spec.is_sensor else 2,
-                evidence={"device": device.code, "last_seen_at": device.last_seen_at.isoformat(),
-                          "heartbeat_seconds": device.heartbeat_seconds},
-            )
-            silent += 1
+        silent += conditions.went_offline(
+            device, by=SYSTEM, event_type="device.offline", payload=_device_payload,
+            key=_offline_key(device), source=incident_selectors.AlertSource.SENSOR,
+            category=incident_selectors.category_get(code="panne_equipement"),
+            title=f"Équipement hors ligne : {device.name}", lat=device.lat, lon=device.lon,
+            severity=3 if device.spec.is_sensor else 2,
+            evidence={"device": device.code, "last_seen_at": device.last_seen_at.isoformat(),
+                      "heartbeat_seconds": device.heartbeat_seconds},
+        )
     return silent

@@ -9,6 +9,7 @@ acknowledgement delay kept for statistics stays an operator's.
 from django.db import transaction
 from django.utils import timezone
 
+from controlroom import journal
 from incidents.models import Alert
 from incidents.services import alerts as alert_services
 from incidents.services.alerts import Received, _count_again, _record
@@ -52,3 +53,17 @@ def condition_alert_resolve(*, by, key: str, source: str, note: str) -> Alert | 
     _record(alert, "alert.resolved", by, reason=alert.dismiss_reason, note=alert.dismiss_note,
             condition=key)
     return alert
+
+
+def went_offline(instance, *, by, event_type: str, payload, key: str, source: str,
+                 **alert) -> bool:
+    """Mark ``instance`` (a model with an ``online`` flag) offline, journal ``event_type`` with
+    ``payload(instance)`` and raise the condition's alert (``condition_alert_raise``'s
+    arguments), all at once; False when it was no longer online (another checker was first)."""
+    with transaction.atomic():
+        if not type(instance).objects.filter(pk=instance.pk, online=True).update(online=False):
+            return False
+        instance.online = False
+        journal.record(type=event_type, subject=instance, actor=by, payload=payload(instance))
+        condition_alert_raise(by=by, key=key, source=source, **alert)
+    return True

@@ -17,15 +17,10 @@ from citizens.catalogue import services_ensure_defaults
 from citizens.models import Report
 from controlroom import ratelimit_cache
 from incidents.models import Alert, PartnerSystem
+from tests.devices.workers import free_port
 
 pytestmark = pytest.mark.django_db
 DARCY = (47.3225, 5.0352)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture

@@ -24,16 +24,11 @@ from django.db import connection, transaction
 from controlroom import journal
 from tests import event_types  # noqa: F401 - declares the test.* event types
 from tests.controlroom.live_clients import session_cookie
+from tests.devices.workers import free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def children(pid: int) -> list[int]:

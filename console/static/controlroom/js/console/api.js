@@ -149,6 +149,12 @@ export function askText(question, { confirmLabel, cancelLabel, required, maxLeng
   });
 }
 
+/** Ask for a reason with the console's labels: the trimmed text, or null if cancelled. */
+export function askReason(labels, question) {
+  return askText(question, { confirmLabel: labels.confirmReason, cancelLabel: labels.cancel,
+    required: labels.reasonRequired });
+}
+
 /** Fill a translated template's %(name)s placeholders. */
 export function format(template, values) {
   return template.replace(/%\((\w+)\)s/g, (_, key) => String(values[key] ?? ""));

@@ -1,7 +1,7 @@
 // Open incidents: the list, and the incident view with its procedure stepper, dispatch panel,
 // timeline and notes. The view re-reads its incident when the journal says it changed.
 
-import { api, askText, confirmAction, parisTime } from "./api.js";
+import { api, askReason, confirmAction, parisTime } from "./api.js";
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -284,7 +284,7 @@ export class Incidents {
         const to = button.dataset.to;
         let reason = "";
         if (["cancelled"].includes(to) || (to === "acknowledged" && this.incidents.get(id)?.status === "resolved")) {
-          reason = await this.askReason(this.labels.reasonPrompt);
+          reason = await askReason(this.labels, this.labels.reasonPrompt);
           if (!reason) return;
         }
         await api(`/api/incidents/${id}/transition/`, { method: "POST", body: { to, reason } });
@@ -298,7 +298,7 @@ export class Incidents {
         });
         this.unitSearch = null;
       } else if (action === "not-done") {
-        const reason = await this.askReason(this.labels.steps.notDoneReason);
+        const reason = await askReason(this.labels, this.labels.steps.notDoneReason);
         if (!reason) return;
         await api(`/api/procedure-steps/${button.dataset.step}/complete/`, { method: "POST", body: { reason } });
       } else if (action === "step-camera") {
@@ -326,7 +326,7 @@ export class Incidents {
           method: "POST", body: { reason },
         });
       } else if (action === "skip") {
-        const reason = await this.askReason(this.labels.reasonPrompt);
+        const reason = await askReason(this.labels, this.labels.reasonPrompt);
         if (!reason) return;
         await api(`/api/procedure-steps/${button.dataset.step}/skip/`, { method: "POST", body: { reason } });
       }
@@ -334,13 +334,6 @@ export class Incidents {
     } catch (error) {
       this.onError(error.message);
     }
-  }
-
-  /** Ask the operator for a reason in the page: the trimmed text, or null if cancelled. */
-  askReason(question) {
-    const l = this.labels;
-    return askText(question, { confirmLabel: l.confirmReason, cancelLabel: l.cancel,
-      required: l.reasonRequired });
   }
 
   /** Show, under a "device command" step, the command and the devices it would reach. */

@@ -2,7 +2,7 @@
 // supervisors' list of sensitive cameras waiting to be shown, and evidence snapshots in the
 // inbox with the unblurred view (a reason asked, the view journaled by the server).
 
-import { api, askText, csrfToken, escapeHtml, format, notify } from "./api.js";
+import { api, askReason, csrfToken, escapeHtml, format, notify } from "./api.js";
 
 export class Video {
   constructor({ approvals, labels, config, onError, onNewApproval }) {
@@ -60,7 +60,7 @@ export class Video {
     const screen = Number(button.closest(".camera-popup").querySelector("[data-route-screen]").value);
     let reason = "";
     if (button.dataset.sensitive === "1" && !this.config.mayApproveRouting) {
-      reason = await this.askReason(l.routingReason);
+      reason = await askReason(this.labels, l.routingReason);
       if (!reason) return;
     }
     try {
@@ -118,7 +118,7 @@ export class Video {
       if (approve) {
         await api(`/api/screen-routings/${Number(approve.dataset.approveRouting)}/approve/`, { method: "POST" });
       } else if (reject) {
-        const note = await this.askReason(this.labels.rejectReason);
+        const note = await askReason(this.labels, this.labels.rejectReason);
         if (!note) return;
         await api(`/api/screen-routings/${Number(reject.dataset.rejectRouting)}/reject/`, {
           method: "POST", body: { note },
@@ -142,15 +142,8 @@ export class Video {
     return `<div class="evidence"><img src="${escapeHtml(url)}" alt="${escapeHtml(l.evidence)}" loading="lazy">${button}</div>`;
   }
 
-  /** Ask for a reason in the page: the trimmed text, or null if cancelled. */
-  askReason(question) {
-    const l = this.labels;
-    return askText(question, { confirmLabel: l.confirmReason, cancelLabel: l.cancel,
-      required: l.reasonRequired });
-  }
-
   async unblur(snapshot) {
-    const reason = await this.askReason(this.labels.unblurReason);
+    const reason = await askReason(this.labels, this.labels.unblurReason);
     if (!reason) return;
     try {
       const response = await fetch(`/api/snapshots/${snapshot}/unblurred/`, {
