@@ -57,6 +57,33 @@ def allow_emptying_the_journal(sender, connection, **kwargs):
             cursor.execute("SET controlroom.allow_journal_truncate = 'on'")
 
 
+def _flush_retrying_on_deadlock():
+    """Transactional tests empty the database with one TRUNCATE of every table, which takes the
+    tables' locks one by one; a query still running in a server process the tests started (a
+    browser test's page, a live hub's read) can take two of them in the other order, and
+    PostgreSQL then cancels the TRUNCATE as a deadlock. Emptying again is then safe."""
+    import time
+
+    from django.db import OperationalError
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    flush = DatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self, sql_list):
+        for attempt in range(3):
+            try:
+                return flush(self, sql_list)
+            except OperationalError as error:
+                if "deadlock detected" not in str(error) or attempt == 2:
+                    raise
+                time.sleep(0.2)
+
+    DatabaseOperations.execute_sql_flush = execute_sql_flush
+
+
+_flush_retrying_on_deadlock()
+
+
 def require(condition: bool, reason: str):
     if condition:
         return
