@@ -35,12 +35,14 @@ same command rebuilds the same file.
 """
 
 import argparse
+import dataclasses
 import sys
 import time
 from multiprocessing import Pool
 from pathlib import Path
 
 import numpy as np  # noqa: E402
+import sound_network  # noqa: E402
 from scipy import signal  # noqa: E402
 from sound_corpus import (  # noqa: I001 (bench/ is the script's own folder)
     DEFAULT_DATA,
@@ -138,6 +140,7 @@ def recording_weights(y: np.ndarray, groups: np.ndarray) -> np.ndarray:
     return 1.0 / counts[inverse]
 
 
+BLEND_WEIGHTS = (0.3, 0.5, 0.7)  # of the network, against the trees
 SYNTHETIC_SHARE = 0.5  # of a class's weight, at most, for the generated scenes
 STREET_WEIGHT = 3.0  # the street's candidates ("none"), against each event class
 
@@ -169,19 +172,37 @@ def fitted(x, y, groups, seed: int):
     return model.fit(x, y, sample_weight=weights_of(y, groups))
 
 
-def calibration(x, y, groups, seed: int) -> tuple[dict, np.ndarray]:
-    """Per class, a map from the model's probability to the observed frequency, fitted on
+def out_of_fold(x, images, y, groups, seed: int, epochs: int) -> tuple[np.ndarray, ...]:
+    """The probabilities of the trees and of the network (None without one) for every
+    candidate, each from models learned without its third of the recordings (grouped by
+    recording, so that variants of one recording never sit on both sides)."""
+    from sklearn.model_selection import GroupKFold
+
+    trees = np.zeros((len(y), len(CLASSES)))
+    net = np.zeros((len(y), len(CLASSES))) if epochs else None
+    for fold, (train, test) in enumerate(GroupKFold(3).split(x, y, groups)):
+        model = fitted(x[train], y[train], groups[train], seed)
+        order = [list(model.classes_).index(c) for c in CLASSES]
+        trees[test] = model.predict_proba(x[test])[:, order]
+        if epochs:
+            learned = sound_network.learned_ensemble(
+                images[train], y[train], weights_of(y[train], groups[train]), seed + fold, epochs)
+            net[test] = sound_network.probabilities(learned, images[test])
+        print(f"  fold {fold + 1} of 3 learned", flush=True)
+    return trees, net
+
+
+def blend(trees: np.ndarray, net: np.ndarray | None, weight: float) -> np.ndarray:
+    return trees if net is None else judge.blend(trees, net, weight)
+
+
+def calibration(oof: np.ndarray, y, groups) -> dict:
+    """Per class, a map from the blended probability to the observed frequency, fitted on the
     out-of-fold probabilities (Platt's logistic map on the log-odds: smooth and strictly
     increasing, so that calibration never ties two candidates the model told apart); as a
     table of points to interpolate."""
     from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import GroupKFold
 
-    oof = np.zeros((len(y), len(CLASSES)))
-    for train, test in GroupKFold(3).split(x, y, groups):
-        model = fitted(x[train], y[train], groups[train], seed)
-        order = [list(model.classes_).index(c) for c in CLASSES]
-        oof[test] = model.predict_proba(x[test])[:, order]
     maps = {}
     weights = recording_weights(y, groups)
     grid = 1 / (1 + np.exp(-np.linspace(-14, 14, 141)))
@@ -196,7 +217,28 @@ def calibration(x, y, groups, seed: int) -> tuple[dict, np.ndarray]:
         mapped = platt.predict_proba(_logit(grid)[:, None])[:, 1]
         maps[label] = (np.concatenate(([0.0], np.round(grid, 8), [1.0])),
                        np.concatenate(([0.0], np.round(mapped, 6), [1.0])))
-    return maps, oof
+    return maps
+
+
+def operating(oof, y, groups, hours: float, budget: float, quiet: bool = False):
+    """Calibration maps and thresholds of ``oof`` probabilities, with the out-of-fold recall of
+    each class at its threshold (real candidates only)."""
+    maps = calibration(oof, y, groups)
+    thresholds, recalls = {}, []
+    real = ~np.char.startswith(groups.astype(str), "synth:")
+    for index, label in enumerate(EVENTS):
+        score = np.interp(oof[:, index], *maps[label])
+        thresholds[label] = threshold_for(score[real], (y == label)[real], hours, budget)
+        called = (score >= thresholds[label]) & real
+        truth = (y == label) & real
+        tp = int(np.sum(called & truth))
+        recalls.append(tp / max(1, truth.sum()))
+        if not quiet:
+            print(f"  out of fold, {label:10s} threshold {thresholds[label]:.3f}: precision "
+                  f"{tp / max(1, called.sum()):.3f}, recall {recalls[-1]:.3f} (real "
+                  f"candidates), false calls {np.sum(called & ~truth & real) / hours:.2f} per "
+                  f"hour of the {hours:.1f} h of mixtures of real recordings")
+    return maps, thresholds, float(np.mean(recalls))
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -226,6 +268,20 @@ def threshold_for(score: np.ndarray, truth: np.ndarray, hours: float, budget: fl
     return 0.999
 
 
+def command(argv: list[str]) -> str:
+    """The command that rebuilds the model, without what does not change it (where the
+    harvest is kept, how many processes harvest)."""
+    kept, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in ("--cache", "--workers"):
+            skip = True
+        elif not arg.startswith(("--cache=", "--workers=")):
+            kept.append(arg)
+    return " ".join(["bench/train_sounds.py", *kept])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
@@ -239,6 +295,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=judge.MODEL)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=sound_network.EPOCHS,
+                        help="of the network's learning; 0: the trees alone (no PyTorch needed)")
     parser.add_argument("--cache", type=Path, help="keep the harvested figures in this .npz")
     args = parser.parse_args()
 
@@ -266,34 +324,46 @@ def main() -> None:
           + ", ".join(f"{c} {int(np.sum(y == c))}" for c in CLASSES)
           + f" ({time.time() - began:.0f} s)")
 
-    maps, oof = calibration(x, y, groups, args.seed)
     hours = audio_hours(args.data, args.side, args.variants, args.synthetic)
-    thresholds = {}
-    for index, label in enumerate(EVENTS):
-        score = np.interp(oof[:, index], *maps[label])
-        real = ~np.char.startswith(groups.astype(str), "synth:")
-        thresholds[label] = threshold_for(score[real], (y == label)[real], hours, args.alarms)
-        called = (score >= thresholds[label]) & real
-        truth = (y == label) & real
-        tp = int(np.sum(called & truth))
-        print(f"  out of fold, {label:10s} threshold {thresholds[label]:.3f}: precision "
-              f"{tp / max(1, called.sum()):.3f}, recall {tp / max(1, truth.sum()):.3f} "
-              f"(real candidates), false calls {np.sum(called & ~truth & real) / hours:.2f} "
-              f"per hour of the {hours:.1f} h of mixtures of real recordings")
+    images = np.array([judge.image(m, b) for m, b in zip(saved["mel"], saved["background"])])
+    trees, net = out_of_fold(x, images, y, groups, args.seed, args.epochs)
+    # The blend's weight is chosen here, out of fold on this side, by the mean recall at the
+    # thresholds: never on the side the benchmark measures.
+    weight = 0.0
+    if net is not None:
+        weight = max(BLEND_WEIGHTS, key=lambda w: operating(
+            blend(trees, net, w), y, groups, hours, args.alarms, quiet=True)[2])
+        print(f"  network's weight in the blend: {weight}")
+    maps, thresholds, _ = operating(blend(trees, net, weight), y, groups, hours, args.alarms)
     model = fitted(x, y, groups, args.seed)
     exported = judge.from_sklearn(model, maps, thresholds, x.shape[1])
     check = exported.probabilities(x[:200])
     order = [list(model.classes_).index(c) for c in exported.classes]
     assert np.allclose(check, model.predict_proba(x[:200])[:, order], atol=1e-6)
+    if net is not None:
+        onnx = args.out.with_suffix(".onnx")
+        learned = sound_network.learned_ensemble(images, y, weights_of(y, groups), args.seed,
+                                                 args.epochs)
+        sound_network.export(learned, onnx, images.shape[1:])
+        exported = dataclasses.replace(exported, network=onnx, network_weight=weight,
+                                       network_classes=sound_network.CLASSES)
+        # The exported pair gives what was learned, in the trees' order of classes.
+        same = sound_network.probabilities(learned, images[:200])[:, [
+            sound_network.CLASSES.index(c) for c in exported.classes]]
+        mine = [exported.blended(x[i], images[i]) for i in range(200)]
+        assert np.allclose(blend(check, same, weight), mine, atol=1e-4)
     import sklearn
 
     exported.save(args.out, {
         "data": "real recordings of ../shared/data/sounds (UrbanSound8K folds, glass breaks, "
                 "screams, speech, street ambience; see its README and labels.csv), side "
                 f"{args.side} only, plus generated scenes (devices/acoustics/synth.py)",
-        "command": "bench/train_sounds.py " + " ".join(sys.argv[1:]),
+        "command": command(sys.argv[1:]),
         "candidates": {c: int(np.sum(y == c)) for c in CLASSES},
         "scikit_learn": sklearn.__version__,
+        **({"network": f"{sound_network.SEEDS} networks of {args.epochs} epochs "
+                       f"(bench/sound_network.py), PyTorch {sound_network.version()}, weight "
+                       f"{weight} in the blend"} if net is not None else {}),
     })
     print(f"wrote {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out} "
           f"({args.out.stat().st_size // 1024} KiB) in {time.time() - began:.0f} s")

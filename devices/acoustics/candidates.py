@@ -204,7 +204,8 @@ class Candidates:
             a.trace(detector="candidate", time=a.time_of(o["onset"]), figures=figures,
                     window=(mel, o["background"], pitch, o["extras"]))
             return []
-        kind, confidence, scores = (a.judge or judge.shipped()).verdict(figures)
+        kind, confidence, scores = (a.judge or judge.shipped()).verdict(
+            figures, judge.image(mel, o["background"]))
         a.trace(detector="candidate", time=a.time_of(o["onset"]), kind=kind, scores=scores)
         if kind is None or kind not in a.kinds:
             return []

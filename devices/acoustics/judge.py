@@ -9,16 +9,19 @@ where its energy sits in frequency, how tonal it is; and the same sound measured
 (``relative_figures``: its spectrum and envelope relative to their peaks, how sharply each band
 group jumps at the onset), which read alike at any SNR. A gradient-boosted tree ensemble
 (``bench/train_sounds.py``, learned offline on real recordings mixed into real street sound)
-turns the figures into a probability per class, calibrated on held-out recordings so that a
-confidence of 0.9 is right about nine times in ten.
+turns the figures into a probability per class. A small convolutional network
+(``sounds.onnx``, run by OpenCV's DNN module) looks at the spectrogram itself (``image``) and
+gives its own; the two are blended (a weighted mean of their log-probabilities) and the blend is
+calibrated on held-out recordings so that a confidence of 0.9 is right about nine times in ten.
 
-The model is plain data (``sounds.json``): arrays of tree nodes, read and evaluated with numpy
-without any learning library.
+The trees are plain data (``sounds.json``): arrays of nodes, read and evaluated with numpy
+without any learning library; the JSON names the network beside it and its weight in the blend.
 """
 
 import json
 import math
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -139,6 +142,16 @@ def features(mel: np.ndarray, background: np.ndarray, pitch: np.ndarray,
     return np.concatenate([np.asarray(p, np.float64).ravel() for p in parts])
 
 
+def image(mel: np.ndarray, background: np.ndarray) -> np.ndarray:
+    """What the network looks at: the window's mel levels over the street's (dB, -10 to 60,
+    over 20), and the sound's own levels under its peak (floored at -40 dB, over 20, plus 1);
+    float32, 2 x WINDOW x MEL_BANDS."""
+    level = 10 * np.log10(mel + TINY) - 10 * np.log10(background + TINY)
+    own = 10 * np.log10(np.maximum(mel - background, 0.0) + TINY)
+    own = np.maximum(own - own.max(), RELATIVE_FLOOR_DB)
+    return np.stack((np.clip(level, FLOOR_DB, 60.0) / 20, own / 20 + 1)).astype(np.float32)
+
+
 def relative_figures(share: np.ndarray, level: np.ndarray, grouped: np.ndarray,
                      flux: np.ndarray) -> np.ndarray:
     """69 figures of the sound measured against itself rather than against the street, so
@@ -214,6 +227,14 @@ class Model:
     calibration: dict[str, tuple[np.ndarray, np.ndarray]]
     thresholds: dict[str, float]
     features: int
+    # The network blended with the trees: its ONNX file (beside the model's), its weight, and
+    # the order of its outputs.
+    network: Path | None = None
+    network_weight: float = 0.0
+    network_classes: tuple[str, ...] = ()
+    _net: list = field(default_factory=list, init=False, repr=False, compare=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False,
+                                  compare=False)
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
         """Uncalibrated class probabilities for samples ``x`` (n x features)."""
@@ -234,13 +255,30 @@ class Model:
         # Which class each tree adds to, as a matrix: leaves' values @ it = raw class scores.
         object.__setattr__(self, "_one_hot", np.eye(len(self.classes))[self.tree_class])
 
+    def blended(self, figures: np.ndarray, image: np.ndarray | None) -> np.ndarray:
+        """Uncalibrated class probabilities of one candidate: the trees', blended with the
+        network's when there is one and the candidate's ``image`` is given."""
+        trees = self.probabilities(figures)[0]
+        if self.network is None or image is None:
+            return trees
+        with self._lock:  # one network per process; OpenCV's nets are not thread-safe
+            if not self._net:
+                import cv2
+
+                self._net.append(cv2.dnn.readNetFromONNX(str(self.network)))
+            self._net[0].setInput(image[None].astype(np.float32, copy=False))
+            network = self._net[0].forward()[0].astype(np.float64)
+        network = network[[self.network_classes.index(c) for c in self.classes]]
+        return blend(trees, network, self.network_weight)
+
     def calibrated(self, label: str, probability: float) -> float:
         xs, ys = self.calibration[label]
         return float(np.interp(probability, xs, ys))
 
-    def verdict(self, figures: np.ndarray) -> tuple[str | None, float, dict[str, float]]:
+    def verdict(self, figures: np.ndarray, image: np.ndarray | None = None
+                ) -> tuple[str | None, float, dict[str, float]]:
         """The class called (None for nothing), its calibrated confidence, and every class's."""
-        raw = self.probabilities(figures)[0]
+        raw = self.blended(figures, image)
         scores = {label: self.calibrated(label, float(p))
                   for label, p in zip(self.classes, raw) if label != "none"}
         best = max(scores, key=scores.get, default=None)
@@ -253,15 +291,24 @@ class Model:
                "missing_left": bool, "value": np.float64}
 
     def as_dict(self) -> dict:
+        network = ({"file": self.network.name, "weight": self.network_weight,
+                    "classes": list(self.network_classes)}
+                   if self.network is not None else None)
         return {"classes": list(self.classes), "baseline": self.baseline.tolist(),
+                "network": network,
                 "depth": self.depth, "features": self.features, "thresholds": self.thresholds,
                 "calibration": {k: [list(map(float, xs)), list(map(float, ys))]
                                 for k, (xs, ys) in self.calibration.items()},
                 **{name: getattr(self, name).tolist() for name in self._ARRAYS}}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Model":
+    def from_dict(cls, data: dict, folder: Path | None = None) -> "Model":
+        """``folder``: where the network's file lies (the model file's own folder)."""
+        network = data.get("network")
         return cls(classes=tuple(data["classes"]),
+                   network=(folder or Path(".")) / network["file"] if network else None,
+                   network_weight=float(network["weight"]) if network else 0.0,
+                   network_classes=tuple(network["classes"]) if network else (),
                    baseline=np.asarray(data["baseline"], np.float64), depth=int(data["depth"]),
                    calibration={k: (np.asarray(xs), np.asarray(ys))
                                 for k, (xs, ys) in data["calibration"].items()},
@@ -279,8 +326,17 @@ class Model:
                                          separators=(",", ":")), encoding="utf-8")
 
 
+def blend(trees: np.ndarray, network: np.ndarray, weight: float) -> np.ndarray:
+    """The trees' and the network's class probabilities (same order, one row or many) as one:
+    the softmax of their log-probabilities weighted ``1 - weight`` and ``weight``."""
+    log = weight * np.log(network + 1e-9) + (1 - weight) * np.log(trees + 1e-9)
+    odds = np.exp(log - log.max(axis=-1, keepdims=True))
+    return odds / odds.sum(axis=-1, keepdims=True)
+
+
 def load(path: str | Path) -> Model:
-    return Model.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+    path = Path(path)
+    return Model.from_dict(json.loads(path.read_text(encoding="utf-8")), path.parent)
 
 
 @cache

@@ -30,7 +30,7 @@ from tests.devices.test_sound import make_sensor  # noqa: F401  (fixture)
 RATE = 16000
 
 
-def street_minute(seed: int = 11) -> np.ndarray:
+def street_minute(seed: int = 13) -> np.ndarray:
     """A minute of street traffic with a scream at 10 s, a shot at 30 s and glass at 45 s."""
     rng = np.random.default_rng(seed)
     track = synth.scale_to_level(synth.background(rng, "traffic", 60, RATE), 62.0, RATE)

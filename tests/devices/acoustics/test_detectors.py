@@ -40,7 +40,7 @@ class EveryAbruptSoundIsAShot:
     bursts, masks and onset timing tested apart from what the learned model makes of
     generated sounds (it learned real ones; the benchmark measures it on real recordings)."""
 
-    def verdict(self, figures):
+    def verdict(self, figures, image=None):
         if figures[-1] == 1:  # the ``swell`` extra: a slowly rising sound
             return None, 0.0, {}
         return "detonation", 0.9, {"detonation": 0.9}

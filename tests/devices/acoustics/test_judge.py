@@ -46,6 +46,26 @@ def test_the_shipped_model_says_what_it_was_learned_on_and_is_calibrated():
     assert judge.MODEL.stat().st_size < 4 * 1024 * 1024
 
 
+def test_the_shipped_network_is_blended_with_the_trees_and_sees_the_spectrogram():
+    model = judge.shipped()
+    assert model.network is not None and model.network.is_file()
+    assert model.network.stat().st_size < 1024 * 1024
+    assert 0.0 < model.network_weight < 1.0
+    rng = np.random.default_rng(3)
+    background = np.full(judge.MEL_BANDS, 1e-4)
+    quiet = np.tile(background, (judge.WINDOW, 1))
+    burst = quiet.copy()
+    burst[judge.LEAD:judge.LEAD + 6] *= 10 ** (40 / 10) * rng.uniform(0.5, 2, (6, judge.MEL_BANDS))
+    figures = np.zeros(model.features)
+    trees = model.blended(figures, None)
+    seen = [model.blended(figures, judge.image(mel, background)) for mel in (quiet, burst)]
+    for p in seen:
+        assert p.shape == (len(model.classes),) and np.isclose(p.sum(), 1.0)
+    # The same figures with different spectrograms: the network moves the verdict.
+    assert not np.allclose(seen[0], seen[1], atol=1e-3)
+    assert not np.allclose(trees, seen[1], atol=1e-3)
+
+
 def test_every_figure_is_finite_on_silence_and_on_a_short_stream():
     analyser = Analyser(SR)
     analyser.harvest = True
@@ -101,10 +121,11 @@ def _kinds_on_a_street(recording: recordings.Recording, snr_db: float) -> set[st
 @needs_sounds
 def test_real_gunshots_are_called_detonations():
     # One shot from each of the twelve held-out source recordings, 20 dB over a real street:
-    # the benchmark measures about half found at this SNR (automatic fire and distant shots,
-    # families the model never heard, are missed); fewer than five is a regression.
+    # the benchmark measures about two in three found at this SNR (automatic fire and distant
+    # shots, families the model never heard, are missed); here 8 of 12 are; fewer than seven is
+    # a regression.
     found = [_kinds_on_a_street(r, 20.0) for r in _held_out("gun_shot", 12)]
-    assert sum("detonation" in kinds for kinds in found) >= 5, found
+    assert sum("detonation" in kinds for kinds in found) >= 7, found
 
 
 @needs_sounds
