@@ -254,6 +254,10 @@ class Model:
     def __post_init__(self):
         # Which class each tree adds to, as a matrix: leaves' values @ it = raw class scores.
         object.__setattr__(self, "_one_hot", np.eye(len(self.classes))[self.tree_class])
+        # Where each of the trees' classes sits in the network's output.
+        object.__setattr__(self, "_network_order",
+                           [self.network_classes.index(c) for c in self.classes]
+                           if self.network is not None else [])
 
     def blended(self, figures: np.ndarray, image: np.ndarray | None) -> np.ndarray:
         """Uncalibrated class probabilities of one candidate: the trees', blended with the
@@ -268,8 +272,7 @@ class Model:
                 self._net.append(cv2.dnn.readNetFromONNX(str(self.network)))
             self._net[0].setInput(image[None].astype(np.float32, copy=False))
             network = self._net[0].forward()[0].astype(np.float64)
-        network = network[[self.network_classes.index(c) for c in self.classes]]
-        return blend(trees, network, self.network_weight)
+        return blend(trees, network[self._network_order], self.network_weight)
 
     def calibrated(self, label: str, probability: float) -> float:
         xs, ys = self.calibration[label]

@@ -6,7 +6,6 @@ them in the journal when its head moves and sends them down the socket all the s
 """
 
 import asyncio
-import json
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -17,6 +16,7 @@ from controlroom import journal
 from tests import event_types  # noqa: F401 - declares the test.* event types
 from tests.browser.conftest import HEARTBEAT_SECONDS
 from tests.conftest import PASSWORD
+from tests.controlroom.live_clients import messages_of
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -65,8 +65,7 @@ class Console:
         page.on("request", self._request)
 
     def _frame(self, payload):
-        message = json.loads(payload)
-        for item in message["messages"] if message["kind"] == "batch" else [message]:
+        for item in messages_of(payload):
             self._message(item)
 
     def _message(self, message):

@@ -15,6 +15,12 @@ from controlroom.asgi import application
 ORIGIN = (b"origin", b"http://localhost")
 
 
+def messages_of(frame: str) -> list[dict]:
+    """The messages of one frame: a batch's, or the frame's own."""
+    message = json.loads(frame)
+    return message["messages"] if message.get("kind") == "batch" else [message]
+
+
 class LiveCommunicator(WebsocketCommunicator):
     """Hands out the messages of a batch frame one by one, as live.js does."""
 
@@ -25,9 +31,8 @@ class LiveCommunicator(WebsocketCommunicator):
 
     async def receive_json_from(self, timeout=1):
         if not self.unread:
-            message = json.loads(await self.receive_from(timeout))
+            self.unread = messages_of(await self.receive_from(timeout))
             self.frames += 1
-            self.unread = message["messages"] if message.get("kind") == "batch" else [message]
         return self.unread.pop(0)
 
 

@@ -23,7 +23,7 @@ from django.db import connection, transaction
 
 from controlroom import journal
 from tests import event_types  # noqa: F401 - declares the test.* event types
-from tests.controlroom.live_clients import session_cookie
+from tests.controlroom.live_clients import messages_of, session_cookie
 from tests.devices.workers import free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -104,8 +104,7 @@ async def listen(port: int, cookie: str, ready: asyncio.Event, count: int, expec
     async with websockets.connect(f"ws://127.0.0.1:{port}/ws/live/", additional_headers=headers,
                                   open_timeout=30, max_size=None) as ws:
         async for frame in ws:
-            message = json.loads(frame)
-            for item in message["messages"] if message["kind"] == "batch" else [message]:
+            for item in messages_of(frame):
                 if item["kind"] == "ready":
                     count.append(1)
                     ready.set()
@@ -177,8 +176,7 @@ def test_a_console_that_stops_reading_is_resynchronised_and_ends_with_every_even
         try:
             async with asyncio.timeout(60):
                 async for frame in stalled:
-                    message = json.loads(frame)
-                    for item in message["messages"] if message["kind"] == "batch" else [message]:
+                    for item in messages_of(frame):
                         if item["kind"] == "event":
                             seen.append(item["seq"])
                         resynced |= item["kind"] == "resync"
@@ -193,8 +191,7 @@ def test_a_console_that_stops_reading_is_resynchronised_and_ends_with_every_even
                                       open_timeout=30, max_size=None) as again:
             async with asyncio.timeout(60):
                 async for frame in again:
-                    message = json.loads(frame)
-                    for item in message["messages"] if message["kind"] == "batch" else [message]:
+                    for item in messages_of(frame):
                         if item["kind"] == "event":
                             seen.append(item["seq"])
                     if seen and seen[-1] >= expected[-1]:
