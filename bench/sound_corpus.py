@@ -10,6 +10,7 @@ sixteenth of the street's energy there, it is the street's ("none"); in between,
 (``label`` None). Any other candidate is the street's own.
 """
 
+import re
 import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -88,6 +89,14 @@ def labelled(found: list[Candidate], label: str, span: tuple[float, float] | Non
             elif event < street / 4:
                 candidate.label = None
     return found
+
+
+def source_recording(path: str) -> str:
+    """The recording a clip (a path, or any name ending in one) was cut from. UrbanSound8K's
+    slices are named ``fsID-classID-occurrence-slice``, and the slices of one freesound recording
+    (``fsID``) are alike in sound and far from independent; any other clip is its own."""
+    match = re.fullmatch(r"(\d+)-\d+-\d+-\d+\.\w+", Path(path).name)
+    return f"us8k:{match.group(1)}" if match else path
 
 
 def street_of(data: Path, side: int) -> np.ndarray:

@@ -28,7 +28,8 @@ the events' classes weighted to count alike and the street's candidates ("none")
 much (``STREET_WEIGHT``: a false alarm costs more than a missed faint event), and within a class
 every recording alike (a long one gives many candidates). Calibration: the probabilities of
 three models, each learned without a third of the recordings, on that third (grouped by
-recording, so that variants of one recording never sit on both sides), give a logistic map per
+source recording, so that variants of one clip, and UrbanSound8K's slices of one recording, never
+sit on both sides), give a logistic map per
 class from the probability to the observed frequency (recordings weighted as above). The final
 model is learned on everything and exported as plain arrays. Every step has a fixed seed: the
 same command rebuilds the same file.
@@ -55,6 +56,7 @@ from sound_corpus import (  # noqa: I001 (bench/ is the script's own folder)
     continuous,
     labelled,
     mixture,
+    source_recording,
     street_of,
 )
 
@@ -175,12 +177,14 @@ def fitted(x, y, groups, seed: int):
 def out_of_fold(x, images, y, groups, seed: int, epochs: int) -> tuple[np.ndarray, ...]:
     """The probabilities of the trees and of the network (None without one) for every
     candidate, each from models learned without its third of the recordings (grouped by
-    recording, so that variants of one recording never sit on both sides)."""
+    ``source_recording``, so that variants of one clip, and slices of one recording, never sit
+    on both sides)."""
     from sklearn.model_selection import GroupKFold
 
     trees = np.zeros((len(y), len(CLASSES)))
     net = np.zeros((len(y), len(CLASSES))) if epochs else None
-    for fold, (train, test) in enumerate(GroupKFold(3).split(x, y, groups)):
+    sources = np.array([source_recording(g) for g in groups])
+    for fold, (train, test) in enumerate(GroupKFold(3).split(x, y, sources)):
         model = fitted(x[train], y[train], groups[train], seed)
         order = [list(model.classes_).index(c) for c in CLASSES]
         trees[test] = model.predict_proba(x[test])[:, order]
