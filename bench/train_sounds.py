@@ -27,11 +27,11 @@ Model. A gradient-boosted tree ensemble (scikit-learn's ``HistGradientBoostingCl
 the events' classes weighted to count alike and the street's candidates ("none") three times as
 much (``STREET_WEIGHT``: a false alarm costs more than a missed faint event), and within a class
 every recording alike (a long one gives many candidates). Calibration: the probabilities of
-three models, each learned without a third of the recordings, on that third (grouped by
-source recording, so that variants of one clip, and UrbanSound8K's slices of one recording, never
-sit on both sides), give a logistic map per
-class from the probability to the observed frequency (recordings weighted as above). The final
-model is learned on everything and exported as plain arrays. Every step has a fixed seed: the
+three models, each learned without a third of the recordings, on that third (grouped by source
+recording, so that variants of one clip, and UrbanSound8K's slices of one recording, never sit
+on both sides), give a logistic map per class from the probability to the observed frequency
+(recordings weighted as above). The final model is learned on everything and exported as plain
+arrays. Every step has a fixed seed: the
 same command rebuilds the same file.
 """
 
