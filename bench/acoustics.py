@@ -15,7 +15,8 @@ heard. For the swap, learn on side 2 and measure on side 1 (``--model``).
    drills, sirens, children, street music, speech...) laid on it the same way, at 0, 10 or 20 dB
    in turn. Each mixture runs through its own ``Analyser`` in 0.25 s blocks, as a sensor
    stream; a clip is predicted as the kinds of the events emitted on it (a clip counts once per
-   kind it raised). Precision and recall per class with 95 % Wilson intervals, and the recall's
+   kind it raised). Precision and recall per class with 95 % Wilson intervals, the recall at
+   each SNR (its target is for events 10 dB over the street), and the recall's
    interval again with the source recordings resampled rather than the clips (a recording is
    mixed at three SNRs, and UrbanSound8K cuts one recording into many alike slices: the clips
    are not independent, and the effective sample is the recordings); the ROC AUC of
@@ -57,6 +58,7 @@ from devices.acoustics import judge, recordings  # noqa: E402
 from devices.acoustics.detectors import Analyser  # noqa: E402
 
 SNRS = (0.0, 10.0, 20.0)
+TARGET_SNR = 10.0  # the recall targets are for events 10 dB over the street
 TARGETS = {"detonation": 0.85, "glass": 0.80, "scream": 0.75}
 AUC_TARGET = 0.97
 ALARMS_TARGET = 1.0  # per sensor-hour
@@ -158,9 +160,9 @@ def auc(positive: list[float], negative: list[float]) -> float:
 def report(results: list[dict], street: dict) -> bool:
     matrix, rows = confusion(results, CLASSES)
     verdicts = []
-    print("\nPer class, all SNRs (95 % Wilson intervals); recall at 0 / 10 / 20 dB; ROC AUC; "
-          "then the recall's 95 % interval with the source recordings drawn again, not the clips "
-          "(the clips of one recording are alike)")
+    print("\nPer class, all SNRs (95 % Wilson intervals); recall at 0 / 10 / 20 dB (the "
+          f"target is for {TARGET_SNR:g} dB); ROC AUC; then the recall's 95 % interval with the "
+          "source recordings drawn again, not the clips (the clips of one recording are alike)")
     for kind in EVENTS:
         called = sum(matrix[t][kind] for t in CLASSES)
         hits = matrix[kind][kind]
@@ -177,11 +179,11 @@ def report(results: list[dict], street: dict) -> bool:
             by_snr.append(sum(kind in r["predicted"] for r in heard) / max(1, len(heard)))
         area = auc([r["scores"][kind] for r in mine],
                    [r["scores"][kind] for r in results if r["label"] != kind])
-        ok = recall >= TARGETS[kind]
+        ok = by_snr[SNRS.index(TARGET_SNR)] >= TARGETS[kind]
         verdicts.append(ok)
         line = (f"  {kind:<11} precision {precision:.3f} [{p_low:.2f}-{p_high:.2f}]  recall "
-                f"{recall:.3f} [{r_low:.2f}-{r_high:.2f}] (target ≥ {TARGETS[kind]}: "
-                f"{'OK' if ok else 'BELOW'})  " + " / ".join(f"{v:.2f}" for v in by_snr)
+                f"{recall:.3f} [{r_low:.2f}-{r_high:.2f}]  " + " / ".join(f"{v:.2f}" for v in by_snr)
+                + f" (target at {TARGET_SNR:g} dB ≥ {TARGETS[kind]}: {'OK' if ok else 'BELOW'})"
                 + f"  AUC {area:.3f}")
         if kind == "detonation":
             verdicts.append(area >= AUC_TARGET)
