@@ -32,7 +32,8 @@ recording, so that variants of one clip, and UrbanSound8K's slices of one record
 on both sides), give a logistic map per class from the probability to the observed frequency
 (recordings weighted as above). The final model is learned on everything and exported as plain
 arrays. Every step has a fixed seed: the
-same command rebuilds the same file.
+same command rebuilds the same file on the same machine (the network's learning is
+deterministic for a given processor and thread count only).
 """
 
 import argparse
