@@ -133,14 +133,11 @@ def clustered(hits: list[bool], clusters: list[str], draws: int = 2000) -> tuple
     """95 % interval of a share whose items come in clusters (a recording at three SNRs, the
     slices of one UrbanSound8K recording): the recordings are drawn again with replacement, not
     the clips, so that a family of alike clips weighs as what it is (fixed seed)."""
-    keys = sorted(set(clusters))
-    if not keys:
+    if not clusters:
         return math.nan, math.nan
-    index = {key: i for i, key in enumerate(keys)}
-    found, total = np.zeros(len(keys)), np.zeros(len(keys))
-    for hit, cluster in zip(hits, clusters):
-        found[index[cluster]] += hit
-        total[index[cluster]] += 1
+    keys, cluster = np.unique(clusters, return_inverse=True)
+    found = np.bincount(cluster, weights=np.asarray(hits, float), minlength=len(keys))
+    total = np.bincount(cluster, minlength=len(keys)).astype(float)
     drawn = np.random.default_rng(0).integers(0, len(keys), (draws, len(keys)))
     shares = found[drawn].sum(axis=1) / total[drawn].sum(axis=1)
     return float(np.percentile(shares, 2.5)), float(np.percentile(shares, 97.5))
