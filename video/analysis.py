@@ -90,15 +90,15 @@ def camera_rules(camera: Camera) -> list:
 
 def build_pipeline(camera: Camera) -> Pipeline:
     if camera.detector == Camera.Detector.MOTION:
-        detector, every = MotionBlobDetector(label="object", min_area=80), 1
+        detector, every, revisit = MotionBlobDetector(label="object", min_area=80), 1, 0.0
     else:
         detector = detector_from_settings(settings.VIDEO_DETECTOR)
-        every = settings.VIDEO_DETECT_EVERY
+        every, revisit = settings.VIDEO_DETECT_EVERY, settings.VIDEO_DETECT_REVISIT
     rules = camera_rules(camera)
     return Pipeline(detector=detector, rules=rules, masks=camera_masks(camera),
                     zones=list(camera_zones(camera).values()),
                     motion=MotionGate(), tracker=Tracker(),
-                    detect_every=every,
+                    detect_every=every, revisit=revisit,
                     tz=timezone.get_default_timezone())
 
 

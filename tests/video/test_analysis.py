@@ -243,6 +243,14 @@ def test_abandoned_object_does_not_slow_the_shared_background(make_camera, intru
     assert gate.learning_rate == analysis.build_pipeline(plain).motion.learning_rate == -1
 
 
+def test_cameras_detecting_persons_trust_them_as_set(make_camera, intruder_clip, settings):
+    camera = make_camera("cam-trust", intruder_clip, detector=Camera.Detector.PERSON)
+    settings.VIDEO_DETECT_REVISIT = 3.0
+    assert analysis.build_pipeline(camera).revisit == 3.0
+    settings.VIDEO_DETECT_REVISIT = 0.0
+    assert analysis.build_pipeline(camera).revisit == 0.0
+
+
 # --- on the real broker ---------------------------------------------------------------------------
 
 def test_a_window_queues_the_next_one_on_the_video_queue(tram_camera, needs_redis, settings):

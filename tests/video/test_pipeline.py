@@ -169,6 +169,68 @@ def test_detect_every_runs_the_detector_on_one_moving_frame_in_n():
     assert len(detector.calls) == pipeline.stats.detections_run == (moving + 2) // 3
 
 
+def walkers_scene(*walkers: Walker) -> Scene:
+    return Scene(320, 180, walkers=walkers, noise=2.0, seed=5)
+
+
+def test_people_found_are_trusted_for_revisit_seconds_and_followed():
+    # Someone walks down from t=2 s, 40 px/s.
+    walker = Walker(start=(150, 20), velocity=(0, 40), size=(24, 40), colour=(20, 20, 20),
+                    appears=2.0)
+    detector = CountingDetector()
+    pipeline = Pipeline(detector=detector, motion=MotionGate(), tracker=Tracker(),
+                        revisit=1.0)
+
+    results = run(pipeline, walkers_scene(walker), 50)
+
+    searched = [round(analysis.t, 1) for (analysis, _), regions in
+                zip([r for r in results if r[0].moving], detector.calls) if regions]
+    first = searched[0]
+    # Found at once, then confirmed about once a second rather than on every moving frame.
+    assert 2.0 <= first <= 2.3
+    assert len(searched) <= 5 and pipeline.stats.detections_run == len(searched)
+    assert all(b - a >= 1.0 for a, b in zip(searched, searched[1:]))
+    # One track all along, never counted missed, its box on the walker in between.
+    for analysis, _ in results:
+        if analysis.t > first + 0.05:
+            (track,) = analysis.tracks
+            truth = walker.box(analysis.t)
+            x, y = track.box.center
+            assert track.missed == 0 and track.id == 1
+            assert truth.x <= x <= truth.x + truth.w and truth.y <= y <= truth.y + truth.h
+    without = CountingDetector()
+    run(Pipeline(detector=without, motion=MotionGate(), tracker=Tracker()),
+        walkers_scene(walker), 50)
+    assert sum(1 for regions in without.calls if regions) >= 5 * len(searched)
+
+
+def test_someone_new_is_searched_at_once_while_the_others_are_trusted():
+    first = Walker(start=(60, 20), velocity=(0, 40), size=(24, 40), colour=(20, 20, 20),
+                   appears=1.0)
+    newcomer = Walker(start=(250, 20), velocity=(0, 40), size=(24, 40), colour=(20, 20, 20),
+                      appears=3.0)
+    detector = CountingDetector()
+    pipeline = Pipeline(detector=detector, motion=MotionGate(), tracker=Tracker(),
+                        revisit=5.0)
+
+    results = run(pipeline, walkers_scene(first, newcomer), 45)
+
+    calls = iter(detector.calls)
+    searched = [(round(analysis.t, 1), next(calls)) for analysis, _ in results
+                if analysis.moving]
+    searched = [(t, regions) for t, regions in searched if regions]
+    # The newcomer's region is searched on the first frame it moves in.
+    t, regions = next((t, regions) for t, regions in searched if t >= 3.0)
+    assert t == 3.0 and any(region.x > 200 for region in regions)
+    assert {track.id for track in results[-1][0].tracks} == {1, 2}
+    assert all(track.missed == 0 for track in results[-1][0].tracks)
+
+
+def test_revisit_is_never_negative():
+    with pytest.raises(ValueError, match="positif ou nul"):
+        Pipeline(detector=None, revisit=-1)
+
+
 def test_stage_counters_advance():
     pipeline = Pipeline(detector=CountingDetector(), rules=[RecordingRule()],
                         masks=[LEFT_HALF], motion=MotionGate(), tracker=Tracker())

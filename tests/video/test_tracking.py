@@ -97,3 +97,35 @@ def test_history_is_bounded_and_holds_box_centres():
     assert len(history) == 5
     assert history[-1] == pytest.approx((1.1, 22 + 10, 35))
     assert history[0][0] == pytest.approx(0.7)
+
+
+def test_a_track_not_searched_is_carried_not_missed():
+    tracker = Tracker(max_missed=1)
+    for frame in range(3):
+        tracker.update(frame / FPS, [person(10 * frame, 50)])
+    (track,) = tracker.tracks
+
+    for frame in range(3, 8):  # the detector looked elsewhere
+        tracker.update(frame / FPS, [], unsearched=frozenset({track.id}))
+
+    assert tracker.tracks == [track] and track.missed == 0 and track.hits == 3
+    assert track.box.x == 70  # where its motion leads, 100 px/s on
+    tracker.update(0.8, [])  # looked for and not found: missed as usual
+    assert track.missed == 1
+
+
+def test_following_moves_a_track_without_confirming_it():
+    tracker = Tracker()
+    for frame in range(3):
+        tracker.update(frame / FPS, [person(10 * frame, 50)])
+    (track,) = tracker.tracks
+
+    tracker.follow(track, 0.3, Box(40, 60, 20, 50))  # the walker's pixels, 10 px lower
+
+    assert (track.box.x, track.box.y) == (40, 60)
+    assert track.last_seen == pytest.approx(0.2) and track.hits == 3
+    # Predictions start from where it was followed, at the velocity detections gave; its
+    # history holds where it was followed (what rules measure speeds on).
+    assert tracker.predicted(track, 0.5) == Box(60, 60, 20, 50)
+    assert track.history[-1] == (0.3, 50, 85)
+    assert track.velocity() == (pytest.approx(40 / 0.3), pytest.approx(10 / 0.3))

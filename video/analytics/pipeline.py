@@ -2,7 +2,10 @@
 
 Masks come first, so a masked area is never analysed. The motion gate then decides: only when
 something moves do the detector (on the moving regions alone) and the tracker run; an idle frame
-only ages the tracks. Every rule then reads the frame's analysis and may return events.
+only ages the tracks. With ``revisit``, the detector skips what the people it recently found
+explain: they are followed on their moving pixels and confirmed once in ``revisit`` seconds,
+while anything new that moves is searched at once. Every rule then reads the frame's analysis
+and may return events.
 """
 
 import time
@@ -52,15 +55,28 @@ class Pipeline:
     ``zones`` are handed to whoever needs them (rules are built with their own zones);
     ``detect_every`` runs the detector on one moving frame in N (the tracker keeps its tracks in
     between); ``min_region_area`` is the smallest moving blob, in pixels, worth a detection.
+
+    ``revisit`` (seconds, 0: off) trusts a track for that long after the detector last found
+    it: a moving region that such tracks explain (all but ``unexplained_share`` of its moving
+    pixels lie in their boxes) is not searched, and those tracks are carried, not counted
+    missed. Each moving frame centres a trusted track's box on the moving pixels under it; a
+    track with too little motion under it (``follow_share`` of its box) is searched again at
+    the next detection. The detector's cost then follows the people arriving rather than the
+    people in view.
     """
+
+    unexplained_share = 0.2
+    follow_share = 0.1
 
     def __init__(self, *, detector: Detector | None, rules: Iterable[Rule] = (),
                  masks: Iterable[Zone] = (), zones: Iterable[Zone] = (),
                  motion: MotionGate | None = None, tracker: Tracker | None = None,
                  detect_every: int = 1, min_region_area: int = 64,
-                 tz=PARIS):
+                 revisit: float = 0.0, tz=PARIS):
         if detect_every < 1:
             raise ValueError("La détection doit avoir lieu au moins une image sur N (N ≥ 1).")
+        if revisit < 0:
+            raise ValueError("Le délai de confirmation des personnes suivies est positif ou nul.")
         self.detector = detector
         self.rules = list(rules)
         self.masks = list(masks)
@@ -69,12 +85,14 @@ class Pipeline:
         self.tracker = tracker
         self.detect_every = detect_every
         self.min_region_area = min_region_area
+        self.revisit = revisit
         self.tz = tz
         self.stats = PipelineStats()
         self._keep: np.ndarray | None = None  # 255 where analysis may look, at the frame size
         self._wall_origin: datetime | None = None
         self._moving_frames = 0
         self._moved: set[int] = set()  # tracks seen moving at least once
+        self._doubtful: set[int] = set()  # trusted tracks to search again at the next detection
 
     def process(self, t: float, frame: np.ndarray,
                 wall_time: datetime | None = None) -> tuple[FrameAnalysis, list[Event]]:
@@ -101,6 +119,7 @@ class Pipeline:
 
         detections, unconfirmed = [], []
         detected = False
+        carried = frozenset()  # tracks trusted where they are predicted, not searched
         if moving:
             stats.frames_moving += 1
             self._moving_frames += 1
@@ -108,12 +127,15 @@ class Pipeline:
                 regions = None
                 if self.motion is not None:
                     regions = foreground_regions(foreground, self.min_region_area)
+                    if self.revisit and self.tracker is not None:
+                        regions, carried = self._unexplained(t, regions, foreground)
                     if self.tracker is not None and getattr(self.detector, "search_tracks",
                                                             False):
                         # People followed who stopped moving are looked for where they stand.
                         height, width = gray.shape
                         regions += [box for box in (_inside(track.box, width, height)
-                                                    for track in self.tracker.tracks)
+                                                    for track in self.tracker.tracks
+                                                    if track.id not in carried)
                                     if box is not None
                                     and not any(_touch(box, r) for r in regions)]
                 detections = self.detector.detect(frame, regions)
@@ -122,16 +144,19 @@ class Pipeline:
                                                                                foreground)
                     unconfirmed = [d.box for d in found if d not in detections]
                 detected = True
-                stats.detections_run += 1
+                stats.detections_run += regions is None or bool(regions)
         after_detection = clock()
         stats.seconds["detection"] += after_detection - after_motion
 
         tracks = []
         if self.tracker is not None:
             if detected or (not moving and self.tracker.tracks):
-                self.tracker.update(t, detections)
+                self.tracker.update(t, detections, unsearched=carried)
+                self._doubtful.clear()
             elif moving:
                 self.tracker.predict(t)
+            if moving and self.revisit:
+                self._follow_motion(t, foreground)
             if moving:
                 self._moved.intersection_update(track.id for track in self.tracker.tracks)
                 self._moved.update(track.id for track in self.tracker.tracks
@@ -162,6 +187,61 @@ class Pipeline:
         """Process the ``(t, frame)`` of a source (a ``FrameSource``), ``limit`` frames at most."""
         for t, frame in islice(source, limit):
             yield self.process(t, frame)
+
+    def _unexplained(self, t: float, regions: list[Box],
+                     foreground: np.ndarray) -> tuple[list[Box], frozenset[int]]:
+        """The moving regions the detector must search, and the trusted tracks it need not
+        look for (found less than ``revisit`` seconds ago, and clear of every region searched).
+        """
+        trusted = {}
+        for track in self.tracker.tracks:
+            if (track.missed == 0 and t - track.last_seen < self.revisit
+                    and track.id not in self._doubtful):
+                # A little larger than the person: the moving blob has motion blur and shadow.
+                box = self.tracker.predicted(track, t)
+                pad_x, pad_y = box.w // 4, box.h // 8
+                trusted[track.id] = Box(box.x - pad_x, box.y - pad_y, box.w + 2 * pad_x,
+                                        box.h + 2 * pad_y)
+        if not trusted:
+            return regions, frozenset()
+        searched = []
+        for region in regions:
+            near = [box for box in trusted.values() if _touch(box, region)]
+            if near:
+                inside = foreground[region.y:region.y + region.h,
+                                    region.x:region.x + region.w].copy()
+                moving = cv2.countNonZero(inside)
+                for box in near:
+                    inside[max(0, box.y - region.y):max(0, box.y + box.h - region.y),
+                           max(0, box.x - region.x):max(0, box.x + box.w - region.x)] = 0
+                if cv2.countNonZero(inside) <= max(self.min_region_area,
+                                                   self.unexplained_share * moving):
+                    continue  # nobody new here
+            searched.append(region)
+        carried = frozenset(track_id for track_id, box in trusted.items()
+                            if not any(_touch(box, region) for region in searched))
+        return searched, carried
+
+    def _follow_motion(self, t: float, foreground: np.ndarray) -> None:
+        """Keep each trusted track on the moving pixels under it between two detections: its
+        box is centred on their centroid (one mean-shift step a frame), so a walker who turns
+        or slows is not lost to a constant-velocity guess. A track with too little motion
+        under it is searched again at the next detection."""
+        height, width = foreground.shape
+        for track in self.tracker.tracks:
+            if track.missed or track.last_seen == t or t - track.last_seen >= self.revisit:
+                continue
+            box = _inside(track.box, width, height)
+            moments = (cv2.moments(foreground[box.y:box.y + box.h, box.x:box.x + box.w], True)
+                       if box is not None else None)
+            if moments is None or moments["m00"] < self.follow_share * track.box.area:
+                self._doubtful.add(track.id)
+                continue
+            x, y = track.box.center
+            dx = box.x + moments["m10"] / moments["m00"] - x
+            dy = box.y + moments["m01"] / moments["m00"] - y
+            self.tracker.follow(track, t, replace(track.box, x=round(track.box.x + dx),
+                                                  y=round(track.box.y + dy)))
 
     def _still_only_if_known(self, detections, foreground: np.ndarray):
         """Drop what a detector finds where nothing has moved, unless it continues a track: a

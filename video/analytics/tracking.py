@@ -12,7 +12,9 @@ from .types import Box, Detection, Track
 
 @dataclass
 class _Motion:
-    box: Box  # where the track was last detected
+    box: Box  # where the track was last placed: detected, or followed
+    t: float  # when
+    detected: Box  # where it was last detected (at its track's ``last_seen``)
     vx: float = 0.0  # pixels per second, smoothed
     vy: float = 0.0
 
@@ -37,9 +39,14 @@ class Tracker:
         self._motion: dict[int, _Motion] = {}
         self._next_id = 1
 
-    def update(self, t: float, detections: list[Detection]) -> list[Track]:
-        """Associate this frame's detections (an empty list ages every track)."""
-        predicted = {track.id: self._predict(track, t) for track in self.tracks}
+    def update(self, t: float, detections: list[Detection], *,
+               unsearched: frozenset[int] = frozenset()) -> list[Track]:
+        """Associate this frame's detections (an empty list ages every track).
+
+        Tracks whose ids are in ``unsearched`` were not looked for this time (the detector
+        searched elsewhere): unmatched, they are moved where they should be, not counted missed.
+        """
+        predicted = {track.id: self.predicted(track, t) for track in self.tracks}
         pairs = []
         for ti, track in enumerate(self.tracks):
             for di, detection in enumerate(detections):
@@ -71,6 +78,8 @@ class Tracker:
         for ti, track in enumerate(self.tracks):
             if ti in matched:
                 self._hit(track, t, detections[matched[ti]].box)
+            elif track.id in unsearched:
+                track.box = predicted[track.id]
             else:
                 track.missed += 1
         for di, detection in enumerate(detections):
@@ -86,33 +95,49 @@ class Tracker:
         """Move the tracks to where they should be at ``t``, between two detections (the
         detector need not run on every frame); nothing is counted as missed."""
         for track in self.tracks:
-            track.box = self._predict(track, t)
+            track.box = self.predicted(track, t)
         return list(self.tracks)
 
     def reset(self) -> None:
         self.tracks = []
         self._motion.clear()
 
-    def _predict(self, track: Track, t: float) -> Box:
+    def predicted(self, track: Track, t: float) -> Box:
+        """Where ``track`` should be at ``t``: at its velocity from where it was last placed
+        (detected or followed)."""
         motion = self._motion[track.id]
-        dt = t - track.last_seen
+        dt = t - motion.t
         if dt <= 0:
             return motion.box
         dx, dy = motion.vx * dt, motion.vy * dt
         return Box(round(motion.box.x + dx), round(motion.box.y + dy), motion.box.w, motion.box.h)
 
+    def follow(self, track: Track, t: float, box: Box) -> None:
+        """Place ``track`` at ``box`` at ``t`` from a cheaper cue than a detection (e.g. the
+        moving pixels under it): later predictions start there and its history records it (the
+        rules' speeds and directions). The track is not confirmed (``last_seen`` and ``hits``
+        stay as they are) and the velocity it is predicted at stays the detections'."""
+        motion = self._motion[track.id]
+        track.box = motion.box = box
+        motion.t = t
+        self._record(track, t, box)
+
     def _hit(self, track: Track, t: float, box: Box) -> None:
+        motion = self._motion[track.id]
         dt = t - track.last_seen
         if dt > 0:
-            motion = self._motion[track.id]
-            (x0, y0), (x1, y1) = motion.box.center, box.center
+            (x0, y0), (x1, y1) = motion.detected.center, box.center
             a = self.smoothing if track.hits > 1 else 1.0
             motion.vx = a * (x1 - x0) / dt + (1 - a) * motion.vx
             motion.vy = a * (y1 - y0) / dt + (1 - a) * motion.vy
-        track.box = self._motion[track.id].box = box
+        track.box = motion.box = motion.detected = box
+        motion.t = t
         track.last_seen = t
         track.hits += 1
         track.missed = 0
+        self._record(track, t, box)
+
+    def _record(self, track: Track, t: float, box: Box) -> None:
         track.history.append((t, *box.center))
         if len(track.history) > self.history_size:
             del track.history[:-self.history_size]
@@ -121,7 +146,7 @@ class Tracker:
         track = Track(id=self._next_id, box=detection.box, label=detection.label,
                       first_seen=t, last_seen=t, history=[(t, *detection.box.center)])
         self._next_id += 1
-        self._motion[track.id] = _Motion(detection.box)
+        self._motion[track.id] = _Motion(detection.box, t, detection.box)
         self.tracks.append(track)
 
 
