@@ -82,8 +82,12 @@ def main() -> None:
     parser.add_argument("--line", default=None,
                         help="x1,y1,x2,y2 in fractions of the frame (default for the campus "
                         "clip: the labelled line x = 200/480)")
-    parser.add_argument("--crossings", type=int, default=None,
-                        help="true crossings of --line over the clip (campus clip: 32)")
+    parser.add_argument("--crossings", default=None,
+                        help="true crossings of --line over the clip: a number, or a CSV whose "
+                        "first column is the frame of each (campus clip: its 32, by frame)")
+    parser.add_argument("--points-size", default=None,
+                        help="WxH of the frames the points were labelled on, when the footage "
+                        "is another size (e.g. 480x360 for the campus clip re-encoded larger)")
     parser.add_argument("--rules", default="crowd_movement,abandoned_object:min_seconds=20,"
                         "loitering:max_seconds=60",
                         help="rules whose alerts are counted (whole frame), name:param=value")
@@ -91,7 +95,7 @@ def main() -> None:
     parser.add_argument("--detectors", default="hog,yolox")
     parser.add_argument("--detect-every", default="hog:3,yolox:5",
                         help="detector runs on 1 moving frame in N, per detector")
-    parser.add_argument("--revisit", default="hog:0,yolox:3",
+    parser.add_argument("--revisit", default="hog:0,yolox:0",
                         help="seconds a person found is trusted before the detector looks for "
                         "them again (0: on every detection), per detector")
     parser.add_argument("--frames", default=None,
@@ -108,19 +112,27 @@ def main() -> None:
     campus = Path(args.footage).resolve() == CAMPUS.resolve()
     points_path = args.points or (f"{CAMPUS_LABELS}.points.csv" if campus else None)
     points = load_points(points_path) if points_path else {}
+    if args.points_size:
+        labelled_w, labelled_h = (int(v) for v in args.points_size.lower().split("x"))
+        width, height = _source(args.footage)[1]
+        points = {frame: [(x * width / labelled_w, y * height / labelled_h) for x, y in people]
+                  for frame, people in points.items()}
     line = None
-    crossings = args.crossings
     if args.line or campus:
         x1, y1, x2, y2 = ([float(v) for v in args.line.split(",")] if args.line
                           else (200 / 480, 0.0, 200 / 480, 1.0))
         line = Zone("ligne", ((x1, y1), (x2, y2)), kind="line")
-        if crossings is None and campus:
-            crossings = sum(1 for _ in open(f"{CAMPUS_LABELS}.crossings.csv")) - 1
-    # True crossings by frame, where known (the campus clip's labels give their frames).
-    crossing_frames = None
-    if campus and not args.line and args.crossings is None:
-        with open(f"{CAMPUS_LABELS}.crossings.csv") as handle:
+    # True crossings, by frame where known (the campus clip's labels give their frames).
+    crossings, crossing_frames = None, None
+    source = args.crossings
+    if source is None and campus and not args.line:
+        source = f"{CAMPUS_LABELS}.crossings.csv"
+    if source is not None and Path(source).is_file():
+        with open(source) as handle:
             crossing_frames = [int(row.split(",")[0]) for row in list(handle)[1:] if row.strip()]
+        crossings = len(crossing_frames)
+    elif source is not None:
+        crossings = int(source)
     frames = None
     if args.frames:
         first, last = (int(v) for v in args.frames.split(":"))
