@@ -20,7 +20,7 @@ def address():
 
 
 def test_refused_reports_do_not_use_up_the_allowance(client, catalogue, settings):
-    settings.CITIZEN_REPORT_RATE = "2/m"
+    settings.CITIZEN_REPORT_RATE = "2/h"
     ip = address()
 
     refused = [client.post(form_url(), valid(description="court"), REMOTE_ADDR=ip).status_code
@@ -33,7 +33,7 @@ def test_refused_reports_do_not_use_up_the_allowance(client, catalogue, settings
 
 
 def test_scripted_attempts_are_limited_even_when_all_are_refused(client, catalogue, settings):
-    settings.CITIZEN_REPORT_ATTEMPT_RATE = "3/m"
+    settings.CITIZEN_REPORT_ATTEMPT_RATE = "3/h"
     ip = address()
 
     codes = [client.post(form_url(), valid(description="court"), REMOTE_ADDR=ip).status_code

@@ -289,7 +289,7 @@ def test_reads_are_open_to_other_origins(client, catalogue):
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_posts_are_rate_limited_per_api_key(client, catalogue, open311_app, settings, fmt):
-    settings.OPEN311_POST_RATE = "2/m"
+    settings.OPEN311_POST_RATE = "2/h"
     open311_app.code = f"limited-{uuid.uuid4().hex[:8]}"
     open311_app.save()
 

@@ -67,7 +67,7 @@ def test_the_citizen_erases_their_contact_data(client, report):
 
 
 def test_tracking_lookups_are_rate_limited(client, report, settings):
-    settings.CITIZEN_TRACKING_RATE = "3/m"
+    settings.CITIZEN_TRACKING_RATE = "3/h"
     address = f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.8"
     url = reverse("citizens:track", args=[report.code])
 
