@@ -204,18 +204,17 @@ class Pipeline:
                                         box.h + 2 * pad_y)
         if not trusted:
             return regions, frozenset()
+        outside = np.full(foreground.shape, 255, np.uint8)  # 0 under the trusted boxes
+        for box in trusted.values():
+            cv2.rectangle(outside, (box.x, box.y), (box.x + box.w - 1, box.y + box.h - 1), 0, -1)
         searched = []
         for region in regions:
-            near = [box for box in trusted.values() if _touch(box, region)]
-            if near:
-                inside = foreground[region.y:region.y + region.h,
-                                    region.x:region.x + region.w].copy()
-                moving = cv2.countNonZero(inside)
-                for box in near:
-                    inside[max(0, box.y - region.y):max(0, box.y + box.h - region.y),
-                           max(0, box.x - region.x):max(0, box.x + box.w - region.x)] = 0
-                if cv2.countNonZero(inside) <= max(self.min_region_area,
-                                                   self.unexplained_share * moving):
+            if any(_touch(box, region) for box in trusted.values()):
+                window = (slice(region.y, region.y + region.h),
+                          slice(region.x, region.x + region.w))
+                moving = cv2.countNonZero(foreground[window])
+                new = cv2.countNonZero(cv2.bitwise_and(foreground[window], outside[window]))
+                if new <= max(self.min_region_area, self.unexplained_share * moving):
                     continue  # nobody new here
             searched.append(region)
         carried = frozenset(track_id for track_id, box in trusted.items()
