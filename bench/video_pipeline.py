@@ -7,13 +7,15 @@ one row per person's centre in the original frame's pixels, frames numbered as d
 For each detector (HOG, needing nothing; YOLOX-Nano from ``--model``) it prints, on one core:
 the CPU time of the whole analysis (decoding included) against decoding the same frames alone,
 the 10 fps streams one core analyses in real time, the detection recall and precision against
-the labels, the line-crossing count against ``--crossings`` (true count over the clip, for the
-line ``--line``) and the alerts raised by the rules ``--rules`` (for footage of ordinary walking,
-every one is false). A city measures its own cameras by labelling a few frames the same way.
+the labels, the line-crossing count of each ``--line`` against its ``--crossings`` (true count
+over the clip, or a CSV of their frames; both may be repeated; the campus clip has two labelled
+lines) and the alerts raised by the rules ``--rules`` (for footage of ordinary walking, every
+one is false). A city measures its own cameras by labelling a few frames the same way.
 Decoding alone is timed on the same frames, read the same way; a pass with no detector says
 what the rest of the analysis (motion gate, tracker, rules) costs on its own. The figures are
 also printed for each part of the clip (``--split``): the detectors and the line-crossing rule
-were tuned on the campus clip's frames 0-397, frames 398-794 were only measured. Each detector
+were tuned on the campus clip's frames 0-397 and its first line, frames 398-794 and the second
+line were only measured. Each detector
 runs as deployed by default (``--detect-every``; ``--revisit``: how long people found are
 trusted, ``VIDEO_DETECT_REVISIT``).
 

@@ -8,7 +8,7 @@ pixels) contains the point; each box finds at most one person, each person count
 
 import csv
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .types import Box
@@ -93,27 +93,26 @@ class ClipResult:
 
     matching: Matching
     frames: int = 0
-    events: dict[str, int] = None  # alerts by rule (statistics excluded)
-    crossings: int = 0  # line-crossing statistics counted
-    by_frame: dict[int, Matching] = None  # the matching of each labelled frame
-    crossed_at: list[int] = None  # the frame number of each crossing counted
+    events: dict[str, int] = field(default_factory=dict)  # alerts by rule (statistics excluded)
+    by_frame: dict[int, Matching] = field(default_factory=dict)  # each labelled frame's matching
+    # The frame number of each crossing counted, by line (the zone's name).
+    crossed: dict[str, list[int]] = field(default_factory=dict)
 
-    def __post_init__(self):
-        if self.events is None:
-            self.events = {}
-        if self.by_frame is None:
-            self.by_frame = {}
-        if self.crossed_at is None:
-            self.crossed_at = []
+    def crossings(self, line: str | None = None) -> int:
+        """Crossings counted over the clip, of ``line`` or of every line."""
+        return sum(len(frames) for name, frames in self.crossed.items()
+                   if line is None or name == line)
 
-    def part(self, frames: range) -> tuple[Matching, int]:
-        """The matching and the crossings counted over ``frames`` only (e.g. the half of a
-        clip not used to tune)."""
+    def part(self, frames: range, line: str | None = None) -> tuple[Matching, int]:
+        """The matching and the crossings counted (of ``line``, or of every line) over
+        ``frames`` only (e.g. the half of a clip not used to tune)."""
         matching = Matching()
         for number, found in self.by_frame.items():
             if number in frames:
                 matching.add(found)
-        return matching, sum(1 for number in self.crossed_at if number in frames)
+        counted = sum(1 for name, numbers in self.crossed.items() for number in numbers
+                      if (line is None or name == line) and number in frames)
+        return matching, counted
 
 
 def evaluate_clip(pipeline, source, points: dict[int, list[tuple[float, float]]], *,
@@ -133,8 +132,8 @@ def evaluate_clip(pipeline, source, points: dict[int, list[tuple[float, float]]]
         result.frames += 1
         for event in events:
             if event.statistic:
-                result.crossings += event.details.get("count", 1)
-                result.crossed_at.extend([number] * event.details.get("count", 1))
+                result.crossed.setdefault(event.zone, []).extend(
+                    [number] * event.details.get("count", 1))
             else:
                 result.events[event.rule] = result.events.get(event.rule, 0) + 1
         if on_frame is not None:
