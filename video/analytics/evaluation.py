@@ -67,11 +67,7 @@ def match_points(boxes: list[Box], points: list[tuple[float, float]], *,
         for pi, (x, y) in enumerate(points):
             if box.x <= x <= box.x + box.w and box.y <= y <= box.y + box.h:
                 pairs.append(((cx - x) ** 2 + (cy - y) ** 2, bi, pi))
-    used_boxes, used_points = set(), set()
-    for _, bi, pi in sorted(pairs):
-        if bi not in used_boxes and pi not in used_points:
-            used_boxes.add(bi)
-            used_points.add(pi)
+    used_boxes, used_points = _pair_off(pairs)
     # A box over two people close together finds one of them; a second box on the same
     # person is a duplicate, not a false detection.
     duplicates = sum(1 for bi, box in enumerate(boxes) if bi not in used_boxes
@@ -85,6 +81,27 @@ def counting_error(counted: int, true: int) -> float:
     if true == 0:
         return 0.0 if counted == 0 else float("inf")
     return (counted - true) / true
+
+
+def matched_crossings(counted: list[int], true: list[int], tolerance: int) -> int:
+    """How many of the crossings counted (their frame numbers) each match a different true
+    crossing at most ``tolerance`` frames away, the closest pairs first. A count can be right
+    for the wrong reasons (a crossing missed, another counted twice); this says how many
+    counted crossings are real ones."""
+    pairs = [(abs(c - t), i, j) for i, c in enumerate(counted)
+             for j, t in enumerate(true) if abs(c - t) <= tolerance]
+    return len(_pair_off(pairs)[0])
+
+
+def _pair_off(pairs: list[tuple[float, int, int]]) -> tuple[set[int], set[int]]:
+    """Match one to one, from ``(cost, i, j)`` candidate pairs, the cheapest first: the i and
+    the j matched."""
+    used_i, used_j = set(), set()
+    for _, i, j in sorted(pairs):
+        if i not in used_i and j not in used_j:
+            used_i.add(i)
+            used_j.add(j)
+    return used_i, used_j
 
 
 @dataclass
