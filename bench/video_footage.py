@@ -108,7 +108,7 @@ def main() -> None:
     parser.add_argument("--detectors", default="hog,yolox")
     parser.add_argument("--detect-every", default="hog:3,yolox:5",
                         help="detector runs on 1 moving frame in N, per detector")
-    parser.add_argument("--revisit", default="hog:0,yolox:0",
+    parser.add_argument("--revisit", default="hog:3,yolox:3",
                         help="seconds a person found is trusted before the detector looks for "
                         "them again (0: on every detection), per detector")
     parser.add_argument("--frames", default=None,

@@ -3,8 +3,8 @@
 Masks come first, so a masked area is never analysed. The motion gate then decides: only when
 something moves do the detector (on the moving regions alone) and the tracker run; an idle frame
 only ages the tracks. With ``revisit``, the detector skips what the people it recently found
-explain: they are followed on their moving pixels and confirmed once in ``revisit`` seconds,
-while anything new that moves is searched at once. Every rule then reads the frame's analysis
+alone explain: they are followed on their moving pixels and confirmed once in ``revisit``
+seconds, while anything new that moves, and anyone beside someone else, is searched at once. Every rule then reads the frame's analysis
 and may return events.
 """
 
@@ -57,9 +57,9 @@ class Pipeline:
     between); ``min_region_area`` is the smallest moving blob, in pixels, worth a detection.
 
     ``revisit`` (seconds, 0: off) trusts a track for that long after the detector last found
-    it: a moving region that such tracks explain (all but ``unexplained_share`` of its moving
-    pixels lie in their boxes) is not searched, and those tracks are carried, not counted
-    missed. Each moving frame centres a trusted track's box on the moving pixels under it; a
+    it, as long as its box touches no other track's: a moving region that such tracks explain
+    (all but ``unexplained_share`` of its moving pixels lie in their boxes) is not searched, and
+    those tracks are carried, not counted missed. Each moving frame centres a trusted track's box on the moving pixels under it; a
     track with too little motion under it (``follow_share`` of its box) is searched again at
     the next detection. The detector's cost then follows the people arriving rather than the
     people in view.
@@ -202,6 +202,12 @@ class Pipeline:
                 pad_x, pad_y = box.w // 4, box.h // 8
                 trusted[track.id] = Box(box.x - pad_x, box.y - pad_y, box.w + 2 * pad_x,
                                         box.h + 2 * pad_y)
+        # Only people alone are trusted: beside someone else (walking together, passing each
+        # other, or someone the detector lost there), a box can pass from one to the other or
+        # grow over both, so their place is searched at every detection.
+        trusted = {key: box for key, box in trusted.items()
+                   if not any(_touch(box, track.box) for track in self.tracker.tracks
+                              if track.id != key)}
         if not trusted:
             return regions, frozenset()
         outside = np.full(foreground.shape, 255, np.uint8)  # 0 under the trusted boxes
