@@ -130,17 +130,17 @@ def main() -> None:
         width, height = _source(args.footage)[1]
         points = {frame: [(x * width / labelled_w, y * height / labelled_h) for x, y in people]
                   for frame, people in points.items()}
-    if len(args.crossings) > max(1, len(args.line)) or (args.crossings and not args.line
-                                                        and not campus):
-        raise SystemExit("--crossings: one per --line, in the same order")
     if args.line:
         specs = [(text, [float(v) for v in text.split(",")]) for text in args.line]
-        labels = args.crossings + [None] * (len(specs) - len(args.crossings))
+        labels = [None] * len(specs)
     elif campus:
         specs = [(name, (x, 0.0, x, 1.0)) for name, x, _ in CAMPUS_LINES]
         labels = [path for _, _, path in CAMPUS_LINES]
     else:
         specs, labels = [], []
+    if len(args.crossings) > len(specs):
+        raise SystemExit("--crossings: one per --line, in the same order")
+    labels[:len(args.crossings)] = args.crossings
     lines = [Zone(name, ((x1, y1), (x2, y2)), kind="line") for name, (x1, y1, x2, y2) in specs]
     # True crossings of each line, with their frames where known.
     truth = {}
