@@ -110,8 +110,9 @@ def main() -> None:
     parser.add_argument("--detect-every", default="hog:3,yolox:5",
                         help="detector runs on 1 moving frame in N, per detector")
     parser.add_argument("--revisit", default="hog:0,yolox:0",
-                        help="seconds a person found is trusted before the detector looks for "
-                        "them again (0: on every detection), per detector")
+                        help="seconds a person found alone is trusted before the detector looks "
+                        "for them again (0: on every detection, as on a camera counting "
+                        "crossings; 3 on others), per detector")
     parser.add_argument("--frames", default=None,
                         help="first:last labelled frames to match (e.g. 398:794, the half "
                         "not used to tune)")

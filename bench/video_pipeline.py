@@ -14,10 +14,10 @@ one is false). A city measures its own cameras by labelling a few frames the sam
 Decoding alone is timed on the same frames, read the same way; a pass with no detector says
 what the rest of the analysis (motion gate, tracker, rules) costs on its own. The figures are
 also printed for each part of the clip (``--split``): the detectors and the line-crossing rule
-were tuned on the campus clip's frames 0-397 and its first line, frames 398-794 and the second
-line were only measured. Each detector
-runs as deployed by default (``--detect-every``; ``--revisit``: how long people found are
-trusted, ``VIDEO_DETECT_REVISIT``).
+were tuned on the campus clip's frames 0-397 and its first line, frames 398-794 and the other
+two lines were only measured. Each detector runs by default as deployed on a camera counting
+crossings (``--detect-every``; ``--revisit``: how long people found alone are trusted,
+``VIDEO_DETECT_REVISIT``, 0 on such a camera, 3 on others).
 
     .venv/bin/python bench/video_pipeline.py
     .venv/bin/python bench/video_pipeline.py --footage cam12.mp4 --points cam12.csv --crossings 0

@@ -23,7 +23,7 @@ from video.analytics.detectors import MotionBlobDetector, detector_from_settings
 from video.analytics.motion import MotionGate
 from video.analytics.pipeline import Pipeline
 from video.analytics.privacy import privacy_boxes, sanitise
-from video.analytics.rules import Schedule, build_rule
+from video.analytics.rules import LineCrossing, Schedule, build_rule
 from video.analytics.source import FrameSource, SourceUnavailable, is_live
 from video.analytics.tracking import Tracker
 from video.analytics.types import Event, FrameAnalysis, Zone
@@ -89,12 +89,15 @@ def camera_rules(camera: Camera) -> list:
 
 
 def build_pipeline(camera: Camera) -> Pipeline:
+    rules = camera_rules(camera)
     if camera.detector == Camera.Detector.MOTION:
         detector, every, revisit = MotionBlobDetector(label="object", min_area=80), 1, 0.0
     else:
         detector = detector_from_settings(settings.VIDEO_DETECTOR)
         every, revisit = settings.VIDEO_DETECT_EVERY, settings.VIDEO_DETECT_REVISIT
-    rules = camera_rules(camera)
+        if any(isinstance(rule, LineCrossing) for rule in rules):
+            # Counting first: trusting people found counts fewer crossings (campus clip).
+            revisit = 0.0
     return Pipeline(detector=detector, rules=rules, masks=camera_masks(camera),
                     zones=list(camera_zones(camera).values()),
                     motion=MotionGate(), tracker=Tracker(),

@@ -251,6 +251,15 @@ def test_cameras_detecting_persons_trust_them_as_set(make_camera, intruder_clip,
     assert analysis.build_pipeline(camera).revisit == 0.0
 
 
+def test_cameras_counting_crossings_search_everyone_at_every_detection(tram_camera, settings):
+    tram_camera.detector = Camera.Detector.PERSON
+    settings.VIDEO_DETECT_REVISIT = 3.0
+    assert analysis.build_pipeline(tram_camera).revisit == 0.0
+
+    tram_camera.analytics = {"intrusion": {"zones": ["voies"]}}  # the line kept, not counted
+    assert analysis.build_pipeline(tram_camera).revisit == 3.0
+
+
 # --- on the real broker ---------------------------------------------------------------------------
 
 def test_a_window_queues_the_next_one_on_the_video_queue(tram_camera, needs_redis, settings):
