@@ -117,8 +117,7 @@ class ClipResult:
 
     def crossings(self, line: str | None = None) -> int:
         """Crossings counted over the clip, of ``line`` or of every line."""
-        return sum(len(frames) for name, frames in self.crossed.items()
-                   if line is None or name == line)
+        return len(self._crossed_at(line))
 
     def part(self, frames: range, line: str | None = None) -> tuple[Matching, int]:
         """The matching and the crossings counted (of ``line``, or of every line) over
@@ -127,9 +126,11 @@ class ClipResult:
         for number, found in self.by_frame.items():
             if number in frames:
                 matching.add(found)
-        counted = sum(1 for name, numbers in self.crossed.items() for number in numbers
-                      if (line is None or name == line) and number in frames)
-        return matching, counted
+        return matching, sum(1 for number in self._crossed_at(line) if number in frames)
+
+    def _crossed_at(self, line: str | None) -> list[int]:
+        return [number for name, numbers in self.crossed.items() if line in (None, name)
+                for number in numbers]
 
 
 def evaluate_clip(pipeline, source, points: dict[int, list[tuple[float, float]]], *,

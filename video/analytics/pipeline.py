@@ -4,8 +4,8 @@ Masks come first, so a masked area is never analysed. The motion gate then decid
 something moves do the detector (on the moving regions alone) and the tracker run; an idle frame
 only ages the tracks. With ``revisit``, the detector skips what the people it recently found
 alone explain: they are followed on their moving pixels and confirmed once in ``revisit``
-seconds, while anything new that moves, and anyone beside someone else, is searched at once. Every rule then reads the frame's analysis
-and may return events.
+seconds, while anything new that moves, and anyone beside someone else, is searched at once.
+Every rule then reads the frame's analysis and may return events.
 """
 
 import time
@@ -59,9 +59,9 @@ class Pipeline:
     ``revisit`` (seconds, 0: off) trusts a track for that long after the detector last found
     it, as long as its box touches no other track's: a moving region that such tracks explain
     (all but ``unexplained_share`` of its moving pixels lie in their boxes) is not searched, and
-    those tracks are carried, not counted missed. Each moving frame centres a trusted track's box on the moving pixels under it; a
-    track with too little motion under it (``follow_share`` of its box) is searched again at
-    the next detection. The detector's cost then follows the people arriving rather than the
+    those tracks are carried, not counted missed. Each moving frame centres a trusted track's
+    box on the moving pixels under it; a track with too little motion under it
+    (``follow_share`` of its box) is searched again at the next detection. The detector's cost then follows the people arriving rather than the
     people in view.
     """
 
@@ -191,8 +191,8 @@ class Pipeline:
     def _unexplained(self, t: float, regions: list[Box],
                      foreground: np.ndarray) -> tuple[list[Box], frozenset[int]]:
         """The moving regions the detector must search, and the trusted tracks it need not
-        look for (found less than ``revisit`` seconds ago, and clear of every region searched).
-        """
+        look for (found less than ``revisit`` seconds ago, alone, and clear of every region
+        searched)."""
         trusted = {}
         for track in self.tracker.tracks:
             if (track.missed == 0 and t - track.last_seen < self.revisit
