@@ -61,7 +61,7 @@ PARAM_LABELS = {
     "flow_rate": _("flux minimal (pixels/s)"),
     "max_persons": _("nombre maximal de personnes"),
     "max_fraction": _("occupation maximale (part de la zone, 0 à 1)"),
-    "person_area": _("surface d'une personne (pixels ; vide : estimée)"),
+    "person_area": _("surface d'une personne (part de l'image, 0 à 1 ; vide : personnes détectées seules)"),
     "growth": _("croissance minimale (multiple)"),
     "min_flicker": _("scintillement minimal"),
     "min_saturation": _("saturation minimale (0 à 255)"),
