@@ -112,6 +112,29 @@ def test_yolox_searches_crops_around_moving_regions_and_finds_the_same_people():
         assert any(person.box.iou(d.box) >= 0.5 for d in found), person
 
 
+@needs_campus
+@pytest.mark.skipif(not MODEL.is_file(), reason=f"YOLOX model absent: {MODEL}")
+def test_yolox_finds_the_same_people_in_onnx_runtime_as_in_opencv_dnn():
+    from video.analytics.yolox import YoloxDetector
+
+    frames = campus_frames(101)
+    gate = MotionGate()
+    for frame in frames:
+        foreground, _, _ = gate.apply(frame)
+    regions = foreground_regions(foreground, min_area=64)
+    fast, opencv = YoloxDetector(MODEL), YoloxDetector(MODEL, runtime="opencv")
+    assert fast._net.runtime == "onnxruntime" and opencv._net.runtime == "opencv"
+
+    for image, searched in ((frames[0], None), (frame, regions)):  # whole frame, then crops
+        found, expected = fast.detect(image, searched), opencv.detect(image, searched)
+
+        assert len(expected) >= 3
+        assert [d.box for d in found] == [d.box for d in expected]
+        assert [d.score for d in found] == pytest.approx([d.score for d in expected], abs=1e-3)
+    # Crops of sizes other than the 416x416 the model declares.
+    assert fast.passes >= 3
+
+
 def test_yolox_crops_are_whole_strides_merged_when_close_and_the_frame_when_large(tmp_path):
     from video.analytics.yolox import YoloxDetector
 
@@ -176,11 +199,12 @@ def tiny_yolo(path: Path, *, box=(160, 160, 40, 80), transposed=False) -> Path:
     return path
 
 
+@pytest.mark.parametrize("runtime", ["onnxruntime", "opencv"])
 @pytest.mark.parametrize("transposed", [False, True])
-def test_an_onnx_model_is_run_through_opencv_dnn(tmp_path, transposed):
+def test_an_onnx_model_is_run_by_onnx_runtime_or_opencv_dnn(tmp_path, transposed, runtime):
     path = tiny_yolo(tmp_path / "tiny.onnx", transposed=transposed)
     detector = OnnxDetector(path, input_size=(320, 320), labels=("person", "arme"),
-                            letterbox=False)
+                            letterbox=False, runtime=runtime)
     white = np.full((640, 640, 3), 255, np.uint8)
 
     detections = detector.detect(white)
@@ -261,12 +285,28 @@ def test_bad_settings_are_refused_in_french():
         detector_from_settings({"kind": "hog", "levels": 0})
 
 
-def test_an_unreadable_model_is_refused_in_french(tmp_path):
+@pytest.mark.parametrize("runtime", ["onnxruntime", "opencv"])
+def test_an_unreadable_model_is_refused_in_french(tmp_path, runtime):
     path = tmp_path / "broken.onnx"
     path.write_bytes(b"not a network")
 
     with pytest.raises(ValueError, match="illisible"):
-        OnnxDetector(path)
+        OnnxDetector(path, runtime=runtime)
+
+
+def test_an_unknown_runtime_is_refused_in_french(tmp_path):
+    path = tiny_yolo(tmp_path / "tiny.onnx")
+
+    with pytest.raises(ValueError, match="Moteur d'inférence inconnu"):
+        detector_from_settings({"kind": "onnx", "path": str(path), "runtime": "tensorrt"})
+
+
+def test_a_model_that_cannot_take_the_image_is_reported_in_french(tmp_path):
+    # The test network's box is a constant 1x1x4: a 2-image batch cannot be concatenated to it.
+    detector = OnnxDetector(tiny_yolo(tmp_path / "tiny.onnx"), labels=("person", "arme"))
+
+    with pytest.raises(ValueError, match="n'a pas pu analyser l'image"):
+        detector._net.forward(np.zeros((2, 3, 320, 320), np.float32))
 
 
 def test_opencv_can_read_the_model_the_test_builds(tmp_path):
