@@ -260,6 +260,9 @@ def test_detectors_are_built_from_settings(tmp_path):
     assert isinstance(onnx_detector, OnnxDetector)
     assert onnx_detector.labels == ("pistolet", "couteau")
     assert onnx_detector.score_threshold == 0.3
+    assert onnx_detector._net.runtime == "onnxruntime"
+    assert detector_from_settings({"kind": "onnx", "path": str(path), "runtime": "opencv"}
+                                  )._net.runtime == "opencv"
     assert isinstance(blobs, MotionBlobDetector)
 
 
