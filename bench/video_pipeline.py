@@ -8,14 +8,14 @@ For each detector (HOG, needing nothing; YOLOX-Nano from ``--model``) it prints,
 the CPU time of the whole analysis (decoding included) against decoding the same frames alone,
 the 10 fps streams one core analyses in real time, the detection recall and precision against
 the labels, the line-crossing count of each ``--line`` against its ``--crossings`` (true count
-over the clip, or a CSV of their frames; both may be repeated; the campus clip has two labelled
+over the clip, or a CSV of their frames; both may be repeated; the campus clip has four labelled
 lines) and the alerts raised by the rules ``--rules`` (for footage of ordinary walking, every
 one is false). A city measures its own cameras by labelling a few frames the same way.
 Decoding alone is timed on the same frames, read the same way; a pass with no detector says
 what the rest of the analysis (motion gate, tracker, rules) costs on its own. The figures are
 also printed for each part of the clip (``--split``): the detectors and the line-crossing rule
 were tuned on the campus clip's frames 0-397 and its first line, frames 398-794 and the other
-two lines were only measured. Each detector runs by default as deployed on a camera counting
+three lines were only measured. Each detector runs by default as deployed on a camera counting
 crossings (``--detect-every``; ``--revisit``: how long people found alone are trusted,
 ``VIDEO_DETECT_REVISIT``, 0 on such a camera, 3 on others).
 
