@@ -3,6 +3,7 @@ analysis on one labelled video file, for HOG and for the YOLOX ONNX detector."""
 
 import argparse
 import os
+import resource
 import statistics
 import sys
 import time
@@ -243,6 +244,9 @@ def main() -> None:
               f"{dict(sorted(result.events.items()))} (ordinary walking: target 0)")
         verdicts.append((name, m.recall if labelled else None, ratio, streams, alerts,
                          max((abs(e) for e in errors), default=None)))
+    # Both detectors, the decoder and the libraries: what one analysis process holds.
+    print(f"\npeak memory of this process: "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     print()
     for name, recall, ratio, streams, alerts, error in verdicts:
         checks = [("recall", recall is None or recall >= TARGET_RECALL.get(name, 0.8)),

@@ -382,6 +382,8 @@ class OnnxNetwork:
             del model.graph.value_info[:]  # shapes inferred for the declared size
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = options.inter_op_num_threads = 1
+        # Without its memory arena a session holds 14 MB instead of 21 (YOLOX-Nano), as fast.
+        options.enable_cpu_mem_arena = False
         options.log_severity_level = 3  # errors only, raised as exceptions anyway
         return onnxruntime.InferenceSession(model.SerializeToString(), options,
                                             providers=["CPUExecutionProvider"])
