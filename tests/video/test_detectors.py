@@ -304,6 +304,20 @@ def test_an_unknown_runtime_is_refused_in_french(tmp_path):
         detector_from_settings({"kind": "onnx", "path": str(path), "runtime": "tensorrt"})
 
 
+def test_cameras_share_one_session_of_a_model_file_until_it_is_replaced(tmp_path):
+    path = tiny_yolo(tmp_path / "armes.onnx")
+    first, second = (OnnxDetector(path, labels=("person", "arme")) for _ in range(2))
+    assert first._net._session is second._net._session
+    assert OnnxDetector(path, runtime="opencv")._net.runtime == "opencv"
+
+    tiny_yolo(path, box=(100, 100, 20, 40))  # a new model under the same name
+    replaced = OnnxDetector(path, labels=("person", "arme"), letterbox=False)
+
+    assert replaced._net._session is not first._net._session
+    white = np.full((320, 320, 3), 255, np.uint8)
+    assert [d.box for d in replaced.detect(white)] == [Box(90, 80, 20, 40)]
+
+
 def test_a_model_that_cannot_take_the_image_is_reported_in_french(tmp_path):
     # The test network's box is a constant 1x1x4: a 2-image batch cannot be concatenated to it.
     detector = OnnxDetector(tiny_yolo(tmp_path / "tiny.onnx"), labels=("person", "arme"))
