@@ -14,7 +14,7 @@ sys.path.insert(0, str(ROOT))
 
 import cv2  # noqa: E402
 
-from video.analytics.detectors import HogPersonDetector  # noqa: E402
+from video.analytics.detectors import ONNX_RUNTIMES, HogPersonDetector  # noqa: E402
 from video.analytics.evaluation import (  # noqa: E402
     counting_error,
     evaluate_clip,
@@ -110,7 +110,7 @@ def main() -> None:
                         "loitering:max_seconds=60",
                         help="rules whose alerts are counted (whole frame), name:param=value")
     parser.add_argument("--model", default=str(MODEL), help="YOLOX ONNX model")
-    parser.add_argument("--onnx-runtime", default="onnxruntime", choices=("onnxruntime", "opencv"),
+    parser.add_argument("--onnx-runtime", default="onnxruntime", choices=ONNX_RUNTIMES,
                         help="what runs the YOLOX model: ONNX Runtime or OpenCV's DNN module")
     parser.add_argument("--detectors", default="hog,yolox")
     parser.add_argument("--detect-every", default="hog:3,yolox:5",

@@ -239,11 +239,7 @@ class WalkersDetector:
         self.calls.append((self.t, regions or []))
         boxes = [walker.box(self.t) for walker in self.walkers]
         return [Detection(box, 1.0, "person") for box in boxes if box is not None
-                and any(_overlap(box, region) for region in regions or ())]
-
-
-def _overlap(a, b) -> bool:
-    return a.x < b.x + b.w and b.x < a.x + a.w and a.y < b.y + b.h and b.y < a.y + a.h
+                and any(box.iou(region) > 0 for region in regions or ())]
 
 
 def test_people_walking_together_are_searched_at_every_detection():

@@ -231,7 +231,7 @@ class OnnxDetector:
                  score_threshold: float = 0.5, nms_threshold: float = 0.45,
                  letterbox: bool = True, runtime: str = "onnxruntime"):
         path = Path(path)
-        self._net = read_onnx(path, runtime)
+        self._net = OnnxNetwork(path, runtime)
         self.path = path
         self.input_size = tuple(int(v) for v in input_size)
         self.labels = tuple(labels)
@@ -368,6 +368,7 @@ class OnnxNetwork:
             else:
                 digest = hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
                 self._session = _session_for(path.resolve(), digest)
+                self._input = self._session.get_inputs()[0].name
         # ONNX Runtime's and protobuf's errors derive from Exception alone.
         except Exception as error:  # noqa: BLE001
             raise ValueError(f"Modèle de détection illisible ({path}) : {error}") from error
@@ -377,9 +378,8 @@ class OnnxNetwork:
         if self.runtime == "opencv":
             self._net.setInput(blob)
             return self._net.forward()
-        session = self._session
         try:
-            return session.run(None, {session.get_inputs()[0].name: blob})[0]
+            return self._session.run(None, {self._input: blob})[0]
         except Exception as error:  # noqa: BLE001
             raise ValueError(f"Le modèle de détection n'a pas pu analyser l'image "
                              f"{blob.shape[3]}x{blob.shape[2]} : {error}") from error
@@ -408,8 +408,3 @@ def _session_for(path: Path, digest: str):
     options.log_severity_level = 3  # errors only, raised as exceptions anyway
     return onnxruntime.InferenceSession(model.SerializeToString(), options,
                                         providers=["CPUExecutionProvider"])
-
-
-def read_onnx(path: Path, runtime: str = "onnxruntime") -> OnnxNetwork:
-    """An ONNX detector's network, loaded; a clear error if it cannot be."""
-    return OnnxNetwork(path, runtime)

@@ -23,7 +23,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .detectors import non_maximum_suppression, read_onnx
+from .detectors import OnnxNetwork, non_maximum_suppression
 from .types import Box, Detection
 
 STRIDES = (8, 16, 32)
@@ -58,7 +58,7 @@ class YoloxDetector:
                  crop_margin: float = 0.25, min_crop: int = 96, search_tracks: bool = True,
                  runtime: str = "onnxruntime"):
         path = Path(path)
-        self._net = read_onnx(path, runtime)
+        self._net = OnnxNetwork(path, runtime)
         if input_width < 64 or input_width % 32:
             raise ValueError("La largeur d'entrée du modèle doit être un multiple de 32 (≥ 64).")
         tiles = tuple(int(v) for v in tiles)
